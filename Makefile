@@ -1,0 +1,50 @@
+# dualboot: PGXS build of the PostgreSQL extension plus the C tools.
+#
+#   make              build the extension, dualbootctl and the selector
+#   make install      install everything (honours DESTDIR)
+#   make test         install needed Debian packages (as root), build, run every test
+#   make demo         run the simulated dual-boot machine
+#
+# Fragments in mk/ add the tools, tests and demo; each owns its targets.
+
+PG_CONFIG ?= pg_config
+
+EXTENSION = dualboot
+MODULE_big = dualboot
+# The record library is compiled into the extension from lib/: one source,
+# no copies.
+LIB_SRCS = $(sort $(wildcard lib/*.c))
+EXT_SRCS = $(sort $(wildcard extension/*.c))
+OBJS = $(EXT_SRCS:.c=.o) $(LIB_SRCS:.c=.o)
+PG_CPPFLAGS = -Ilib
+PG_CFLAGS = -std=gnu11 $(WERROR)
+
+# The install script is assembled from extension/sql/*.sql pieces (in name
+# order) so that each part of the API keeps its SQL next to its C file.
+DATA_built = extension/dualboot--1.0.sql
+DATA = $(wildcard extension/dualboot--*--*.sql)
+
+# pg_regress suite: every sql/*.sql, in name order.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+
+EXTRA_CLEAN = build extension/dualboot--1.0.sql
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(PGXS),)
+$(error pg_config not found: install postgresql-server-dev-15 (run "make deps" as root))
+endif
+include $(PGXS)
+
+extension/dualboot--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
+	cat $^ > $@
+
+# CI and `make test` pass WERROR=-Werror; plain builds only warn.
+WERROR ?=
+override CFLAGS += -Wall -Wextra
+
+.PHONY: deps
+deps:
+	tools/deps.sh
+
+-include $(sort $(wildcard mk/*.mk))

@@ -1,0 +1,386 @@
+/*
+ * dbstate.h - the dualboot boot state record: the one implementation shared by
+ * the PostgreSQL extension, dualbootctl and the initramfs selector.
+ *
+ * No PostgreSQL headers, no heap allocation: every function works on
+ * caller-provided memory so that the selector can run in an initramfs and the
+ * extension can call it from a backend.
+ *
+ * The byte layout is documented in docs/state-format.md; the on-disk struct
+ * below is that layout, checked by static assertions in dbstate.c.
+ *
+ * Three layers:
+ *   - codec:     db_encode()/db_decode() between struct db_state and one
+ *                4096-byte copy (magic, version, CRC-32C);
+ *   - life cycle: db_apply(), a pure function (state + event -> new state or
+ *                refusal with a reason), no I/O;
+ *   - storage:   db_open()/db_read()/db_update()/db_create(): two copies,
+ *                write the older one, fdatasync, advisory lock, no symlinks.
+ */
+#ifndef DUALBOOT_DBSTATE_H
+#define DUALBOOT_DBSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_MAGIC            "DUALBOOT"      /* 8 bytes, no NUL on disk */
+#define DB_FORMAT_VERSION   1               /* newest version this code reads */
+#define DB_COPY_SIZE        4096            /* one copy, 4096-aligned */
+#define DB_RECORD_SIZE      (2 * DB_COPY_SIZE)
+
+/* Bounded text fields: sizes include the terminating NUL. */
+#define DB_REASON_SIZE      192             /* reason text: at most 191 bytes */
+#define DB_ACTOR_SIZE       64              /* role name, "hook", "cli" */
+#define DB_APP_SIZE         64              /* application_name */
+#define DB_BOOTID_SIZE      40              /* kernel boot_id (36 chars) */
+#define DB_DBNAME_SIZE      64              /* database name (NAMEDATALEN) */
+#define DB_FPRINT_SIZE      112             /* fingerprint text */
+
+#define DB_HISTORY_LEN      8               /* history ring entries */
+#define DB_FPRINT_LEN       4               /* recorded fingerprints */
+
+#define DB_TRIES_MIN        1
+#define DB_TRIES_MAX        7
+
+/* Slots are physical. On disk: 0 = A, 1 = B, 0xFF = none/unknown. */
+typedef enum db_slot
+{
+	DB_SLOT_A = 0,
+	DB_SLOT_B = 1,
+	DB_SLOT_NONE = 0xFF
+} db_slot;
+
+/* Events: what changed. Values are stored on disk; never renumber. */
+typedef enum db_event
+{
+	DB_EV_NONE = 0,
+	DB_EV_INIT = 1,             /* record created */
+	DB_EV_MARK_TEST = 2,        /* trial armed (tries, reason) */
+	DB_EV_CONFIRM = 3,          /* current test boot declared healthy */
+	DB_EV_FAILBACK = 4,         /* trial disarmed, next boot stable */
+	DB_EV_PROMOTE = 5,          /* confirmed test slot becomes stable */
+	DB_EV_BOOT = 6,             /* hook: a boot was selected */
+	DB_EV_TRIAL_FAILED = 7,     /* hook: tries exhausted or test root missing */
+	DB_EV_RECORD_FPRINT = 8     /* schema fingerprint stored for slot+db */
+} db_event;
+
+typedef struct db_history_entry
+{
+	uint64_t	seq;            /* sequence number the change produced */
+	int64_t		time;           /* unix seconds, UTC */
+	uint8_t		event;          /* db_event */
+	uint8_t		slot;           /* slot the event concerns (db_slot) */
+	uint8_t		stable_slot;    /* stable slot after the event */
+	uint8_t		tries_left;     /* tries left after the event */
+	uint8_t		pad[4];
+	char		actor[DB_ACTOR_SIZE];
+	char		app[DB_APP_SIZE];
+	char		reason[DB_REASON_SIZE];
+} db_history_entry;
+
+typedef struct db_fprint_entry
+{
+	int64_t		recorded_at;    /* unix seconds; 0 = unused entry */
+	uint8_t		slot;           /* db_slot */
+	uint8_t		pad[7];
+	char		dbname[DB_DBNAME_SIZE];
+	char		fprint[DB_FPRINT_SIZE];
+} db_fprint_entry;
+
+/*
+ * The decoded state (host byte order). This is also the layout of bytes
+ * [16, 4092) of a copy on disk, little-endian; see docs/state-format.md.
+ */
+typedef struct db_state
+{
+	uint64_t	seq;            /* incremented by every write */
+	int64_t		updated_at;     /* unix seconds of the last write */
+	uint64_t	boot_count;     /* boots selected by the hook */
+	int64_t		last_boot_time; /* unix seconds of the last boot */
+	uint8_t		stable_slot;    /* db_slot A or B */
+	uint8_t		trial_armed;    /* 0/1 */
+	uint8_t		tries_left;     /* boots of the test slot still allowed */
+	uint8_t		tries_total;    /* tries given when armed (refill value) */
+	uint8_t		confirmed;      /* the last test boot was confirmed */
+	uint8_t		last_trial_failed;  /* the most recent trial ended in failure */
+	uint8_t		last_boot_slot; /* db_slot, NONE before the first boot */
+	uint8_t		last_boot_trial;    /* last boot was a trial boot of test */
+	uint8_t		last_event;     /* db_event of the newest change */
+	uint8_t		history_next;   /* ring index of the next entry to write */
+	uint8_t		pad[6];
+	char		last_boot_id[DB_BOOTID_SIZE];
+	uint8_t		reserved[64];   /* zero; room for per-slot cluster identity */
+	db_fprint_entry fprints[DB_FPRINT_LEN];
+	db_history_entry history[DB_HISTORY_LEN];
+} db_state;
+
+/* Result codes. Negative values are errors. */
+typedef enum db_rc
+{
+	DB_OK = 0,
+	DB_REFUSED = 1,             /* life cycle refused the event; see reason */
+	DB_ERR_IO = -1,             /* open/read/write/sync/lock failed (errno kept) */
+	DB_ERR_NOT_FOUND = -2,      /* the path does not exist */
+	DB_ERR_BAD_FILE = -3,       /* symlink, directory, wrong type, wrong size */
+	DB_ERR_NO_VALID = -4,       /* no copy has a valid magic and CRC */
+	DB_ERR_NEWER_VERSION = -5,  /* valid copy written by a newer format */
+	DB_ERR_INVALID = -6,        /* valid CRC but field values out of range */
+	DB_ERR_EXISTS = -7,         /* create: a valid record is already there */
+	DB_ERR_ARG = -8             /* bad argument: text too long, not UTF-8, ... */
+} db_rc;
+
+/* Error detail filled by every call that can fail. */
+typedef struct db_error
+{
+	int			code;           /* db_rc */
+	int			sys_errno;      /* errno for DB_ERR_IO, else 0 */
+	char		message[256];   /* one line, says what happened */
+} db_error;
+
+/* What the caller knows about the running system, for the life cycle. */
+typedef struct db_context
+{
+	uint8_t		current_slot;   /* db_slot, NONE when unknown */
+	const char *boot_id;        /* this kernel's boot_id, or NULL */
+	int64_t		now;            /* unix seconds */
+	const char *actor;          /* who asks: role name, "cli", "hook" */
+	const char *app;            /* application_name, or NULL */
+} db_context;
+
+/* An event with its arguments. */
+typedef struct db_request
+{
+	db_event	event;
+	int			tries;          /* MARK_TEST */
+	const char *reason;         /* optional, any event */
+	const char *dbname;         /* RECORD_FPRINT */
+	const char *fprint;         /* RECORD_FPRINT */
+	uint8_t		init_stable;    /* INIT */
+} db_request;
+
+/* Input of the boot decision (the selector and `dualbootctl boot-select`). */
+typedef struct db_boot_input
+{
+	bool		have_state;     /* a valid record was read */
+	uint8_t		default_slot;   /* configured stable slot when no record */
+	bool		slot_present[2];/* root device of A/B found */
+	const char *boot_id;        /* kernel boot_id, or NULL */
+	int64_t		now;
+} db_boot_input;
+
+typedef struct db_boot_decision
+{
+	uint8_t		slot;           /* slot to boot */
+	bool		trial;          /* booting the test slot as a trial */
+	bool		write;          /* state changed and must be written */
+	bool		trial_failed;   /* this boot ended a trial */
+	char		why[DB_REASON_SIZE];   /* one line for the log */
+} db_boot_decision;
+
+/* ---- helpers ---- */
+const char *db_slot_name(uint8_t slot);        /* "A", "B" or "none" */
+int			db_slot_parse(const char *s);      /* 'A'/'a' -> 0, 'B'/'b' -> 1, else -1 */
+uint8_t		db_other_slot(uint8_t slot);
+uint8_t		db_test_slot(const db_state *st);
+const char *db_event_name(uint8_t ev);         /* "mark_test", ... */
+uint8_t		db_next_boot_slot(const db_state *st);  /* what the hook would pick */
+uint32_t	db_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* true if s is NUL-terminated within size-1 bytes and valid UTF-8 */
+bool		db_text_valid(const char *s, size_t size);
+
+/* ---- codec (pure) ---- */
+
+/* Encode st into one DB_COPY_SIZE buffer (magic, version, CRC). */
+void		db_encode(const db_state *st, uint8_t *copy);
+
+/*
+ * Decode one copy. DB_OK, DB_ERR_NO_VALID (magic or CRC bad),
+ * DB_ERR_NEWER_VERSION (*seq_out still set), DB_ERR_INVALID (bad fields).
+ * seq_out may be NULL.
+ */
+int			db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out);
+
+/*
+ * Choose between the two copies of a whole record image (DB_RECORD_SIZE
+ * bytes): the valid copy with the highest sequence wins. If that copy has a
+ * newer version, DB_ERR_NEWER_VERSION. *which gets 0 or 1 (may be NULL).
+ */
+int			db_decode_record(const uint8_t *record, size_t len, db_state *st,
+							 int *which, db_error *err);
+
+/* ---- life cycle (pure, no I/O) ---- */
+
+/* A fresh state: stable slot, nothing armed, history holds the INIT event. */
+void		db_state_init(db_state *st, uint8_t stable, const db_context *ctx,
+						  const char *reason);
+
+/*
+ * Apply a request to *st. On DB_OK *st is the new state (seq incremented,
+ * history appended). On DB_REFUSED or DB_ERR_ARG *st is unchanged and
+ * err->message says why.
+ */
+int			db_apply(db_state *st, const db_request *req, const db_context *ctx,
+					 db_error *err);
+
+/*
+ * The boot decision. st may be NULL or in->have_state false (no valid record).
+ * On return *st is updated when dec->write is true.
+ */
+void		db_boot_decide(db_state *st, const db_boot_input *in,
+						   db_boot_decision *dec);
+
+/* ---- storage ---- */
+
+/* An open record: a regular file of DB_RECORD_SIZE bytes or a block device. */
+typedef struct db_handle
+{
+	int			fd;
+	bool		is_block;
+	bool		locked;
+	bool		writable;
+	char		path[512];
+} db_handle;
+
+/*
+ * Open without following symlinks (O_NOFOLLOW, and the final component
+ * must not be a symlink), check it is a regular file of DB_RECORD_SIZE
+ * bytes or a block device of at least that size.
+ */
+int			db_open(db_handle *h, const char *path, bool writable, db_error *err);
+void		db_close(db_handle *h);
+
+/* Read and choose the copy. */
+int			db_read(db_handle *h, db_state *st, db_error *err);
+
+/*
+ * Write st to the copy that is older or invalid, then fdatasync. The caller
+ * sets st->seq (db_apply / db_boot_decide already do). Exposed for the
+ * selector and tests; normal callers use db_update.
+ */
+int			db_write(db_handle *h, const db_state *st, db_error *err);
+
+/* Exclusive advisory lock (flock) on the open file; blocks. */
+int			db_lock(db_handle *h, db_error *err);
+void		db_unlock(db_handle *h);
+
+/*
+ * Read-modify-write under the lock: read, db_apply(req), write, sync,
+ * unlock. *st_out (may be NULL) gets the state after the call.
+ */
+int			db_update(const char *path, const db_request *req,
+					  const db_context *ctx, db_state *st_out, db_error *err);
+
+/*
+ * Create a record at path (a new regular file of DB_RECORD_SIZE bytes,
+ * created with mode 0660, or an existing regular file/block device). Refuses
+ * with DB_ERR_EXISTS when a valid record is there and !force.
+ */
+int			db_create(const char *path, uint8_t stable, const db_context *ctx,
+					  const char *reason, bool force, db_error *err);
+
+/* Read a whole record from a path (open, lock shared-free read, close). */
+int			db_load(const char *path, db_state *st, db_error *err);
+
+
+/* ---- boot marker (/run/dualboot/booted): key=value lines ---- */
+
+typedef struct db_marker
+{
+	uint8_t		slot;           /* db_slot booted */
+	uint8_t		stable_slot;    /* stable slot at boot time */
+	bool		trial;          /* booted as a trial of the test slot */
+	uint64_t	seq;            /* record sequence after the boot decision */
+	uint64_t	boot_count;
+	uint8_t		tries_left;
+	int64_t		time;
+	char		boot_id[DB_BOOTID_SIZE];
+} db_marker;
+
+/*
+ * Write the marker atomically (temp file in the same folder + rename; the
+ * folder is created with mode 0755 if missing). Keys: slot, role, trial,
+ * seq, boot_id, stable, tries_left, boot_count, time.
+ */
+int			db_marker_write(const char *path, const db_marker *m, db_error *err);
+
+/* Read a marker (no symlinks followed). Unknown keys are ignored. */
+int			db_marker_read(const char *path, db_marker *m, db_error *err);
+
+/* The running kernel's boot_id (/proc/sys/kernel/random/boot_id). */
+int			db_kernel_boot_id(char *buf, size_t size, db_error *err);
+
+/* ---- configuration (/etc/dualboot/dualboot.conf + kernel command line) ---- */
+
+#define DB_CONF_VALUE_SIZE 256
+
+typedef struct db_config
+{
+	char		state_device[DB_CONF_VALUE_SIZE];  /* LABEL=, PARTLABEL=, UUID=, path */
+	char		state_file[DB_CONF_VALUE_SIZE];    /* path inside that fs, or "" (raw) */
+	char		state_mount[DB_CONF_VALUE_SIZE];   /* where the running system mounts it */
+	char		slot_dev[2][DB_CONF_VALUE_SIZE];   /* slot_a=, slot_b= */
+	uint8_t		default_slot;                      /* default= (A when unset) */
+	int			timeout;                           /* timeout= seconds (default 10) */
+	char		efi_entry[2][8];                   /* efi_a=, efi_b= (Boot#### hex), "" */
+} db_config;
+
+/* Defaults: default=A, timeout=10, state_mount=/var/lib/dualboot, rest empty. */
+void		db_config_defaults(db_config *c);
+
+/*
+ * Parse key=value lines ('#' comments, blank lines, surrounding spaces
+ * trimmed). Unknown keys and bad values are errors that name the line.
+ */
+int			db_config_parse_file(db_config *c, const char *path, db_error *err);
+int			db_config_set(db_config *c, const char *key, const char *value,
+						  db_error *err);
+
+/*
+ * Apply dualboot.KEY=VALUE words of a kernel command line (the text of
+ * /proc/cmdline). Bad overrides are skipped and reported in err (rc
+ * DB_ERR_ARG) but the valid ones still apply: the boot must go on.
+ */
+int			db_config_apply_cmdline(db_config *c, const char *cmdline,
+									db_error *err);
+
+/*
+ * The record's path for a running system: state_mount + state_file, or
+ * state_device itself when state_file is empty (raw partition; LABEL= and
+ * friends resolved through db_resolve_device).
+ */
+int			db_config_state_path(const db_config *c, char *out, size_t size,
+								 db_error *err);
+
+/*
+ * Resolve a device spec (path, LABEL=, UUID=, PARTLABEL=, PARTUUID=) to a
+ * /dev path through /dev/disk/by-* links, falling back to the PARTNAME of
+ * /sys/class/block/* for PARTLABEL=. A plain path is returned as given when it
+ * exists. Returns DB_OK or DB_ERR_NOT_FOUND.
+ */
+int			db_resolve_device(const char *spec, char *out, size_t size);
+
+/* ---- the boot selection, as the initramfs and `dualbootctl boot-select` run it ---- */
+
+typedef struct db_boot_result
+{
+	db_boot_decision dec;
+	db_marker	marker;
+	char		root_device[DB_CONF_VALUE_SIZE];  /* resolved or as configured */
+	int			state_rc;       /* outcome of reading the record (db_rc) */
+	char		state_error[256];
+} db_boot_result;
+
+/*
+ * Read the record at state_path (may be NULL: no state device), decide,
+ * persist the decision (decrement before boot, fdatasync), and write the
+ * marker to marker_path (may be NULL). Never fails: every error ends in the
+ * configured default stable slot, explained in res->dec.why and
+ * res->state_error.
+ */
+void		db_boot_select(const db_config *cfg, const char *state_path,
+						   const char *marker_path, int64_t now,
+						   db_boot_result *res);
+
+#endif							/* DUALBOOT_DBSTATE_H */
