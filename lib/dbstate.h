@@ -135,7 +135,7 @@ typedef struct db_error
 {
 	int			code;           /* db_rc */
 	int			sys_errno;      /* errno for DB_ERR_IO, else 0 */
-	char		message[256];   /* one line, says what happened */
+	char		message[640];   /* one line, says what happened */
 } db_error;
 
 /* What the caller knows about the running system, for the life cycle. */
@@ -187,8 +187,14 @@ const char *db_event_name(uint8_t ev);         /* "mark_test", ... */
 uint8_t		db_next_boot_slot(const db_state *st);  /* what the hook would pick */
 uint32_t	db_crc32c(uint32_t crc, const void *data, size_t len);
 
-/* true if s is NUL-terminated within size-1 bytes and valid UTF-8 */
+/* true if s is NUL-terminated within size bytes, valid UTF-8, no controls */
 bool		db_text_valid(const char *s, size_t size);
+/* a kernel boot_id: lowercase hex and dashes, shorter than DB_BOOTID_SIZE */
+bool		db_boot_id_valid(const char *s);
+/* put prefix in front of err->message */
+void		db_error_prefix(db_error *err, const char *prefix);
+/* copy validated text into a fixed, zero-padded field */
+void		db_copy_text(char *dst, size_t size, const char *s);
 
 /* ---- codec (pure) ---- */
 
@@ -356,7 +362,7 @@ int			db_config_state_path(const db_config *c, char *out, size_t size,
 /*
  * Resolve a device spec (path, LABEL=, UUID=, PARTLABEL=, PARTUUID=) to a
  * /dev path through /dev/disk/by-* links, falling back to the PARTNAME of
- * /sys/class/block/* for PARTLABEL=. A plain path is returned as given when it
+ * /sys/class/block/NAME/uevent for PARTLABEL=. A plain path is returned as given when it
  * exists. Returns DB_OK or DB_ERR_NOT_FOUND.
  */
 int			db_resolve_device(const char *spec, char *out, size_t size);
@@ -369,7 +375,7 @@ typedef struct db_boot_result
 	db_marker	marker;
 	char		root_device[DB_CONF_VALUE_SIZE];  /* resolved or as configured */
 	int			state_rc;       /* outcome of reading the record (db_rc) */
-	char		state_error[256];
+	char		state_error[640];
 } db_boot_result;
 
 /*

@@ -1,0 +1,107 @@
+/*
+ * bootsel.c - the boot selection as the initramfs selector and
+ * `dualbootctl boot-select` both run it: read, decide, persist the decision
+ * before the root is mounted, leave the marker. It cannot fail: every error
+ * ends in the stable slot (the record's, or the configured default when no
+ * record can be believed).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdio.h>
+#include <string.h>
+
+#include "dbstate.h"
+
+static void
+note(db_boot_result *res, int rc, const char *msg)
+{
+	if (res->state_error[0] == '\0')
+	{
+		res->state_rc = rc;
+		db_copy_text(res->state_error, sizeof(res->state_error), msg);
+	}
+}
+
+void
+db_boot_select(const db_config *cfg, const char *state_path,
+			   const char *marker_path, int64_t now, db_boot_result *res)
+{
+	char		boot_id[DB_BOOTID_SIZE] = "";
+	char		dev[2][DB_CONF_VALUE_SIZE];
+	db_boot_input in;
+	db_state	st;
+	db_handle	h;
+	db_error	err;
+	bool		opened = false;
+
+	memset(res, 0, sizeof(*res));
+	memset(&in, 0, sizeof(in));
+	in.default_slot = cfg->default_slot;
+	in.now = now;
+	if (db_kernel_boot_id(boot_id, sizeof(boot_id), NULL) == DB_OK)
+		in.boot_id = boot_id;
+
+	/* an unconfigured slot device (simulations) counts as present */
+	for (int s = 0; s < 2; s++)
+	{
+		if (cfg->slot_dev[s][0] == '\0')
+		{
+			in.slot_present[s] = true;
+			dev[s][0] = '\0';
+		}
+		else if (db_resolve_device(cfg->slot_dev[s], dev[s], sizeof(dev[s])) == DB_OK)
+			in.slot_present[s] = true;
+		else
+			db_copy_text(dev[s], sizeof(dev[s]), cfg->slot_dev[s]);
+	}
+
+	if (state_path == NULL || state_path[0] == '\0')
+		note(res, DB_ERR_NOT_FOUND, "no state record available");
+	else if (db_open(&h, state_path, true, &err) != DB_OK)
+		note(res, err.code, err.message);
+	else
+	{
+		opened = true;
+		if (db_lock(&h, &err) != DB_OK || db_read(&h, &st, &err) != DB_OK)
+			note(res, err.code, err.message);
+		else
+			in.have_state = true;
+	}
+
+	db_boot_decide(in.have_state ? &st : NULL, &in, &res->dec);
+	if (res->dec.write && db_write(&h, &st, &err) != DB_OK)
+	{
+		/*
+		 * The decrement could not be persisted: a trial boot now could loop
+		 * forever, so boot stable instead.
+		 */
+		note(res, err.code, err.message);
+		res->dec.slot = st.stable_slot;
+		res->dec.trial = false;
+		res->dec.write = false;
+		snprintf(res->dec.why, sizeof(res->dec.why),
+				 "cannot write the record: booting stable slot %s",
+				 db_slot_name(st.stable_slot));
+	}
+	if (opened)
+		db_close(&h);
+
+	db_copy_text(res->root_device, sizeof(res->root_device), dev[res->dec.slot]);
+	res->marker.slot = res->dec.slot;
+	res->marker.trial = res->dec.trial;
+	res->marker.time = now;
+	db_copy_text(res->marker.boot_id, sizeof(res->marker.boot_id), boot_id);
+	if (in.have_state)
+	{
+		res->marker.stable_slot = st.stable_slot;
+		res->marker.seq = st.seq;
+		res->marker.boot_count = st.boot_count;
+		res->marker.tries_left = st.tries_left;
+	}
+	else
+		res->marker.stable_slot = res->dec.slot;
+	if (marker_path && marker_path[0] &&
+		db_marker_write(marker_path, &res->marker, &err) != DB_OK)
+		note(res, err.code, err.message);
+}

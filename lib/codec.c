@@ -1,0 +1,262 @@
+/*
+ * codec.c - one 4096-byte copy of the record <-> struct db_state.
+ *
+ * Layout of a copy (docs/state-format.md has it byte by byte):
+ *   0   magic "DUALBOOT"        8 bytes
+ *   8   format version          u16 LE
+ *   10  reserved (0)            u16
+ *   12  copy size (4096)        u32 LE
+ *   16  struct db_state         little-endian, explicit padding
+ *   ..  zero padding
+ *   4092 CRC-32C of bytes 0..4091, u32 LE
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE			/* strnlen, flock, O_NOFOLLOW */
+#endif
+#include <stddef.h>
+#include <string.h>
+
+#include "dbstate.h"
+
+#define DB_BODY_OFFSET	16
+#define DB_CRC_OFFSET	(DB_COPY_SIZE - 4)
+
+/* The on-disk layout is the struct layout: pin it down. */
+_Static_assert(sizeof(db_history_entry) == 344, "history entry layout");
+_Static_assert(offsetof(db_history_entry, actor) == 24, "history actor offset");
+_Static_assert(offsetof(db_history_entry, reason) == 152, "history reason offset");
+_Static_assert(sizeof(db_fprint_entry) == 192, "fingerprint entry layout");
+_Static_assert(offsetof(db_fprint_entry, dbname) == 16, "fingerprint dbname offset");
+_Static_assert(offsetof(db_state, stable_slot) == 32, "state flags offset");
+_Static_assert(offsetof(db_state, last_boot_id) == 48, "state boot_id offset");
+_Static_assert(offsetof(db_state, reserved) == 88, "state reserved offset");
+_Static_assert(offsetof(db_state, fprints) == 152, "state fingerprints offset");
+_Static_assert(offsetof(db_state, history) == 920, "state history offset");
+_Static_assert(sizeof(db_state) == 3672, "state size");
+_Static_assert(DB_BODY_OFFSET + sizeof(db_state) <= DB_CRC_OFFSET,
+			   "state must fit in one copy");
+
+static void
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static uint16_t
+get_u16(const uint8_t *p)
+{
+	return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	uint32_t	v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t) p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t) p[i] << (8 * i);
+	return v;
+}
+
+/* Swap the multi-byte fields between host order and little-endian. */
+static void
+swap_fields(db_state *st)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	st->seq = __builtin_bswap64(st->seq);
+	st->updated_at = (int64_t) __builtin_bswap64((uint64_t) st->updated_at);
+	st->boot_count = __builtin_bswap64(st->boot_count);
+	st->last_boot_time = (int64_t) __builtin_bswap64((uint64_t) st->last_boot_time);
+	for (int i = 0; i < DB_FPRINT_LEN; i++)
+		st->fprints[i].recorded_at =
+			(int64_t) __builtin_bswap64((uint64_t) st->fprints[i].recorded_at);
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+	{
+		st->history[i].seq = __builtin_bswap64(st->history[i].seq);
+		st->history[i].time =
+			(int64_t) __builtin_bswap64((uint64_t) st->history[i].time);
+	}
+#else
+	(void) st;
+#endif
+}
+
+void
+db_encode(const db_state *st, uint8_t *copy)
+{
+	db_state	le = *st;
+
+	swap_fields(&le);
+	memset(copy, 0, DB_COPY_SIZE);
+	memcpy(copy, DB_MAGIC, 8);
+	put_u16(copy + 8, DB_FORMAT_VERSION);
+	put_u32(copy + 12, DB_COPY_SIZE);
+	memcpy(copy + DB_BODY_OFFSET, &le, sizeof(le));
+	put_u32(copy + DB_CRC_OFFSET, db_crc32c(0, copy, DB_CRC_OFFSET));
+}
+
+static bool
+flag_ok(uint8_t v)
+{
+	return v <= 1;
+}
+
+static bool
+slot_ok(uint8_t v, bool none_allowed)
+{
+	return v == DB_SLOT_A || v == DB_SLOT_B || (none_allowed && v == DB_SLOT_NONE);
+}
+
+bool
+db_boot_id_valid(const char *s)
+{
+	size_t		n = strnlen(s, DB_BOOTID_SIZE);
+
+	if (n >= DB_BOOTID_SIZE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+			  s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Field-level validation of a decoded state (after a good CRC). */
+static bool
+state_fields_ok(const db_state *st)
+{
+	if (!slot_ok(st->stable_slot, false) ||
+		!flag_ok(st->trial_armed) || !flag_ok(st->confirmed) ||
+		!flag_ok(st->last_trial_failed) || !flag_ok(st->last_boot_trial) ||
+		!slot_ok(st->last_boot_slot, true) ||
+		st->tries_total > DB_TRIES_MAX || st->tries_left > st->tries_total ||
+		st->history_next >= DB_HISTORY_LEN ||
+		st->last_event > DB_EV_RECORD_FPRINT ||
+		!db_boot_id_valid(st->last_boot_id))
+		return false;
+	if (st->trial_armed && st->tries_total < DB_TRIES_MIN)
+		return false;
+	for (int i = 0; i < DB_FPRINT_LEN; i++)
+	{
+		const db_fprint_entry *f = &st->fprints[i];
+
+		if (f->recorded_at == 0)
+			continue;
+		if (!slot_ok(f->slot, false) ||
+			!db_text_valid(f->dbname, DB_DBNAME_SIZE) ||
+			!db_text_valid(f->fprint, DB_FPRINT_SIZE))
+			return false;
+	}
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+	{
+		const db_history_entry *h = &st->history[i];
+
+		if (h->seq == 0)
+			continue;
+		if (h->event > DB_EV_RECORD_FPRINT || !slot_ok(h->slot, true) ||
+			!slot_ok(h->stable_slot, false) || h->tries_left > DB_TRIES_MAX ||
+			!db_text_valid(h->actor, DB_ACTOR_SIZE) ||
+			!db_text_valid(h->app, DB_APP_SIZE) ||
+			!db_text_valid(h->reason, DB_REASON_SIZE))
+			return false;
+	}
+	return true;
+}
+
+int
+db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out)
+{
+	uint16_t	version;
+
+	if (memcmp(copy, DB_MAGIC, 8) != 0 ||
+		get_u32(copy + DB_CRC_OFFSET) != db_crc32c(0, copy, DB_CRC_OFFSET))
+		return DB_ERR_NO_VALID;
+	version = get_u16(copy + 8);
+	if (seq_out)
+		*seq_out = get_u64(copy + DB_BODY_OFFSET);	/* seq is the first field */
+	if (version == 0)
+		return DB_ERR_NO_VALID;
+	/* Never guess at a newer layout: the caller boots stable. */
+	if (version > DB_FORMAT_VERSION)
+		return DB_ERR_NEWER_VERSION;
+	if (get_u32(copy + 12) != DB_COPY_SIZE)
+		return DB_ERR_INVALID;
+	memcpy(st, copy + DB_BODY_OFFSET, sizeof(*st));
+	swap_fields(st);
+	if (!state_fields_ok(st))
+		return DB_ERR_INVALID;
+	return DB_OK;
+}
+
+static void
+set_err(db_error *err, int code, const char *msg)
+{
+	if (err)
+	{
+		err->code = code;
+		err->sys_errno = 0;
+		db_copy_text(err->message, sizeof(err->message), msg);
+	}
+}
+
+int
+db_decode_record(const uint8_t *record, size_t len, db_state *st, int *which,
+				 db_error *err)
+{
+	db_state	cand[2];
+	uint64_t	seq[2] = {0, 0};
+	int			rc[2];
+	int			best = -1;
+
+	if (len < DB_RECORD_SIZE)
+	{
+		set_err(err, DB_ERR_BAD_FILE, "record is truncated");
+		return DB_ERR_BAD_FILE;
+	}
+	for (int i = 0; i < 2; i++)
+	{
+		rc[i] = db_decode(record + i * DB_COPY_SIZE, &cand[i], &seq[i]);
+		/* a newer-version copy takes part in the choice; garbage does not */
+		if (rc[i] == DB_OK || rc[i] == DB_ERR_NEWER_VERSION)
+		{
+			if (best < 0 || seq[i] > seq[best])
+				best = i;
+		}
+	}
+	if (best < 0)
+	{
+		set_err(err, DB_ERR_NO_VALID, "no valid copy of the record (both copies "
+				"fail the magic, CRC-32C or field checks)");
+		return DB_ERR_NO_VALID;
+	}
+	if (rc[best] == DB_ERR_NEWER_VERSION)
+	{
+		set_err(err, DB_ERR_NEWER_VERSION, "the record was written by a newer "
+				"dualboot format version; this version will not interpret it");
+		return DB_ERR_NEWER_VERSION;
+	}
+	*st = cand[best];
+	if (which)
+		*which = best;
+	if (err)
+		memset(err, 0, sizeof(*err));
+	return DB_OK;
+}

@@ -1,0 +1,316 @@
+/*
+ * lifecycle.c - the life cycle of DESIGN section 2 as pure functions:
+ * (state, event) -> new state or a refusal with a reason. No I/O, no clock:
+ * the caller passes the time and what it knows about the running boot.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdio.h>
+#include <string.h>
+
+#include "dbstate.h"
+
+static int
+refuse(db_error *err, int code, const char *fmt, const char *a, const char *b)
+{
+	if (err)
+	{
+		err->code = code;
+		err->sys_errno = 0;
+		snprintf(err->message, sizeof(err->message), fmt, a ? a : "", b ? b : "");
+	}
+	return code;
+}
+
+/* Append a history entry and advance the sequence. */
+static void
+log_event(db_state *st, uint8_t event, uint8_t slot, int64_t now,
+		  const char *actor, const char *app, const char *reason)
+{
+	db_history_entry *h = &st->history[st->history_next];
+
+	memset(h, 0, sizeof(*h));
+	h->seq = st->seq;
+	h->time = now;
+	h->event = event;
+	h->slot = slot;
+	h->stable_slot = st->stable_slot;
+	h->tries_left = st->tries_left;
+	db_copy_text(h->actor, sizeof(h->actor), actor);
+	db_copy_text(h->app, sizeof(h->app), app);
+	db_copy_text(h->reason, sizeof(h->reason), reason);
+	st->history_next = (uint8_t) ((st->history_next + 1) % DB_HISTORY_LEN);
+	st->last_event = event;
+}
+
+void
+db_state_init(db_state *st, uint8_t stable, const db_context *ctx,
+			  const char *reason)
+{
+	memset(st, 0, sizeof(*st));
+	st->stable_slot = stable == DB_SLOT_B ? DB_SLOT_B : DB_SLOT_A;
+	st->last_boot_slot = DB_SLOT_NONE;
+	st->seq = 1;
+	st->updated_at = ctx ? ctx->now : 0;
+	log_event(st, DB_EV_INIT, st->stable_slot, st->updated_at,
+			  ctx ? ctx->actor : "cli", ctx ? ctx->app : NULL, reason);
+}
+
+uint8_t
+db_next_boot_slot(const db_state *st)
+{
+	if (st->trial_armed && st->tries_left > 0)
+		return db_test_slot(st);
+	return st->stable_slot;
+}
+
+/* The running boot is the hook's latest trial boot of the test slot. */
+static bool
+on_current_trial_boot(const db_state *st, const db_context *ctx)
+{
+	if (ctx->current_slot != db_test_slot(st) ||
+		st->last_boot_slot != ctx->current_slot || !st->last_boot_trial)
+		return false;
+	if (ctx->boot_id && ctx->boot_id[0] && st->last_boot_id[0] &&
+		strcmp(ctx->boot_id, st->last_boot_id) != 0)
+		return false;
+	return true;
+}
+
+static int
+check_text(const char *what, const char *s, size_t size, db_error *err)
+{
+	char		limit[16];
+
+	if (s == NULL)
+		return DB_OK;
+	snprintf(limit, sizeof(limit), "%zu", size - 1);
+	if (strnlen(s, size) >= size)
+		return refuse(err, DB_ERR_ARG, "%s is too long (at most %s bytes)", what, limit);
+	if (!db_text_valid(s, size))
+		return refuse(err, DB_ERR_ARG,
+					  "%s is not valid UTF-8 text%s", what,
+					  " (control characters are not allowed either)");
+	return DB_OK;
+}
+
+int
+db_apply(db_state *st, const db_request *req, const db_context *ctx,
+		 db_error *err)
+{
+	db_state	n = *st;
+	uint8_t		test = db_test_slot(st);
+	uint8_t		slot = test;
+	int			rc;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if ((rc = check_text("reason", req->reason, DB_REASON_SIZE, err)) != DB_OK ||
+		(rc = check_text("actor", ctx->actor, DB_ACTOR_SIZE, err)) != DB_OK ||
+		(rc = check_text("application name", ctx->app, DB_APP_SIZE, err)) != DB_OK)
+		return rc;
+
+	switch (req->event)
+	{
+		case DB_EV_MARK_TEST:
+			if (req->tries < DB_TRIES_MIN || req->tries > DB_TRIES_MAX)
+			{
+				char		t[16];
+
+				snprintf(t, sizeof(t), "%d", req->tries);
+				return refuse(err, DB_ERR_ARG,
+							  "tries must be between 1 and 7, not %s%s", t, "");
+			}
+			if (ctx->current_slot != DB_SLOT_NONE &&
+				ctx->current_slot == test && !st->trial_armed)
+				return refuse(err, DB_REFUSED,
+							  "slot %s is running outside a trial (it is the stale test "
+							  "slot); arm the trial from the stable slot %s",
+							  db_slot_name(test), db_slot_name(st->stable_slot));
+			n.trial_armed = 1;
+			n.tries_total = (uint8_t) req->tries;
+			n.tries_left = (uint8_t) req->tries;
+			n.last_trial_failed = 0;
+			/* re-arming keeps a confirmation of the running test boot */
+			if (!st->trial_armed)
+				n.confirmed = 0;
+			break;
+
+		case DB_EV_CONFIRM:
+			if (!st->trial_armed)
+				return refuse(err, DB_REFUSED,
+							  "no trial is armed: there is nothing to confirm%s%s", "", "");
+			if (ctx->current_slot == DB_SLOT_NONE)
+				return refuse(err, DB_REFUSED,
+							  "the current slot is unknown (no valid boot marker); confirm "
+							  "runs on the test slot %s%s", db_slot_name(test), "");
+			if (!on_current_trial_boot(st, ctx))
+				return refuse(err, DB_REFUSED,
+							  "this boot of slot %s is not the trial boot of the test slot %s",
+							  db_slot_name(ctx->current_slot), db_slot_name(test));
+			n.confirmed = 1;
+			n.tries_left = n.tries_total;
+			break;
+
+		case DB_EV_FAILBACK:
+			/* always allowed; repeating it is harmless */
+			n.trial_armed = 0;
+			n.confirmed = 0;
+			n.tries_left = 0;
+			slot = st->stable_slot;
+			break;
+
+		case DB_EV_PROMOTE:
+			if (!st->trial_armed)
+				return refuse(err, DB_REFUSED,
+							  "no trial is armed: only a confirmed trial boot of the test "
+							  "slot can be promoted%s%s", "", "");
+			if (ctx->current_slot == DB_SLOT_NONE)
+				return refuse(err, DB_REFUSED,
+							  "the current slot is unknown (no valid boot marker); promote "
+							  "runs on the test slot %s%s", db_slot_name(test), "");
+			if (!on_current_trial_boot(st, ctx))
+				return refuse(err, DB_REFUSED,
+							  "this boot of slot %s is not the trial boot of the test slot %s",
+							  db_slot_name(ctx->current_slot), db_slot_name(test));
+			if (!st->confirmed)
+				return refuse(err, DB_REFUSED,
+							  "the trial boot of slot %s is not confirmed yet; confirm it "
+							  "first%s", db_slot_name(test), "");
+			n.stable_slot = test;
+			n.trial_armed = 0;
+			n.confirmed = 0;
+			n.tries_left = 0;
+			n.tries_total = 0;
+			n.last_trial_failed = 0;
+			break;
+
+		case DB_EV_RECORD_FPRINT:
+			{
+				int			oldest = 0;
+				int			pick = -1;
+
+				if (ctx->current_slot == DB_SLOT_NONE)
+					return refuse(err, DB_REFUSED,
+								  "the current slot is unknown (no valid boot marker): "
+								  "cannot tell which slot this fingerprint belongs to%s%s",
+								  "", "");
+				if (req->dbname == NULL || req->dbname[0] == '\0' ||
+					req->fprint == NULL || req->fprint[0] == '\0')
+					return refuse(err, DB_ERR_ARG,
+								  "a database name and a fingerprint are required%s%s", "", "");
+				if ((rc = check_text("database name", req->dbname, DB_DBNAME_SIZE, err)) != DB_OK ||
+					(rc = check_text("fingerprint", req->fprint, DB_FPRINT_SIZE, err)) != DB_OK)
+					return rc;
+				slot = ctx->current_slot;
+				for (int i = 0; i < DB_FPRINT_LEN; i++)
+				{
+					db_fprint_entry *f = &n.fprints[i];
+
+					if (f->recorded_at != 0 && f->slot == slot &&
+						strcmp(f->dbname, req->dbname) == 0)
+					{
+						pick = i;
+						break;
+					}
+					if (pick < 0 && f->recorded_at == 0)
+						pick = i;
+					if (f->recorded_at < n.fprints[oldest].recorded_at)
+						oldest = i;
+				}
+				if (pick < 0)
+					pick = oldest;
+				memset(&n.fprints[pick], 0, sizeof(n.fprints[pick]));
+				n.fprints[pick].recorded_at = ctx->now > 0 ? ctx->now : 1;
+				n.fprints[pick].slot = slot;
+				db_copy_text(n.fprints[pick].dbname, DB_DBNAME_SIZE, req->dbname);
+				db_copy_text(n.fprints[pick].fprint, DB_FPRINT_SIZE, req->fprint);
+				break;
+			}
+
+		default:
+			return refuse(err, DB_ERR_ARG, "event %s cannot be requested%s",
+						  db_event_name((uint8_t) req->event), "");
+	}
+
+	n.seq = st->seq + 1;
+	n.updated_at = ctx->now;
+	log_event(&n, (uint8_t) req->event, slot, ctx->now, ctx->actor, ctx->app,
+			  req->reason);
+	*st = n;
+	return DB_OK;
+}
+
+void
+db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
+{
+	uint8_t		stable;
+	uint8_t		test;
+
+	memset(dec, 0, sizeof(*dec));
+	if (st == NULL || !in->have_state)
+	{
+		dec->slot = in->default_slot == DB_SLOT_B ? DB_SLOT_B : DB_SLOT_A;
+		snprintf(dec->why, sizeof(dec->why),
+				 "no valid record: booting the default stable slot %s",
+				 db_slot_name(dec->slot));
+		return;
+	}
+
+	stable = st->stable_slot;
+	test = db_other_slot(stable);
+	dec->slot = stable;
+	if (st->trial_armed && st->tries_left == 0)
+	{
+		st->trial_armed = 0;
+		st->confirmed = 0;
+		st->last_trial_failed = 1;
+		dec->trial_failed = true;
+		snprintf(dec->why, sizeof(dec->why),
+				 "trial of slot %s failed: tries exhausted; booting stable slot %s",
+				 db_slot_name(test), db_slot_name(stable));
+	}
+	else if (st->trial_armed && !in->slot_present[test])
+	{
+		st->trial_armed = 0;
+		st->confirmed = 0;
+		st->tries_left = 0;
+		st->last_trial_failed = 1;
+		dec->trial_failed = true;
+		snprintf(dec->why, sizeof(dec->why),
+				 "trial of slot %s failed: its root device is missing; booting "
+				 "stable slot %s", db_slot_name(test), db_slot_name(stable));
+	}
+	else if (st->trial_armed)
+	{
+		/* the decrement is persisted before the root is mounted */
+		st->tries_left--;
+		st->confirmed = 0;
+		dec->slot = test;
+		dec->trial = true;
+		snprintf(dec->why, sizeof(dec->why),
+				 "trial boot of test slot %s (%u of %u tries left after this boot)",
+				 db_slot_name(test), st->tries_left, st->tries_total);
+	}
+	else
+		snprintf(dec->why, sizeof(dec->why), "booting stable slot %s%s",
+				 db_slot_name(stable),
+				 in->slot_present[stable] ? "" : " (its root device was not found)");
+
+	st->seq++;
+	st->updated_at = in->now;
+	st->boot_count++;
+	st->last_boot_time = in->now;
+	st->last_boot_slot = dec->slot;
+	st->last_boot_trial = dec->trial ? 1 : 0;
+	db_copy_text(st->last_boot_id, DB_BOOTID_SIZE,
+				 in->boot_id && db_boot_id_valid(in->boot_id) ? in->boot_id : "");
+	/* ordinary stable boots only update the boot fields, to keep the ring for intent */
+	if (dec->trial_failed)
+		log_event(st, DB_EV_TRIAL_FAILED, test, in->now, "hook", NULL,
+				  dec->why + strlen("trial of slot X failed: "));
+	else if (dec->trial)
+		log_event(st, DB_EV_BOOT, test, in->now, "hook", NULL, dec->why);
+	dec->write = true;
+}
