@@ -1,0 +1,300 @@
+/*
+ * selector.c - dualboot-select, the boot selector the initramfs runs.
+ *
+ * A thin main around the record library: every decision, every read and
+ * write of the record, the marker and the configuration parsing live in
+ * lib/ (db_boot_select and friends), shared with `dualbootctl boot-select`.
+ * This file only parses arguments, prints shell-evaluable lines and logs to
+ * /dev/kmsg. Linked statically (musl) so it runs in any initramfs.
+ *
+ * Modes (see docs/boot-hook.md):
+ *   dualboot-select [--config F] [--cmdline F] [--state PATH | --no-state]
+ *                   [--marker PATH] [--kmsg]
+ *       the boot selection: prints DUALBOOT_SLOT, DUALBOOT_ROLE,
+ *       DUALBOOT_TRIAL, DUALBOOT_ROOT, DUALBOOT_WHY; exit 0 (it never fails:
+ *       every error ends in the configured stable slot).
+ *   dualboot-select --check-config F     validate a config file (exit 0/2)
+ *   dualboot-select --print-config [--config F] [--cmdline F]
+ *       the effective configuration as DUALBOOT_* shell lines
+ *   dualboot-select --resolve SPEC       print the /dev path of a device spec
+ *   dualboot-select --peek --state PATH [--config F] [--cmdline F]
+ *       the slot the record would boot (no write): DUALBOOT_NEXT=A|B
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbstate.h"
+
+#define DEFAULT_CONFIG  "/etc/dualboot/dualboot.conf"
+#define DEFAULT_CMDLINE "/proc/cmdline"
+#define HARD_LIMIT_SEC  30      /* the selector never runs longer */
+
+static int	kmsg_fd = -1;
+
+/* One log line: stderr always, /dev/kmsg with --kmsg (level 5: notice). */
+static void
+logmsg(const char *fmt, ...)
+{
+	char		line[900];
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t) n >= sizeof(line))
+		n = sizeof(line) - 1;
+	fprintf(stderr, "dualboot: %s\n", line);
+	if (kmsg_fd >= 0)
+		dprintf(kmsg_fd, "<5>dualboot: %s\n", line);
+}
+
+/* Print NAME='value' with single quotes escaped, for `eval`. */
+static void
+shell_var(const char *name, const char *value)
+{
+	printf("%s='", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else if (*p == '\n')
+			putchar(' ');
+		else
+			putchar(*p);
+	}
+	fputs("'\n", stdout);
+}
+
+/* Read a small text file (the kernel command line) into buf. */
+static int
+read_text(const char *path, char *buf, size_t size)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t		n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The effective configuration: defaults, then the file, then the kernel
+ * command line. Errors are logged and the boot goes on with what is valid.
+ * Returns 0 when the file parsed cleanly.
+ */
+static int
+load_config(db_config *cfg, const char *conf_path, const char *cmdline_path)
+{
+	db_error	err;
+	char		cmdline[4096];
+	int			rc = 0;
+
+	memset(&err, 0, sizeof(err));
+	db_config_defaults(cfg);
+	if (db_config_parse_file(cfg, conf_path, &err) != DB_OK)
+	{
+		logmsg("config %s: %s", conf_path, err.message);
+		rc = -1;
+	}
+	if (cmdline_path && read_text(cmdline_path, cmdline, sizeof(cmdline)) == 0)
+	{
+		memset(&err, 0, sizeof(err));
+		if (db_config_apply_cmdline(cfg, cmdline, &err) != DB_OK)
+			logmsg("kernel command line: %s", err.message);
+	}
+	return rc;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: dualboot-select [--config FILE] [--cmdline FILE]"
+		  " [--state PATH | --no-state] [--marker PATH] [--kmsg]\n"
+		  "       dualboot-select --check-config FILE\n"
+		  "       dualboot-select --print-config [--config FILE] [--cmdline FILE]\n"
+		  "       dualboot-select --resolve SPEC\n"
+		  "       dualboot-select --peek --state PATH [--config FILE] [--cmdline FILE]\n",
+		  f);
+}
+
+static int
+do_check_config(const char *path)
+{
+	db_config	cfg;
+	db_error	err;
+	int			bad = 0;
+
+	memset(&err, 0, sizeof(err));
+	db_config_defaults(&cfg);
+	if (db_config_parse_file(&cfg, path, &err) != DB_OK)
+	{
+		fprintf(stderr, "dualboot: %s: %s\n", path, err.message);
+		return 2;
+	}
+	if (cfg.state_device[0] == '\0')
+	{
+		fprintf(stderr, "dualboot: %s: state_device= is not set\n", path);
+		bad = 1;
+	}
+	for (int s = 0; s < 2; s++)
+		if (cfg.slot_dev[s][0] == '\0')
+		{
+			fprintf(stderr, "dualboot: %s: slot_%c= is not set\n", path,
+					s == 0 ? 'a' : 'b');
+			bad = 1;
+		}
+	if (!bad && strcmp(cfg.slot_dev[0], cfg.slot_dev[1]) == 0)
+	{
+		fprintf(stderr, "dualboot: %s: slot_a and slot_b name the same device\n",
+				path);
+		bad = 1;
+	}
+	return bad ? 2 : 0;
+}
+
+static void
+print_config(const db_config *cfg)
+{
+	char		tmo[16];
+	const char *def = cfg->slot_dev[cfg->default_slot == DB_SLOT_B ? 1 : 0];
+
+	shell_var("DUALBOOT_STATE_DEVICE", cfg->state_device);
+	shell_var("DUALBOOT_STATE_FILE", cfg->state_file);
+	shell_var("DUALBOOT_SLOT_A", cfg->slot_dev[0]);
+	shell_var("DUALBOOT_SLOT_B", cfg->slot_dev[1]);
+	shell_var("DUALBOOT_DEFAULT", db_slot_name(cfg->default_slot));
+	shell_var("DUALBOOT_DEFAULT_ROOT", def);
+	snprintf(tmo, sizeof(tmo), "%d", cfg->timeout);
+	shell_var("DUALBOOT_TIMEOUT", tmo);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_path = DEFAULT_CONFIG;
+	const char *cmdline_path = DEFAULT_CMDLINE;
+	const char *state_path = NULL;
+	const char *marker_path = NULL;
+	const char *arg = NULL;
+	enum { M_SELECT, M_CHECK, M_PRINT, M_RESOLVE, M_PEEK } mode = M_SELECT;
+	db_config	cfg;
+	db_boot_result res;
+	char		dev[DB_CONF_VALUE_SIZE];
+
+	/* A hard bound: whatever happens, the initramfs gets control back. */
+	signal(SIGALRM, SIG_DFL);
+	alarm(HARD_LIMIT_SEC);
+
+	for (int i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--kmsg") == 0)
+			kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+		else if (strcmp(a, "--no-state") == 0)
+			state_path = NULL;
+		else if (strcmp(a, "--print-config") == 0)
+			mode = M_PRINT;
+		else if (strcmp(a, "--peek") == 0)
+			mode = M_PEEK;
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		{
+			usage(stdout);
+			return 0;
+		}
+		else if (v == NULL)
+		{
+			usage(stderr);
+			return 2;
+		}
+		else if (strcmp(a, "--config") == 0)
+			conf_path = argv[++i];
+		else if (strcmp(a, "--cmdline") == 0)
+			cmdline_path = argv[++i];
+		else if (strcmp(a, "--state") == 0)
+			state_path = argv[++i];
+		else if (strcmp(a, "--marker") == 0)
+			marker_path = argv[++i];
+		else if (strcmp(a, "--check-config") == 0)
+			mode = M_CHECK, arg = argv[++i];
+		else if (strcmp(a, "--resolve") == 0)
+			mode = M_RESOLVE, arg = argv[++i];
+		else
+		{
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	switch (mode)
+	{
+		case M_CHECK:
+			return do_check_config(arg);
+		case M_RESOLVE:
+			if (db_resolve_device(arg, dev, sizeof(dev)) != DB_OK)
+				return 1;
+			puts(dev);
+			return 0;
+		case M_PRINT:
+			load_config(&cfg, conf_path, cmdline_path);
+			print_config(&cfg);
+			return 0;
+		case M_PEEK:
+			{
+				db_state	st;
+				db_error	err;
+				uint8_t		next;
+
+				load_config(&cfg, conf_path, cmdline_path);
+				memset(&err, 0, sizeof(err));
+				if (state_path && db_load(state_path, &st, &err) == DB_OK)
+					next = db_next_boot_slot(&st);
+				else
+					next = cfg.default_slot;
+				shell_var("DUALBOOT_NEXT", db_slot_name(next));
+				shell_var("DUALBOOT_NEXT_ROOT",
+						  cfg.slot_dev[next == DB_SLOT_B ? 1 : 0]);
+				return 0;
+			}
+		case M_SELECT:
+			break;
+	}
+
+	load_config(&cfg, conf_path, cmdline_path);
+	memset(&res, 0, sizeof(res));
+	db_boot_select(&cfg, state_path, marker_path, (int64_t) time(NULL), &res);
+
+	if (res.state_rc != DB_OK)
+		logmsg("state %s: %s", state_path ? state_path : "(none)",
+			   res.state_error[0] ? res.state_error : "no record");
+	logmsg("boot slot %s (%s%s) root %s: %s",
+		   db_slot_name(res.dec.slot),
+		   res.dec.slot == res.marker.stable_slot ? "stable" : "test",
+		   res.dec.trial ? ", trial" : "",
+		   res.root_device, res.dec.why);
+
+	shell_var("DUALBOOT_SLOT", db_slot_name(res.dec.slot));
+	shell_var("DUALBOOT_ROLE",
+			  res.dec.slot == res.marker.stable_slot ? "stable" : "test");
+	shell_var("DUALBOOT_TRIAL", res.dec.trial ? "1" : "0");
+	shell_var("DUALBOOT_ROOT", res.root_device);
+	shell_var("DUALBOOT_WHY", res.dec.why);
+	return fflush(stdout) == 0 ? 0 : 2;
+}

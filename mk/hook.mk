@@ -1,0 +1,72 @@
+# mk/hook.mk - the boot hook: the static selector, its install rules and the
+# VM test suite (issue 5).
+#
+#   make build/musl/dualboot-select   the selector (musl-gcc -static -Os)
+#   make install-hook                 selector, initramfs-tools, dracut, systemd
+#   make vm-test                      the QEMU boot suite alone (test/t/60-vm.t)
+#
+# The record library is compiled a second time, with musl, into build/musl/:
+# the same lib/*.c sources, no copies.
+
+MUSL_CC ?= musl-gcc
+HOOK_CFLAGS = -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra $(WERROR) -Ilib \
+	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+HOOK_LDFLAGS = -static -s -Wl,--gc-sections
+
+HOOK_LIB_OBJS = $(patsubst lib/%.c,build/musl/%.o,$(LIB_SRCS))
+
+build/musl/%.o: lib/%.c lib/dbstate.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(HOOK_CFLAGS) -c -o $@ $<
+
+build/musl/selector.o: hook/selector.c lib/dbstate.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(HOOK_CFLAGS) -c -o $@ $<
+
+build/musl/dualboot-select: build/musl/selector.o $(HOOK_LIB_OBJS)
+	$(MUSL_CC) $(HOOK_LDFLAGS) -o $@ $^
+
+# Test helper of the VM harness (decodes records through lib/ only).
+build/musl/dbtool.o: test/vm/dbtool.c lib/dbstate.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(HOOK_CFLAGS) -c -o $@ $<
+
+build/musl/dbtool: build/musl/dbtool.o $(HOOK_LIB_OBJS)
+	$(MUSL_CC) $(HOOK_LDFLAGS) -o $@ $^
+
+all: build/musl/dualboot-select
+
+# Installed paths follow DESIGN section 7 (Debian conventions).
+HOOK_LIBDIR = /usr/lib/dualboot
+HOOK_ITDIR = /usr/share/initramfs-tools
+HOOK_DRACUTDIR = /usr/lib/dracut/modules.d/90dualboot
+HOOK_UNITDIR = /lib/systemd/system
+
+.PHONY: install-hook
+install-hook: build/musl/dualboot-select
+	install -d $(DESTDIR)$(HOOK_LIBDIR) $(DESTDIR)$(HOOK_ITDIR)/hooks \
+		$(DESTDIR)$(HOOK_ITDIR)/scripts/local-top $(DESTDIR)$(HOOK_DRACUTDIR) \
+		$(DESTDIR)$(HOOK_UNITDIR) $(DESTDIR)/etc/dualboot
+	install -m 0755 build/musl/dualboot-select $(DESTDIR)$(HOOK_LIBDIR)/dualboot-select
+	install -m 0755 hook/systemd/dualboot-confirm $(DESTDIR)$(HOOK_LIBDIR)/dualboot-confirm
+	install -m 0755 hook/systemd/dualboot-trial-evidence \
+		$(DESTDIR)$(HOOK_LIBDIR)/dualboot-trial-evidence
+	install -m 0755 hook/initramfs-tools/hooks/dualboot $(DESTDIR)$(HOOK_ITDIR)/hooks/dualboot
+	install -m 0755 hook/initramfs-tools/scripts/local-top/dualboot \
+		$(DESTDIR)$(HOOK_ITDIR)/scripts/local-top/dualboot
+	install -m 0755 hook/dracut/90dualboot/module-setup.sh \
+		hook/dracut/90dualboot/dualboot-cmdline.sh \
+		hook/dracut/90dualboot/dualboot-pre-mount.sh \
+		$(DESTDIR)$(HOOK_DRACUTDIR)/
+	install -m 0644 hook/systemd/dualboot-confirm.service \
+		hook/systemd/dualboot-trial-evidence.service $(DESTDIR)$(HOOK_UNITDIR)/
+	test -e $(DESTDIR)/etc/dualboot/dualboot.conf || \
+		install -m 0644 hook/dualboot.conf.example $(DESTDIR)/etc/dualboot/dualboot.conf
+
+install: install-hook
+
+# The QEMU boot suite alone. It builds what it needs (kernel extract, disk
+# images, initramfs) under build/vm/ and reuses them on the next run.
+.PHONY: vm-test
+vm-test: build/musl/dualboot-select build/musl/dbtool
+	prove --timer test/t/60-vm.t

@@ -1,0 +1,225 @@
+# test/vm/common.sh - the VM harness's building blocks (sourced, POSIX sh).
+#
+# Everything is built without mounting anything and cached under build/vm/:
+#   vmlinux-KVER      the uncompressed kernel (loads fast under TCG)
+#   root-a.img ...    ext4 images of the two busybox roots
+#   *.initrd          initramfs images built from the project's hook
+# A disk image is a GPT with three partitions (state, root A, root B);
+# partitions are filled with mkfs -d / mtools / dd conv=notrunc.
+#
+# Caller sets TOP (the repository root) before sourcing.
+
+: "${TOP:?TOP must be set}"
+VMDIR=${VMDIR:-$TOP/build/vm}
+KVER=${KVER:-$(ls /lib/modules | sort -V | tail -1)}
+VM_TIMEOUT=${VM_TIMEOUT:-120}   # seconds per boot, hard limit
+VM_MEM=${VM_MEM:-512}
+
+# GPT layout in 512-byte sectors: state 8 MiB, root A and B 16 MiB each.
+P1_START=2048;  P1_SIZE=16384
+P2_START=18432; P2_SIZE=32768
+P3_START=51200; P3_SIZE=32768
+DISK_SECTORS=86016              # 42 MiB, room for the backup GPT
+
+# The modules a virtio disk with ext4 and vfat needs (BOOT-NOTES).
+VM_MODULES="virtio_pci virtio_blk ext4 crc32c_generic vfat nls_ascii nls_cp437"
+
+mkdir -p "$VMDIR"
+
+vm_log() { echo "# $*" >&2; }
+
+# vm_kernel: print the path of the uncompressed kernel, extracting it once.
+vm_kernel() {
+	out=$VMDIR/vmlinux-$KVER
+	if [ ! -s "$out" ]; then
+		src=/boot/vmlinuz-$KVER
+		# the payload is an xz stream inside the bzImage
+		off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$src" | head -1 | cut -d: -f1)
+		[ -n "$off" ] || { vm_log "no xz payload in $src"; return 1; }
+		tail -c +"$((off + 1))" "$src" | xz -dc --single-stream > "$out.tmp" \
+			|| { rm -f "$out.tmp"; return 1; }
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
+}
+
+# vm_root SLOT: build the ext4 image of a busybox root reporting SLOT.
+vm_root() {
+	slot=$1
+	img=$VMDIR/root-$(echo "$slot" | tr AB ab).img
+	if [ ! -s "$img" ] || [ "$TOP/test/vm/guest-init" -nt "$img" ]; then
+		d=$VMDIR/rootfs-$slot
+		rm -rf "$d"
+		mkdir -p "$d/bin" "$d/sbin" "$d/proc" "$d/sys" "$d/dev" "$d/run" \
+			"$d/tmp" "$d/etc"
+		cp /bin/busybox "$d/bin/busybox"
+		for a in $(/bin/busybox --list); do
+			[ "$a" = busybox ] || ln -s busybox "$d/bin/$a"
+		done
+		install -m 0755 "$TOP/test/vm/guest-init" "$d/sbin/init"
+		echo "$slot" > "$d/etc/dualboot-slot"
+		rm -f "$img"
+		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img" 16M >/dev/null \
+			|| return 1
+	fi
+	echo "$img"
+}
+
+# vm_disk OUT KIND [RECORD]: assemble a disk image.
+#   KIND ext4|vfat: state partition with a filesystem holding RECORD (a file
+#                   of the record's size) as /dualboot/state; without RECORD
+#                   the folder exists but the file does not.
+#   KIND raw:       RECORD written at offset 0 of the bare partition (zeros
+#                   when RECORD is empty).
+# The kind is remembered in OUT.kind for vm_state_get/vm_state_put.
+vm_disk() {
+	out=$1 kind=$2 rec=${3:-}
+	ra=$(vm_root A) && rb=$(vm_root B) || return 1
+	rm -f "$out" "$out.p1"
+	truncate -s $((DISK_SECTORS * 512)) "$out"
+	sfdisk -q --no-reread --no-tell-kernel "$out" <<EOF || return 1
+label: gpt
+unit: sectors
+start=$P1_START, size=$P1_SIZE, name=dbstate, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+start=$P2_START, size=$P2_SIZE, name=root-a, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+start=$P3_START, size=$P3_SIZE, name=root-b, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+EOF
+	p1=$out.p1
+	case $kind in
+	ext4)
+		sd=$out.statedir
+		rm -rf "$sd"; mkdir -p "$sd/dualboot"
+		[ -n "$rec" ] && cp "$rec" "$sd/dualboot/state"
+		mkfs.ext4 -q -F -b 4096 -L DBSTATE -d "$sd" "$p1" $((P1_SIZE / 2))k \
+			>/dev/null || return 1
+		rm -rf "$sd"
+		;;
+	vfat)
+		truncate -s $((P1_SIZE * 512)) "$p1"
+		mkfs.vfat -n DBSTATE "$p1" >/dev/null || return 1
+		mmd -i "$p1" ::/dualboot || return 1
+		if [ -n "$rec" ]; then mcopy -i "$p1" "$rec" ::/dualboot/state || return 1; fi
+		;;
+	raw)
+		truncate -s $((P1_SIZE * 512)) "$p1"
+		if [ -n "$rec" ]; then dd if="$rec" of="$p1" conv=notrunc status=none || return 1; fi
+		;;
+	*) vm_log "vm_disk: unknown kind $kind"; return 1 ;;
+	esac
+	dd if="$p1" of="$out" bs=512 seek=$P1_START conv=notrunc status=none &&
+	dd if="$ra" of="$out" bs=512 seek=$P2_START conv=notrunc status=none &&
+	dd if="$rb" of="$out" bs=512 seek=$P3_START conv=notrunc status=none || return 1
+	rm -f "$p1"
+	echo "$kind" > "$out.kind"
+}
+
+# vm_disk_drop IMG N: delete partition N from the table (data stays).
+vm_disk_drop() {
+	sfdisk -q --no-reread --no-tell-kernel --delete "$1" "$2" >/dev/null 2>&1
+}
+
+# The record's blocks inside an ext4 state partition (4096-byte blocks).
+_vm_ext4_blocks() {
+	debugfs -R 'blocks /dualboot/state' "$1?offset=$((P1_START * 512))" 2>/dev/null
+}
+
+# vm_state_get IMG OUT: copy the record out of the image (no mounting).
+# Returns 1 when there is no record file.
+vm_state_get() {
+	img=$1 out=$2
+	rm -f "$out"
+	case $(cat "$img.kind") in
+	ext4)
+		debugfs -R "dump /dualboot/state $out" "$img?offset=$((P1_START * 512))" \
+			2>/dev/null
+		;;
+	vfat)
+		mtype -i "$img@@$((P1_START * 512))" ::/dualboot/state > "$out" 2>/dev/null \
+			|| rm -f "$out"
+		;;
+	raw)
+		dd if="$img" of="$out" bs=512 skip=$P1_START count=16 status=none
+		;;
+	esac
+	[ -s "$out" ]
+}
+
+# vm_state_put IMG IN: write a record back in place, at the same blocks
+# (ext4), into the same file (vfat) or at offset 0 (raw).
+vm_state_put() {
+	img=$1 in=$2
+	case $(cat "$img.kind") in
+	ext4)
+		i=0
+		for b in $(_vm_ext4_blocks "$img"); do
+			dd if="$in" of="$img" bs=4096 skip=$i count=1 conv=notrunc status=none \
+				oflag=seek_bytes seek=$((P1_START * 512 + b * 4096)) || return 1
+			i=$((i + 1))
+		done
+		[ "$i" -gt 0 ]
+		;;
+	vfat)
+		mcopy -o -i "$img@@$((P1_START * 512))" "$in" ::/dualboot/state
+		;;
+	raw)
+		dd if="$in" of="$img" bs=512 seek=$P1_START conv=notrunc status=none
+		;;
+	esac
+}
+
+# vm_initramfs_tools OUT CONF [without-hook]: build an initramfs with
+# mkinitramfs -d from a private config folder holding the project's hook and
+# local-top script (nothing under /etc is touched). CONF is the dualboot.conf
+# copied into the image. With "without-hook", the same image without the
+# hook (for the boot time comparison); then ROOT must come from root=.
+vm_initramfs_tools() {
+	out=$1 conf=$2 mode=${3:-with-hook}
+	cd_=$VMDIR/itconf-$(basename "$out")
+	rm -rf "$cd_"
+	mkdir -p "$cd_/hooks" "$cd_/scripts/local-top" "$cd_/conf.d"
+	cat > "$cd_/initramfs.conf" <<EOF
+MODULES=list
+BUSYBOX=y
+COMPRESS=zstd
+RUNSIZE=10%
+FSTYPE=ext4
+RESUME=none
+EOF
+	for m in $VM_MODULES; do echo "$m"; done > "$cd_/modules"
+	if [ "$mode" = with-hook ]; then
+		install -m 0755 "$TOP/hook/initramfs-tools/hooks/dualboot" "$cd_/hooks/dualboot"
+		install -m 0755 "$TOP/hook/initramfs-tools/scripts/local-top/dualboot" \
+			"$cd_/scripts/local-top/dualboot"
+	fi
+	DUALBOOT_SELECTOR=$TOP/build/musl/dualboot-select DUALBOOT_CONF=$conf \
+		mkinitramfs -d "$cd_" -o "$out" "$KVER"
+}
+
+# vm_boot IMG INITRD LOG [CMDLINE...]: boot once under TCG with a hard
+# timeout; the serial console goes to LOG. Prints the wall time in seconds.
+vm_boot() {
+	img=$1 initrd=$2 log=$3
+	shift 3
+	kernel=$(vm_kernel) || return 1
+	t0=$(date +%s.%N)
+	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc \
+		-m "$VM_MEM" -smp 1 -nodefaults -no-user-config -no-reboot \
+		-display none -monitor none -serial "file:$log" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 $*" \
+		-drive "file=$img,format=raw,if=virtio" </dev/null >"$log.qemu" 2>&1
+	rc=$?
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }'
+	return $rc
+}
+
+# vm_report LOG KEY: the value of "DBTEST KEY=..." in a boot log.
+vm_report() {
+	sed -n "s/^DBTEST $2=//p" "$1" | tr -d '\r' | head -1
+}
+
+# vm_marker LOG KEY: the value of KEY in the marker the guest printed.
+vm_marker() {
+	sed -n "s/^DBTEST marker $2=//p" "$1" | tr -d '\r' | head -1
+}

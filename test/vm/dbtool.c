@@ -1,0 +1,137 @@
+/*
+ * dbtool.c - test helper of the VM harness: prepares records before a boot
+ * and decodes what the boot left, through the record library (lib/) only.
+ * No parsing of the format happens anywhere else in the harness.
+ *
+ *   dbtool create FILE A|B          a fresh record (stable slot given)
+ *   dbtool mark-test FILE TRIES     arm a trial of the test slot
+ *   dbtool confirm FILE             confirm the last boot (as the test slot)
+ *   dbtool failback FILE            request failback
+ *   dbtool dump FILE                the record as key=value lines
+ *
+ * Exit status: 0 ok, 1 refused or unreadable, 2 bad usage.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dbstate.h"
+
+static int
+dump(const char *path)
+{
+	db_state	st;
+	db_error	err;
+	int			rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = db_load(path, &st, &err);
+	if (rc != DB_OK)
+	{
+		printf("valid=0\nerror=%d\n", rc);
+		fprintf(stderr, "dbtool: %s: %s\n", path, err.message);
+		return 1;
+	}
+	printf("valid=1\n");
+	printf("seq=%" PRIu64 "\n", st.seq);
+	printf("stable=%s\n", db_slot_name(st.stable_slot));
+	printf("trial_armed=%u\n", st.trial_armed);
+	printf("tries_left=%u\n", st.tries_left);
+	printf("tries_total=%u\n", st.tries_total);
+	printf("confirmed=%u\n", st.confirmed);
+	printf("last_trial_failed=%u\n", st.last_trial_failed);
+	printf("boot_count=%" PRIu64 "\n", st.boot_count);
+	printf("last_boot_slot=%s\n", db_slot_name(st.last_boot_slot));
+	printf("last_boot_trial=%u\n", st.last_boot_trial);
+	printf("last_boot_id=%s\n", st.last_boot_id);
+	printf("last_event=%s\n", db_event_name(st.last_event));
+	printf("next_boot=%s\n", db_slot_name(db_next_boot_slot(&st)));
+	/* history, newest first, as "event:slot" words */
+	printf("history=");
+	for (int i = 1; i <= DB_HISTORY_LEN; i++)
+	{
+		const db_history_entry *h =
+			&st.history[(st.history_next + DB_HISTORY_LEN - i) % DB_HISTORY_LEN];
+
+		if (h->event == DB_EV_NONE)
+			break;
+		printf("%s%s:%s", i > 1 ? " " : "", db_event_name(h->event),
+			   db_slot_name(h->slot));
+	}
+	printf("\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	db_context	ctx;
+	db_request	req;
+	db_state	st;
+	db_error	err;
+	const char *cmd,
+			   *path;
+	int			rc;
+
+	if (argc < 3)
+	{
+		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|dump FILE [ARG]\n");
+		return 2;
+	}
+	cmd = argv[1];
+	path = argv[2];
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&req, 0, sizeof(req));
+	memset(&err, 0, sizeof(err));
+	ctx.now = (int64_t) time(NULL);
+	ctx.actor = "cli";
+	ctx.app = "vm-test";
+	ctx.current_slot = DB_SLOT_NONE;
+
+	if (strcmp(cmd, "dump") == 0)
+		return dump(path);
+	if (strcmp(cmd, "create") == 0)
+	{
+		int			s = argc > 3 ? db_slot_parse(argv[3]) : -1;
+
+		if (s < 0)
+			return 2;
+		rc = db_create(path, (uint8_t) s, &ctx, "vm test", true, &err);
+		if (rc != DB_OK)
+		{
+			fprintf(stderr, "dbtool: create: %s\n", err.message);
+			return 1;
+		}
+		return 0;
+	}
+
+	/* the other commands act as the system that booted last */
+	if (db_load(path, &st, &err) != DB_OK)
+	{
+		fprintf(stderr, "dbtool: %s: %s\n", path, err.message);
+		return 1;
+	}
+	ctx.current_slot = st.last_boot_slot;
+	ctx.boot_id = st.last_boot_id[0] ? st.last_boot_id : NULL;
+	if (strcmp(cmd, "mark-test") == 0 && argc > 3)
+	{
+		req.event = DB_EV_MARK_TEST;
+		req.tries = atoi(argv[3]);
+	}
+	else if (strcmp(cmd, "confirm") == 0)
+		req.event = DB_EV_CONFIRM;
+	else if (strcmp(cmd, "failback") == 0)
+		req.event = DB_EV_FAILBACK;
+	else
+		return 2;
+	req.reason = "vm test";
+	rc = db_update(path, &req, &ctx, NULL, &err);
+	if (rc != DB_OK)
+	{
+		fprintf(stderr, "dbtool: %s: %s\n", cmd, err.message);
+		return 1;
+	}
+	return 0;
+}
