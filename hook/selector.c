@@ -55,7 +55,14 @@ logmsg(const char *fmt, ...)
 		n = sizeof(line) - 1;
 	fprintf(stderr, "dualboot: %s\n", line);
 	if (kmsg_fd >= 0)
-		dprintf(kmsg_fd, "<5>dualboot: %s\n", line);
+	{
+		char		rec[sizeof(line) + 16];
+
+		/* one write() is one kernel log record */
+		n = snprintf(rec, sizeof(rec), "<5>dualboot: %s\n", line);
+		if (write(kmsg_fd, rec, (size_t) n) < 0)
+			kmsg_fd = -1;
+	}
 }
 
 /* Print NAME='value' with single quotes escaped, for `eval`. */
@@ -109,7 +116,7 @@ load_config(db_config *cfg, const char *conf_path, const char *cmdline_path)
 	db_config_defaults(cfg);
 	if (db_config_parse_file(cfg, conf_path, &err) != DB_OK)
 	{
-		logmsg("config %s: %s", conf_path, err.message);
+		logmsg("%s", err.message);
 		rc = -1;
 	}
 	if (cmdline_path && read_text(cmdline_path, cmdline, sizeof(cmdline)) == 0)
@@ -144,7 +151,7 @@ do_check_config(const char *path)
 	db_config_defaults(&cfg);
 	if (db_config_parse_file(&cfg, path, &err) != DB_OK)
 	{
-		fprintf(stderr, "dualboot: %s: %s\n", path, err.message);
+		fprintf(stderr, "dualboot: %s\n", err.message);
 		return 2;
 	}
 	if (cfg.state_device[0] == '\0')

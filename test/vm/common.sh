@@ -167,6 +167,14 @@ vm_state_put() {
 	esac
 }
 
+# vm_libdir: what /usr/lib/dualboot holds once installed, staged from the
+# build (the selector) and the sources (dualboot-boot).
+vm_libdir() {
+	mkdir -p "$VMDIR/libdir"
+	install -m 0755 "$TOP/build/musl/dualboot-select" "$TOP/hook/dualboot-boot" \
+		"$VMDIR/libdir/"
+}
+
 # vm_initramfs_tools OUT CONF [without-hook]: build an initramfs with
 # mkinitramfs -d from a private config folder holding the project's hook and
 # local-top script (nothing under /etc is touched). CONF is the dualboot.conf
@@ -191,7 +199,8 @@ EOF
 		install -m 0755 "$TOP/hook/initramfs-tools/scripts/local-top/dualboot" \
 			"$cd_/scripts/local-top/dualboot"
 	fi
-	DUALBOOT_SELECTOR=$TOP/build/musl/dualboot-select DUALBOOT_CONF=$conf \
+	vm_libdir || return 1
+	DUALBOOT_LIBDIR=$VMDIR/libdir DUALBOOT_CONF=$conf \
 		mkinitramfs -d "$cd_" -o "$out" "$KVER"
 }
 

@@ -1,0 +1,14 @@
+#!/bin/sh
+# dracut cmdline hook of dualboot (priority 20: after root= is parsed, before
+# rootfs-block turns root into a block device to wait for).
+#
+# The udev-less cmdline stage cannot read the state partition yet, so root
+# is set to the configured default stable slot: that is the device the
+# initqueue waits for, and the boot that happens if anything later fails.
+# The pre-mount hook makes the real choice.
+if [ -x /usr/lib/dualboot/dualboot-select ]; then
+    eval "$(/usr/lib/dualboot/dualboot-select --print-config)"
+    if [ -n "$DUALBOOT_DEFAULT_ROOT" ]; then
+        root=$DUALBOOT_DEFAULT_ROOT
+    fi
+fi

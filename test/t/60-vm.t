@@ -1,0 +1,362 @@
+#!/bin/sh
+# 60-vm.t - the boot hook proven by real boots (issue 5).
+#
+# Debian's kernel boots under QEMU (TCG only, every run under `timeout -k`)
+# with an initramfs built from the project's hook, on a GPT disk image
+# holding the state partition and the roots of slots A and B. Each busybox
+# root reports on the serial console which slot booted, the marker the hook
+# left in /run and the kernel's boot_id. Every assertion checks both what the
+# guest reported and the record read back from the image (decoded through
+# lib/ by build/musl/dbtool, never parsed in shell).
+#
+# Built artefacts are cached under build/vm/; per-run files go to
+# build/vm/run/ (kept for inspection after a failure).
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/test/vm/common.sh"
+
+W=$VMDIR/run
+DBTOOL=$TOP/build/musl/dbtool
+SEL=$TOP/build/musl/dualboot-select
+TIMES=$W/boot-times.txt
+
+for c in qemu-system-x86_64 mkinitramfs sfdisk mkfs.ext4 mkfs.vfat mcopy debugfs musl-gcc; do
+	if ! command -v "$c" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $c not installed (run tools/deps.sh as root)"
+		exit 0
+	fi
+done
+if [ ! -e "/boot/vmlinuz-$KVER" ]; then
+	echo "1..0 # SKIP no kernel /boot/vmlinuz-$KVER (install linux-image-amd64)"
+	exit 0
+fi
+
+make -s -C "$TOP" build/musl/dualboot-select build/musl/dbtool >&2 || {
+	echo "Bail out! cannot build the selector"; exit 1; }
+rm -rf "$W"; mkdir -p "$W"
+: > "$TIMES"
+
+n=0 failed=0 fail=""
+echo "1..17"
+
+# ---- assertion helpers ----
+problem() { fail="$fail
+#   $*"; }
+expect() { [ "$2" = "$3" ] || problem "$1: got '$2', want '$3'"; }
+assert() {
+	n=$((n + 1))
+	if [ -z "$fail" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1$fail"
+		failed=$((failed + 1))
+	fi
+	fail=""
+}
+
+# mkrec FILE STABLE [TRIES]: a record, optionally with an armed trial
+mkrec() {
+	rm -f "$1"
+	"$DBTOOL" create "$1" "$2" || problem "dbtool create failed"
+	[ -z "${3:-}" ] || "$DBTOOL" mark-test "$1" "$3" || problem "dbtool mark-test failed"
+}
+
+# boot NAME IMG INITRD [CMDLINE...]: one boot; W/NAME.log is the console
+boot() {
+	name=$1 img=$2 initrd=$3
+	shift 3
+	log=$W/$name.log
+	if t=$(vm_boot "$img" "$initrd" "$log" "$@"); then
+		echo "$name $t" >> "$TIMES"
+	else
+		problem "$name: QEMU failed or timed out (see $log)"
+	fi
+	grep -q '^DBTEST end' "$log" 2>/dev/null || problem "$name: the guest did not report (see $log)"
+	LOG=$log
+}
+
+# guest SLOT ROLE TRIAL: what the last booted guest reported
+guest() {
+	expect "booted slot" "$(vm_report "$LOG" slot)" "$1"
+	expect "marker slot" "$(vm_marker "$LOG" slot)" "$1"
+	expect "marker role" "$(vm_marker "$LOG" role)" "$2"
+	expect "marker trial" "$(vm_marker "$LOG" trial)" "$3"
+	kid=$(vm_report "$LOG" boot_id)
+	[ -n "$kid" ] || problem "the guest printed no boot_id"
+	expect "marker boot_id" "$(vm_marker "$LOG" boot_id)" "$kid"
+}
+
+# guest_log TEXT: the hook logged a dualboot: line containing TEXT
+guest_log() {
+	grep '^DBTEST log' "$LOG" | grep -qF -- "$1" || problem "no hook log line with '$1'"
+}
+
+# record IMG: read the record back from the image and decode it
+record() {
+	rm -f "$W/rec.txt"
+	if vm_state_get "$1" "$W/rec.bin"; then
+		"$DBTOOL" dump "$W/rec.bin" > "$W/rec.txt" 2>/dev/null
+	else
+		echo "valid=absent" > "$W/rec.txt"
+	fi
+}
+rv() { sed -n "s/^$1=//p" "$W/rec.txt"; }
+
+# host-side change of the record inside the image, written back in place
+rec_do() {
+	img=$1
+	shift
+	vm_state_get "$img" "$W/rec.bin" && "$DBTOOL" "$1" "$W/rec.bin" ${2:+"$2"} &&
+		vm_state_put "$img" "$W/rec.bin" || problem "dbtool $* on the image failed"
+}
+
+# corrupt IMG: damage both copies of the record (bytes 100..163 of each)
+corrupt() {
+	vm_state_get "$1" "$W/rec.bin" || { problem "no record to corrupt"; return; }
+	for off in 100 4196; do
+		printf 'garbage-garbage-garbage-garbage-garbage-garbage-garbage-garbage!' |
+			dd of="$W/rec.bin" bs=1 seek=$off conv=notrunc status=none
+	done
+	vm_state_put "$1" "$W/rec.bin"
+}
+
+CONF=$W/dualboot.conf
+cat > "$CONF" <<'EOF'
+# the VM harness's configuration, copied into the initramfs
+state_device=PARTLABEL=dbstate
+state_file=/dualboot/state
+slot_a=PARTLABEL=root-a
+slot_b=PARTLABEL=root-b
+default=A
+timeout=5
+EOF
+
+# ---- initramfs-tools images ----
+IT=$VMDIR/it-hook.initrd
+vm_initramfs_tools "$IT" "$CONF" >"$W/mkinitramfs.log" 2>&1 ||
+	{ echo "Bail out! mkinitramfs with the hook failed (see $W/mkinitramfs.log)"; exit 1; }
+
+# 1. a config error fails the image build, not the boot
+printf 'state_device=PARTLABEL=dbstate\nslot_a=PARTLABEL=root-a\nslot_b=nonsense\n' \
+	> "$W/bad.conf"
+if vm_initramfs_tools "$W/bad.initrd" "$W/bad.conf" >"$W/bad.log" 2>&1; then
+	problem "mkinitramfs succeeded with an invalid config"
+fi
+grep -q 'slot_b' "$W/bad.log" || problem "the error does not name the bad key (see $W/bad.log)"
+lsinitramfs "$IT" | grep -q 'usr/lib/dualboot/dualboot-select' ||
+	problem "the selector is not in the initramfs"
+lsinitramfs "$IT" | grep -q 'etc/dualboot/dualboot.conf' ||
+	problem "the config is not in the initramfs"
+assert "initramfs-tools: hook installs selector and config; a bad config fails mkinitramfs"
+
+# 2. scenario 1: no record -> default stable
+vm_disk "$W/s1.img" ext4
+boot s1 "$W/s1.img" "$IT"
+guest A stable 0
+guest_log "no valid record"
+record "$W/s1.img"
+expect "record" "$(rv valid)" absent
+assert "scenario 1: no record boots the default stable slot A"
+
+# 3. scenario 2: armed trial (tries 2) -> test, test, then stable, trial failed
+mkrec "$W/rec0" A 2
+vm_disk "$W/s2.img" ext4 "$W/rec0"
+boot s2a "$W/s2.img" "$IT"
+guest B test 1
+record "$W/s2.img"
+expect "tries_left after boot 1" "$(rv tries_left)" 1
+expect "last_boot_slot after boot 1" "$(rv last_boot_slot)" B
+S2_BOOTID=$(vm_report "$LOG" boot_id) S2_SEQ=$(vm_marker "$LOG" seq)
+S2_RECID=$(rv last_boot_id) S2_RECSEQ=$(rv seq)
+boot s2b "$W/s2.img" "$IT"
+guest B test 1
+record "$W/s2.img"
+expect "tries_left after boot 2" "$(rv tries_left)" 0
+boot s2c "$W/s2.img" "$IT"
+guest A stable 0
+guest_log "tries exhausted"
+record "$W/s2.img"
+expect "trial_armed after boot 3" "$(rv trial_armed)" 0
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+expect "last_boot_slot after boot 3" "$(rv last_boot_slot)" A
+expect "boot_count" "$(rv boot_count)" 3
+rv history | grep -q '^trial_failed:B' || problem "history lacks trial_failed:B: $(rv history)"
+assert "scenario 2: trial with tries 2 boots B, B, then A with the trial recorded as failed"
+
+# 4. scenario 3: a confirm between boots keeps the test slot
+mkrec "$W/rec0" A 1
+vm_disk "$W/s3.img" ext4 "$W/rec0"
+boot s3a "$W/s3.img" "$IT"
+guest B test 1
+record "$W/s3.img"
+expect "tries_left after boot 1" "$(rv tries_left)" 0
+rec_do "$W/s3.img" confirm
+record "$W/s3.img"
+expect "confirmed" "$(rv confirmed)" 1
+expect "tries_left after confirm" "$(rv tries_left)" 1
+boot s3b "$W/s3.img" "$IT"
+guest B test 1
+record "$W/s3.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 0
+expect "trial_armed" "$(rv trial_armed)" 1
+assert "scenario 3: confirm after the only try keeps booting the test slot B"
+
+# 5. scenario 4: failback -> stable
+mkrec "$W/rec0" A 3
+vm_disk "$W/s4.img" ext4 "$W/rec0"
+boot s4a "$W/s4.img" "$IT"
+guest B test 1
+rec_do "$W/s4.img" failback
+boot s4b "$W/s4.img" "$IT"
+guest A stable 0
+record "$W/s4.img"
+expect "trial_armed" "$(rv trial_armed)" 0
+expect "last_boot_slot" "$(rv last_boot_slot)" A
+expect "last_trial_failed" "$(rv last_trial_failed)" 0
+rv history | grep -q '^failback:' || problem "history lacks failback: $(rv history)"
+assert "scenario 4: failback after a trial boot boots stable slot A"
+
+# 6. scenario 5: both copies corrupt -> stable, record left alone
+mkrec "$W/rec0" A 2
+vm_disk "$W/s5.img" ext4 "$W/rec0"
+corrupt "$W/s5.img"
+boot s5 "$W/s5.img" "$IT"
+guest A stable 0
+guest_log "dualboot: state"
+record "$W/s5.img"
+expect "record valid" "$(rv valid)" 0
+assert "scenario 5: a record with both copies corrupt boots stable slot A"
+
+# 7. scenario 6: state partition missing -> stable within the timeout
+mkrec "$W/rec0" A 2
+vm_disk "$W/s6.img" ext4 "$W/rec0"
+vm_disk_drop "$W/s6.img" 1 || problem "cannot delete partition 1"
+boot s6 "$W/s6.img" "$IT" dualboot.timeout=2
+guest A stable 0
+guest_log "not found within 2s"
+record "$W/s6.img"          # the data is still there, untouched
+expect "tries_left untouched" "$(rv tries_left)" 2
+expect "boot_count untouched" "$(rv boot_count)" 0
+assert "scenario 6: missing state partition boots stable slot A after the (overridden) timeout"
+
+# 8. scenario 7: the test slot's root partition missing -> stable, trial failed
+mkrec "$W/rec0" A 2
+vm_disk "$W/s7.img" ext4 "$W/rec0"
+vm_disk_drop "$W/s7.img" 3 || problem "cannot delete partition 3"
+boot s7 "$W/s7.img" "$IT" dualboot.timeout=2
+guest A stable 0
+guest_log "root device is missing"
+record "$W/s7.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+expect "trial_armed" "$(rv trial_armed)" 0
+expect "last_boot_slot" "$(rv last_boot_slot)" A
+assert "scenario 7: missing test root partition boots stable slot A and fails the trial"
+
+# 9. scenario 8: the marker in /run of the booted root matches this boot
+[ -n "$S2_BOOTID" ] || problem "no boot_id from scenario 2"
+expect "record last_boot_id = kernel boot_id" "$S2_RECID" "$S2_BOOTID"
+expect "marker seq = record seq" "$S2_SEQ" "$S2_RECSEQ"
+for l in "$W"/*.log; do
+	case $l in */mkinitramfs.log|*/bad.log|*/dracut*.log) continue ;; esac
+	k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
+	[ -n "$k" ] && [ "$k" = "$m" ] ||
+		problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"
+done
+assert "scenario 8: /run/dualboot/booted survives into the root with this boot's boot_id"
+
+# 10. vfat state partition (an EFI system partition): trial boots B
+mkrec "$W/rec0" A 2
+vm_disk "$W/vf.img" vfat "$W/rec0"
+boot vfat "$W/vf.img" "$IT"
+guest B test 1
+record "$W/vf.img"
+expect "tries_left" "$(rv tries_left)" 1
+expect "last_boot_slot" "$(rv last_boot_slot)" B
+assert "state file on vfat: trial boots B and the decrement is persisted"
+
+# 11. raw state partition (no filesystem): trial boots B
+mkrec "$W/rec0" A 2
+vm_disk "$W/raw.img" raw "$W/rec0"
+boot raw "$W/raw.img" "$IT" dualboot.state_file=
+guest B test 1
+record "$W/raw.img"
+expect "tries_left" "$(rv tries_left)" 1
+expect "last_boot_slot" "$(rv last_boot_slot)" B
+assert "record on the raw partition: trial boots B and the decrement is persisted"
+
+# 12. kernel command line override: an empty raw partition, dualboot.default=B
+vm_disk "$W/def.img" raw
+boot defb "$W/def.img" "$IT" dualboot.state_file= dualboot.default=B
+guest B stable 0
+assert "dualboot.default=B on the kernel command line: no record boots B"
+
+# ---- dracut ----
+. "$TOP/test/vm/dracut.sh"
+if dracut_prepare >"$W/dracut-prepare.log" 2>&1; then
+	DR=$VMDIR/dracut-hook.initrd
+	dracut_build "$DR" "$CONF" >"$W/dracut.log" 2>&1 ||
+		problem "dracut image build failed (see $W/dracut.log)"
+	DRACUT_OK=1
+else
+	DRACUT_OK=""
+	problem "cannot prepare dracut (see $W/dracut-prepare.log)"
+fi
+
+# 13. dracut, scenario 1
+if [ -n "$DRACUT_OK" ]; then
+	vm_disk "$W/d1.img" ext4
+	boot d1 "$W/d1.img" "$DR"
+	guest A stable 0
+	guest_log "no valid record"
+fi
+assert "dracut: no record boots the default stable slot A"
+
+# 14. dracut, scenario 2
+if [ -n "$DRACUT_OK" ]; then
+	mkrec "$W/rec0" A 2
+	vm_disk "$W/d2.img" ext4 "$W/rec0"
+	boot d2a "$W/d2.img" "$DR"; guest B test 1
+	boot d2b "$W/d2.img" "$DR"; guest B test 1
+	boot d2c "$W/d2.img" "$DR"; guest A stable 0
+	record "$W/d2.img"
+	expect "last_trial_failed" "$(rv last_trial_failed)" 1
+	expect "boot_count" "$(rv boot_count)" 3
+	expect "last_boot_slot" "$(rv last_boot_slot)" A
+fi
+assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as failed"
+
+# 15. dracut, scenario 5
+if [ -n "$DRACUT_OK" ]; then
+	mkrec "$W/rec0" A 2
+	vm_disk "$W/d5.img" ext4 "$W/rec0"
+	corrupt "$W/d5.img"
+	boot d5 "$W/d5.img" "$DR"
+	guest A stable 0
+	record "$W/d5.img"
+	expect "record valid" "$(rv valid)" 0
+fi
+assert "dracut: a corrupt record boots stable slot A"
+
+# 16. dracut refuses a systemd-based image at build time, with the reason
+if [ -n "$DRACUT_OK" ]; then
+	if dracut_build "$W/dracut-systemd.initrd" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1
+	then
+		problem "dracut built a systemd-based image with the dualboot module"
+	fi
+	grep -q 'dualboot: .*systemd' "$W/dracut-systemd.log" ||
+		problem "no explanation in the build output (see $W/dracut-systemd.log)"
+fi
+assert "dracut: a systemd-based image is refused at build time with an explanation"
+
+# 17. the marker on dracut boots matches the kernel too (scenario 8 there)
+if [ -n "$DRACUT_OK" ]; then
+	for l in "$W"/d[125]*.log; do
+		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
+		[ -n "$k" ] && [ "$k" = "$m" ] ||
+			problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"
+	done
+fi
+assert "dracut: /run/dualboot/booted survives into the root with this boot's boot_id"
+
+rm -f "$W"/*.img
+[ "$failed" -eq 0 ]

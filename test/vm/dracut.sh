@@ -1,0 +1,44 @@
+# test/vm/dracut.sh - build initramfs images with dracut without installing
+# it (dracut conflicts with initramfs-tools on Debian): the Debian packages
+# are downloaded with `apt-get download`, unpacked with `dpkg-deb -x` under
+# build/vm/dracut-root/ and run from there (BOOT-NOTES). Sourced after
+# common.sh.
+
+DRACUT_ROOT=$VMDIR/dracut-root
+DRACUT_MODULES="base rootfs-block kernel-modules udev-rules dualboot"
+
+# dracut_prepare: unpack dracut once (needs the Debian archive reachable).
+dracut_prepare() {
+	[ -x "$DRACUT_ROOT/usr/bin/dracut" ] && return 0
+	debs=$VMDIR/dracut-debs
+	rm -rf "$debs" "$DRACUT_ROOT.tmp"
+	mkdir -p "$debs"
+	(cd "$debs" && apt-get download dracut dracut-core) || {
+		vm_log "apt-get download dracut dracut-core failed (no Debian archive reachable?" \
+			"run apt-get update first)"
+		return 1
+	}
+	for d in "$debs"/*.deb; do
+		dpkg-deb -x "$d" "$DRACUT_ROOT.tmp" || return 1
+	done
+	mv "$DRACUT_ROOT.tmp" "$DRACUT_ROOT"
+}
+
+# dracut_build OUT CONF [systemd]: a non-systemd image with the project's
+# module (with "systemd": the same plus dracut's systemd module, which the
+# dualboot module must refuse).
+dracut_build() {
+	out=$1 conf=$2 variant=${3:-}
+	base=$VMDIR/dracut-base
+	rm -rf "$base" "$VMDIR/dracut-tmp"
+	mkdir -p "$VMDIR/dracut-tmp" "$VMDIR/dracut-conf.d"
+	cp -a "$DRACUT_ROOT/usr/lib/dracut" "$base"
+	cp -a "$TOP/hook/dracut/90dualboot" "$base/modules.d/90dualboot"
+	vm_libdir || return 1
+	mods=$DRACUT_MODULES
+	[ "$variant" = systemd ] && mods="systemd systemd-initrd $mods"
+	dracutbasedir=$base DUALBOOT_LIBDIR=$VMDIR/libdir DUALBOOT_CONF=$conf \
+		bash "$DRACUT_ROOT/usr/bin/dracut" --force --no-hostonly --no-early-microcode \
+		--conf /dev/null --confdir "$VMDIR/dracut-conf.d" --tmpdir "$VMDIR/dracut-tmp" \
+		-m "$mods" --drivers "$VM_MODULES" --zstd --kver "$KVER" "$out"
+}
