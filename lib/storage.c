@@ -60,6 +60,11 @@ db_open(db_handle *h, const char *path, bool writable, db_error *err)
 	if (S_ISLNK(st.st_mode))
 		return fail(err, DB_ERR_BAD_FILE, 0, path,
 					"is a symbolic link; the state record must be named directly");
+	/* refuse other types before open(): a FIFO would block, a directory gives EISDIR */
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return fail(err, DB_ERR_BAD_FILE, 0, path,
+					S_ISDIR(st.st_mode) ? "is a directory, not a state record"
+					: "is neither a regular file nor a block device");
 	/* O_NOFOLLOW closes the race between lstat and open */
 	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
