@@ -26,10 +26,10 @@ fail(db_error *err, int code, int sys_errno, const char *path, const char *what)
 {
 	if (err)
 	{
-		err->code = code;
-		err->sys_errno = sys_errno;
 		int			n;
 
+		err->code = code;
+		err->sys_errno = sys_errno;
 		if (sys_errno)
 			n = snprintf(err->message, sizeof(err->message), "%s \"%s\": %s",
 						 what, path, strerror(sys_errno));
