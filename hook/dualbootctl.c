@@ -1,0 +1,1050 @@
+/*
+ * dualbootctl.c - the administrator's tool (DESIGN sections 4.3 and 7).
+ *
+ *   dualbootctl [--state PATH] [--config FILE] [--marker PATH] COMMAND [ARGS]
+ *
+ * A thin front end over the record library: every read, decision and write
+ * of the record, the marker and the configuration is lib/ (db_create,
+ * db_load, db_update, db_boot_select, db_marker_read, db_config_*). This
+ * file parses arguments, finds out which boot is running (the marker checked
+ * against the kernel's boot_id) and prints results for people (text) and
+ * programs (JSON, shell lines).
+ *
+ * Exit status: 0 done, 1 refused (reason on stderr), 2 bad usage or
+ * unreadable input. The man page is hook/dualbootctl.8.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbstate.h"
+#ifdef DUALBOOTCTL_EFI
+#include "dualbootctl_efi.h"	/* firmware mode, hook/dualbootctl_efi.c */
+#endif
+
+/* Exit status of every command (DESIGN section 7, dualbootctl.8). */
+#define CTL_EXIT_OK       0     /* done */
+#define CTL_EXIT_REFUSED  1     /* the request was refused (reason on stderr) */
+#define CTL_EXIT_USAGE    2     /* bad usage, or unreadable/invalid input */
+
+#define CTL_DEFAULT_CONFIG  "/etc/dualboot/dualboot.conf"
+#define CTL_DEFAULT_MARKER  "/run/dualboot/booted"
+#define CTL_DEFAULT_CMDLINE "/proc/cmdline"
+
+/* The global options and what they resolve to. */
+typedef struct ctl_env
+{
+	const char *state_opt;      /* --state PATH, or NULL */
+	const char *config_opt;     /* --config FILE, or NULL (system config) */
+	const char *marker_path;    /* --marker PATH, else CTL_DEFAULT_MARKER */
+	const char *cmdline_path;   /* --cmdline FILE; /proc/cmdline for the system config */
+	db_config	cfg;            /* defaults + config file + command line overrides */
+	bool		cfg_found;      /* a configuration file was read */
+	char		config_path[512];   /* the file read (or looked for) */
+} ctl_env;
+
+#ifndef DUALBOOT_VERSION
+#define DUALBOOT_VERSION "1.0"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static void ctl_err(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+
+static void
+ctl_err(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("dualbootctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Map a db_rc to the exit status. */
+static int
+ctl_exit_code(int rc)
+{
+	switch (rc)
+	{
+		case DB_OK:
+			return CTL_EXIT_OK;
+		case DB_REFUSED:
+		case DB_ERR_EXISTS:
+			return CTL_EXIT_REFUSED;
+		default:
+			return CTL_EXIT_USAGE;
+	}
+}
+
+/* s as a JSON string, quotes included. */
+static void
+ctl_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/*
+ * The record's path: --state, else the configuration's state_mount +
+ * state_file (or the raw state_device). On failure prints why and returns
+ * CTL_EXIT_USAGE.
+ */
+static int
+ctl_state_path(const ctl_env *env, char *out, size_t size)
+{
+	db_error	err;
+
+	if (env->state_opt)
+	{
+		if (env->state_opt[0] == '\0' || strlen(env->state_opt) >= size)
+		{
+			ctl_err("--state: not a usable path");
+			return CTL_EXIT_USAGE;
+		}
+		memcpy(out, env->state_opt, strlen(env->state_opt) + 1);
+		return CTL_EXIT_OK;
+	}
+	memset(&err, 0, sizeof(err));
+	if (db_config_state_path(&env->cfg, out, size, &err) != DB_OK)
+	{
+		if (!env->cfg_found)
+			ctl_err("no state record given: pass --state PATH, or configure "
+					"state_device= and state_file= in %s (not found)", env->config_path);
+		else
+			ctl_err("%s: %s; pass --state PATH or fix the configuration",
+					env->config_path, err.message);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * `dualbootctl efi ...`: firmware mode lives in hook/dualbootctl_efi.c
+ * (issue 7), linked in by mk/dualbootctl.mk when that file is present.
+ * args are "efi" and the words after it (--state, --config and --cmdline
+ * already taken out; --marker is left to the efi command).
+ */
+static int
+ctl_efi(const ctl_env *env, int nargs, char **args)
+{
+#ifdef DUALBOOTCTL_EFI
+	char		path[512];
+	db_error	err;
+	const char *state = NULL;
+
+	memset(&err, 0, sizeof(err));
+	if (env->state_opt)
+		state = env->state_opt;
+	else if (db_config_state_path(&env->cfg, path, sizeof(path), &err) == DB_OK)
+		state = path;
+	return dualbootctl_efi_main(nargs, args, &env->cfg, state);
+#else
+	(void) env;
+	(void) nargs;
+	(void) args;
+	ctl_err("efi: this dualbootctl was built without firmware (libefivar) support");
+	return CTL_EXIT_USAGE;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* usage                                                               */
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: dualbootctl [--state PATH] [--config FILE] [--marker PATH] COMMAND [ARGS]\n"
+		  "\n"
+		  "commands:\n"
+		  "  init --stable A|B [--force] [--reason TEXT]   create the state record\n"
+		  "  status [--json]                    roles, trial, tries, next boot\n"
+		  "  mark-test [--tries N] [--reason TEXT]\n"
+		  "                                     arm a trial boot of the test slot (N: 1-7, default 3)\n"
+		  "  confirm [--reason TEXT]            declare this trial boot healthy (on the test slot)\n"
+		  "  failback [--reason TEXT]           disarm the trial: the next boot is stable\n"
+		  "  promote [--reason TEXT]            the confirmed test slot becomes stable\n"
+		  "  history [--json]                   the last changes, newest first\n"
+		  "  boot-select [--marker PATH]        the boot decision exactly as the initramfs makes it\n"
+		  "  efi ...                            firmware mode (UEFI BootNext)\n"
+		  "\n"
+		  "global options:\n"
+		  "  --state PATH     the record (regular file or block device); default: from the config\n"
+		  "  --config FILE    configuration (default " CTL_DEFAULT_CONFIG ")\n"
+		  "  --marker PATH    boot marker (default " CTL_DEFAULT_MARKER ")\n"
+		  "  --cmdline FILE   apply dualboot.KEY=VALUE overrides from FILE\n"
+		  "                   (default /proc/cmdline, only with the system config)\n"
+		  "\n"
+		  "exit status: 0 done, 1 refused (reason on stderr), 2 bad usage or unreadable input\n"
+		  "see dualbootctl(8)\n", f);
+}
+
+/* ------------------------------------------------------------------ */
+/* formatting                                                          */
+
+/* "2026-11-25 09:40:14 UTC" (human) or "2026-11-25T09:40:14Z" (JSON). */
+static const char *
+fmt_time(int64_t t, bool iso, char *buf, size_t size)
+{
+	struct tm	tm;
+	time_t		tt = (time_t) t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		return NULL;
+	if (strftime(buf, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
+				 &tm) == 0)
+		return NULL;
+	return buf;
+}
+
+static void
+json_str_or_null(FILE *f, const char *s)
+{
+	if (s)
+		ctl_json_string(f, s);
+	else
+		fputs("null", f);
+}
+
+static void
+json_time(FILE *f, int64_t t)
+{
+	char		buf[40];
+
+	json_str_or_null(f, fmt_time(t, true, buf, sizeof(buf)));
+}
+
+static const char *
+yes_no(int v)
+{
+	return v ? "yes" : "no";
+}
+
+/* ------------------------------------------------------------------ */
+/* which boot is running                                               */
+
+typedef struct ctl_boot
+{
+	uint8_t		slot;           /* from a marker of this boot, else NONE */
+	bool		trial;          /* the marker says trial boot */
+	char		boot_id[DB_BOOTID_SIZE];    /* kernel boot_id, "" if unknown */
+	char		why[700];       /* why slot is NONE */
+} ctl_boot;
+
+/*
+ * The current slot is believed only from a marker written during this boot
+ * of the kernel (same boot_id): a stale marker says nothing.
+ */
+static void
+current_boot(const ctl_env *env, ctl_boot *b)
+{
+	db_marker	m;
+	db_error	err;
+
+	memset(b, 0, sizeof(*b));
+	b->slot = DB_SLOT_NONE;
+	memset(&err, 0, sizeof(err));
+	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
+	{
+		b->boot_id[0] = '\0';
+		snprintf(b->why, sizeof(b->why), "%s", err.message);
+		return;
+	}
+	memset(&err, 0, sizeof(err));
+	if (db_marker_read(env->marker_path, &m, &err) != DB_OK)
+	{
+		if (err.code == DB_ERR_NOT_FOUND)
+			snprintf(b->why, sizeof(b->why), "no boot marker at %s (this boot was "
+					 "not selected by the dualboot hook)", env->marker_path);
+		else
+			snprintf(b->why, sizeof(b->why), "%s", err.message);
+		return;
+	}
+	if (strcmp(m.boot_id, b->boot_id) != 0)
+	{
+		snprintf(b->why, sizeof(b->why), "the boot marker %s is from an earlier "
+				 "boot (boot_id %s, this boot is %s)", env->marker_path,
+				 m.boot_id, b->boot_id);
+		return;
+	}
+	b->slot = m.slot;
+	b->trial = m.trial;
+}
+
+/* Who asks: actor "cli", the user name as the application. */
+static const char *
+cli_user(void)
+{
+	static const char *const vars[] = {"SUDO_USER", "LOGNAME", "USER"};
+	static char buf[DB_APP_SIZE];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+	{
+		const char *v = getenv(vars[i]);
+
+		if (v && v[0] && strlen(v) < DB_APP_SIZE && db_text_valid(v, DB_APP_SIZE))
+			return v;
+	}
+	snprintf(buf, sizeof(buf), "uid %u", (unsigned) getuid());
+	return buf;
+}
+
+static void
+make_context(db_context *ctx, const ctl_boot *b)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->current_slot = b->slot;
+	ctx->boot_id = b->boot_id[0] ? b->boot_id : NULL;
+	ctx->now = (int64_t) time(NULL);
+	ctx->actor = "cli";
+	ctx->app = cli_user();
+}
+
+/* ------------------------------------------------------------------ */
+/* reading for status / history                                        */
+
+static int
+load_record(const ctl_env *env, char *path, size_t size, db_state *st)
+{
+	db_error	err;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, size)) != CTL_EXIT_OK)
+		return rc;
+	memset(&err, 0, sizeof(err));
+	rc = db_load(path, st, &err);
+	if (rc == DB_OK)
+		return CTL_EXIT_OK;
+	ctl_err("%s", err.message);
+	if (rc == DB_ERR_NOT_FOUND)
+		ctl_err("create the record with: dualbootctl --state %s init --stable A|B", path);
+	else if (rc == DB_ERR_NO_VALID || rc == DB_ERR_INVALID || rc == DB_ERR_BAD_FILE)
+		ctl_err("with no valid record the hook boots the default stable slot %s "
+				"(default= in the configuration); recreate it with "
+				"dualbootctl init --stable A|B --force",
+				db_slot_name(env->cfg.default_slot));
+	else if (rc == DB_ERR_NEWER_VERSION)
+		ctl_err("a newer dualboot wrote it; this version boots the stable slot "
+				"and will not change it: upgrade dualboot on this slot");
+	return CTL_EXIT_USAGE;
+}
+
+/* The newest history entry (the last change of intent or trial outcome). */
+static const db_history_entry *
+newest_entry(const db_state *st)
+{
+	const db_history_entry *best = NULL;
+
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+		if (st->history[i].seq != 0 && (best == NULL || st->history[i].seq > best->seq))
+			best = &st->history[i];
+	return best;
+}
+
+/* History entries, newest first; returns how many. */
+static int
+sorted_history(const db_state *st, const db_history_entry **out)
+{
+	int			n = 0;
+
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+		if (st->history[i].seq != 0)
+			out[n++] = &st->history[i];
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && out[j]->seq > out[j - 1]->seq; j--)
+		{
+			const db_history_entry *t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* commands                                                            */
+
+typedef struct ctl_args
+{
+	bool		json;
+	bool		force;
+	int			stable;         /* -1 unset */
+	int			tries;
+	bool		tries_set;
+	const char *reason;
+} ctl_args;
+
+static int
+cmd_init(ctl_env *env, const ctl_args *a)
+{
+	char		path[512];
+	db_context	ctx;
+	ctl_boot	b;
+	db_error	err;
+	db_state	st;
+	int			rc;
+
+	if (a->stable < 0)
+	{
+		ctl_err("init: --stable A|B is required (the slot that boots now, "
+				"holding the production database)");
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	current_boot(env, &b);
+	make_context(&ctx, &b);
+	memset(&err, 0, sizeof(err));
+	rc = db_create(path, (uint8_t) a->stable, &ctx, a->reason, a->force, &err);
+	if (rc != DB_OK)
+	{
+		ctl_err("init: %s", err.message);
+		return ctl_exit_code(rc);
+	}
+	memset(&err, 0, sizeof(err));
+	if (db_load(path, &st, &err) != DB_OK)
+	{
+		ctl_err("init: the new record does not read back: %s", err.message);
+		return CTL_EXIT_USAGE;
+	}
+	printf("created state record %s: stable slot %s, test slot %s (seq %" PRIu64 ")\n",
+		   path, db_slot_name(st.stable_slot), db_slot_name(db_test_slot(&st)), st.seq);
+	return CTL_EXIT_OK;
+}
+
+static void
+status_json(const db_state *st, const ctl_boot *b, const char *path)
+{
+	const db_history_entry *h = newest_entry(st);
+	FILE	   *f = stdout;
+
+	fputs("{\"current_slot\": ", f);
+	json_str_or_null(f, b->slot == DB_SLOT_NONE ? NULL : db_slot_name(b->slot));
+	fputs(", \"current_role\": ", f);
+	json_str_or_null(f, b->slot == DB_SLOT_NONE ? NULL :
+					 b->slot == st->stable_slot ? "stable" : "test");
+	fputs(", \"stable_slot\": ", f);
+	ctl_json_string(f, db_slot_name(st->stable_slot));
+	fputs(", \"test_slot\": ", f);
+	ctl_json_string(f, db_slot_name(db_test_slot(st)));
+	fputs(", \"next_boot_slot\": ", f);
+	ctl_json_string(f, db_slot_name(db_next_boot_slot(st)));
+	fprintf(f, ", \"trial_armed\": %s, \"tries_left\": %u, \"tries_total\": %u"
+			", \"confirmed\": %s, \"boot_count\": %" PRIu64 ", \"seq\": %" PRIu64,
+			st->trial_armed ? "true" : "false", st->tries_left, st->tries_total,
+			st->confirmed ? "true" : "false", st->boot_count, st->seq);
+	fputs(", \"last_event\": ", f);
+	json_str_or_null(f, h ? db_event_name(h->event) : NULL);
+	fputs(", \"last_actor\": ", f);
+	json_str_or_null(f, h ? h->actor : NULL);
+	fputs(", \"last_reason\": ", f);
+	json_str_or_null(f, h && h->reason[0] ? h->reason : NULL);
+	fputs(", \"updated_at\": ", f);
+	json_time(f, st->updated_at);
+	/* additions beyond dualboot_status() */
+	fputs(", \"last_boot_slot\": ", f);
+	json_str_or_null(f, st->last_boot_slot == DB_SLOT_NONE ? NULL :
+					 db_slot_name(st->last_boot_slot));
+	fprintf(f, ", \"last_boot_trial\": %s", st->last_boot_trial ? "true" : "false");
+	fputs(", \"last_boot_time\": ", f);
+	json_time(f, st->last_boot_time);
+	fprintf(f, ", \"last_trial_failed\": %s", st->last_trial_failed ? "true" : "false");
+	fputs(", \"state_path\": ", f);
+	ctl_json_string(f, path);
+	fputs("}\n", f);
+}
+
+static void
+status_text(const db_state *st, const ctl_boot *b, const char *path)
+{
+	const db_history_entry *h = newest_entry(st);
+	uint8_t		next = db_next_boot_slot(st);
+	char		t[40];
+
+	printf("state record:  %s\n", path);
+	if (b->slot == DB_SLOT_NONE)
+		printf("current slot:  unknown: %s\n", b->why);
+	else
+		printf("current slot:  %s (%s%s)\n", db_slot_name(b->slot),
+			   b->slot == st->stable_slot ? "stable" : "test",
+			   b->trial ? ", trial boot" : "");
+	printf("stable slot:   %s\n", db_slot_name(st->stable_slot));
+	printf("test slot:     %s\n", db_slot_name(db_test_slot(st)));
+	if (st->trial_armed && st->tries_left > 0)
+		printf("next boot:     %s (trial of the test slot, %u of %u tries left)\n",
+			   db_slot_name(next), st->tries_left, st->tries_total);
+	else if (st->trial_armed)
+		printf("next boot:     %s (stable: the trial has no tries left and will be "
+			   "recorded as failed)\n", db_slot_name(next));
+	else
+		printf("next boot:     %s (stable)\n", db_slot_name(next));
+	printf("trial armed:   %s\n", yes_no(st->trial_armed));
+	printf("tries left:    %u of %u\n", st->tries_left, st->tries_total);
+	printf("confirmed:     %s\n", yes_no(st->confirmed));
+	if (st->last_trial_failed)
+		printf("last trial:    failed\n");
+	printf("boot count:    %" PRIu64 "\n", st->boot_count);
+	if (st->last_boot_slot != DB_SLOT_NONE)
+		printf("last boot:     %s%s at %s\n", db_slot_name(st->last_boot_slot),
+			   st->last_boot_trial ? " (trial)" : "",
+			   fmt_time(st->last_boot_time, false, t, sizeof(t)) ?
+			   t : "an unknown time");
+	printf("sequence:      %" PRIu64 "\n", st->seq);
+	printf("updated at:    %s\n",
+		   fmt_time(st->updated_at, false, t, sizeof(t)) ? t : "unknown");
+	if (h)
+		printf("last event:    %s by %s%s%s%s%s%s\n", db_event_name(h->event), h->actor,
+			   h->app[0] ? " (" : "", h->app, h->app[0] ? ")" : "",
+			   h->reason[0] ? ": " : "", h->reason);
+}
+
+static int
+cmd_status(ctl_env *env, const ctl_args *a)
+{
+	char		path[512];
+	db_state	st;
+	ctl_boot	b;
+	int			rc;
+
+	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
+		return rc;
+	current_boot(env, &b);
+	if (a->json)
+		status_json(&st, &b, path);
+	else
+		status_text(&st, &b, path);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_history(ctl_env *env, const ctl_args *a)
+{
+	char		path[512];
+	db_state	st;
+	const db_history_entry *e[DB_HISTORY_LEN];
+	char		t[40];
+	int			n;
+	int			rc;
+
+	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
+		return rc;
+	n = sorted_history(&st, e);
+	if (a->json)
+	{
+		fputc('[', stdout);
+		for (int i = 0; i < n; i++)
+		{
+			printf("%s{\"seq\": %" PRIu64 ", \"time\": ", i ? ",\n " : "", e[i]->seq);
+			json_time(stdout, e[i]->time);
+			fputs(", \"event\": ", stdout);
+			ctl_json_string(stdout, db_event_name(e[i]->event));
+			fputs(", \"slot\": ", stdout);
+			json_str_or_null(stdout, e[i]->slot == DB_SLOT_NONE ? NULL :
+							 db_slot_name(e[i]->slot));
+			fputs(", \"stable_slot\": ", stdout);
+			ctl_json_string(stdout, db_slot_name(e[i]->stable_slot));
+			printf(", \"tries_left\": %u, \"actor\": ", e[i]->tries_left);
+			ctl_json_string(stdout, e[i]->actor);
+			fputs(", \"app\": ", stdout);
+			json_str_or_null(stdout, e[i]->app[0] ? e[i]->app : NULL);
+			fputs(", \"reason\": ", stdout);
+			json_str_or_null(stdout, e[i]->reason[0] ? e[i]->reason : NULL);
+			fputc('}', stdout);
+		}
+		fputs("]\n", stdout);
+		return CTL_EXIT_OK;
+	}
+	printf("%6s  %-23s  %-18s  %-4s  %-6s  %-5s  %-20s  %s\n", "SEQ", "TIME",
+		   "EVENT", "SLOT", "STABLE", "TRIES", "WHO", "REASON");
+	for (int i = 0; i < n; i++)
+	{
+		char		who[DB_ACTOR_SIZE + DB_APP_SIZE + 4];
+
+		snprintf(who, sizeof(who), "%s%s%s%s", e[i]->actor, e[i]->app[0] ? " (" : "",
+				 e[i]->app, e[i]->app[0] ? ")" : "");
+		printf("%6" PRIu64 "  %-23s  %-18s  %-4s  %-6s  %-5u  %-20s  %s\n", e[i]->seq,
+			   fmt_time(e[i]->time, false, t, sizeof(t)) ? t : "-",
+			   db_event_name(e[i]->event), db_slot_name(e[i]->slot),
+			   db_slot_name(e[i]->stable_slot), e[i]->tries_left, who, e[i]->reason);
+	}
+	return CTL_EXIT_OK;
+}
+
+/* mark-test, confirm, failback, promote: one read-modify-write under the lock. */
+static int
+cmd_update(ctl_env *env, const char *name, const db_request *req)
+{
+	char		path[512];
+	db_context	ctx;
+	ctl_boot	b;
+	db_error	err;
+	db_state	st;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	current_boot(env, &b);
+	make_context(&ctx, &b);
+	memset(&err, 0, sizeof(err));
+	rc = db_update(path, req, &ctx, &st, &err);
+	if (rc != DB_OK)
+	{
+		ctl_err("%s%s: %s", name, rc == DB_REFUSED ? " refused" : "", err.message);
+		if (rc == DB_REFUSED && b.slot == DB_SLOT_NONE && b.why[0])
+			ctl_err("current slot unknown: %s", b.why);
+		if (rc == DB_ERR_NOT_FOUND)
+			ctl_err("create the record with: dualbootctl --state %s init --stable A|B",
+					path);
+		return ctl_exit_code(rc);
+	}
+	switch (req->event)
+	{
+		case DB_EV_MARK_TEST:
+			printf("trial armed: the next boot is test slot %s (%u tries); stable "
+				   "slot %s boots once they run out (seq %" PRIu64 ")\n",
+				   db_slot_name(db_test_slot(&st)), st.tries_total,
+				   db_slot_name(st.stable_slot), st.seq);
+			break;
+		case DB_EV_CONFIRM:
+			printf("confirmed: the trial boot of slot %s is healthy; tries refilled "
+				   "to %u (seq %" PRIu64 ")\n", db_slot_name(db_test_slot(&st)),
+				   st.tries_left, st.seq);
+			break;
+		case DB_EV_FAILBACK:
+			printf("failback: the next boot is stable slot %s (seq %" PRIu64 ")\n",
+				   db_slot_name(st.stable_slot), st.seq);
+			break;
+		case DB_EV_PROMOTE:
+			printf("promoted: slot %s is now stable; slot %s is the test slot "
+				   "(stale until refreshed) (seq %" PRIu64 ")\n",
+				   db_slot_name(st.stable_slot), db_slot_name(db_test_slot(&st)), st.seq);
+			break;
+		default:
+			printf("%s done (seq %" PRIu64 ")\n", name, st.seq);
+			break;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* A shell word: bare when it is safe, single-quoted otherwise. */
+static void
+shell_line(const char *name, const char *value)
+{
+	bool		bare = value[0] != '\0';
+
+	for (const char *p = value; *p && bare; p++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789/._-:=,+@%", *p))
+			bare = false;
+	if (bare)
+	{
+		printf("%s=%s\n", name, value);
+		return;
+	}
+	printf("%s='", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else if (*p == '\n')
+			putchar(' ');
+		else
+			putchar(*p);
+	}
+	fputs("'\n", stdout);
+}
+
+static int
+cmd_boot_select(ctl_env *env)
+{
+	char		path[512];
+	bool		have_path = false;
+	db_boot_result res;
+
+	if (env->state_opt)
+	{
+		if (ctl_state_path(env, path, sizeof(path)) != CTL_EXIT_OK)
+			return CTL_EXIT_USAGE;
+		have_path = true;
+	}
+	else
+	{
+		db_error	err;
+
+		/* as at boot: no usable state device is not an error, it is "stable" */
+		memset(&err, 0, sizeof(err));
+		if (db_config_state_path(&env->cfg, path, sizeof(path), &err) == DB_OK)
+			have_path = true;
+		else
+			ctl_err("boot-select: %s", err.message[0] ? err.message :
+					"no state record configured");
+	}
+	memset(&res, 0, sizeof(res));
+	db_boot_select(&env->cfg, have_path ? path : NULL, env->marker_path,
+				   (int64_t) time(NULL), &res);
+	if (res.state_rc != DB_OK)
+		ctl_err("boot-select: %s", res.state_error[0] ? res.state_error : "no record");
+	shell_line("DUALBOOT_SLOT", db_slot_name(res.dec.slot));
+	shell_line("DUALBOOT_ROLE",
+			   res.dec.slot == res.marker.stable_slot ? "stable" : "test");
+	shell_line("DUALBOOT_TRIAL", res.dec.trial ? "1" : "0");
+	shell_line("DUALBOOT_ROOT", res.root_device);
+	shell_line("DUALBOOT_WHY", res.dec.why);
+	if (fflush(stdout) != 0)
+		return CTL_EXIT_USAGE;
+	return CTL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                       */
+
+static int
+load_config(ctl_env *env)
+{
+	db_error	err;
+	const char *path = env->config_opt ? env->config_opt : CTL_DEFAULT_CONFIG;
+	const char *cmdline = env->cmdline_path;
+	int			rc;
+
+	db_config_defaults(&env->cfg);
+	snprintf(env->config_path, sizeof(env->config_path), "%s", path);
+	memset(&err, 0, sizeof(err));
+	rc = db_config_parse_file(&env->cfg, path, &err);
+	if (rc == DB_OK)
+		env->cfg_found = true;
+	else if (rc == DB_ERR_NOT_FOUND && env->config_opt == NULL)
+		db_config_defaults(&env->cfg);	/* no system config: defaults */
+	else
+	{
+		ctl_err("%s", err.message);
+		return CTL_EXIT_USAGE;
+	}
+	/* the kernel command line applies to the system configuration */
+	if (cmdline == NULL && env->config_opt == NULL)
+		cmdline = CTL_DEFAULT_CMDLINE;
+	if (cmdline)
+	{
+		char		buf[4096];
+		FILE	   *f = fopen(cmdline, "re");
+		size_t		n;
+
+		if (f == NULL)
+		{
+			if (env->cmdline_path)
+			{
+				ctl_err("--cmdline %s: %s", cmdline, strerror(errno));
+				return CTL_EXIT_USAGE;
+			}
+			return CTL_EXIT_OK;
+		}
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		memset(&err, 0, sizeof(err));
+		if (db_config_apply_cmdline(&env->cfg, buf, &err) != DB_OK)
+			ctl_err("warning: kernel command line %s: %s (ignored)", cmdline,
+					err.message);
+	}
+	return CTL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* argument parsing                                                    */
+
+enum ctl_cmd
+{
+	C_NONE, C_INIT, C_STATUS, C_MARK_TEST, C_CONFIRM, C_FAILBACK, C_PROMOTE,
+	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP
+};
+
+static const struct
+{
+	const char *name;
+	enum ctl_cmd cmd;
+	const char *opts;           /* accepted options, space separated */
+}			commands[] = {
+	{"init", C_INIT, "--stable --force --reason"},
+	{"status", C_STATUS, "--json"},
+	{"mark-test", C_MARK_TEST, "--tries --reason"},
+	{"confirm", C_CONFIRM, "--reason"},
+	{"failback", C_FAILBACK, "--reason"},
+	{"promote", C_PROMOTE, "--reason"},
+	{"history", C_HISTORY, "--json"},
+	{"boot-select", C_BOOT_SELECT, ""},
+	{"efi", C_EFI, NULL},
+	{"help", C_HELP, ""},
+};
+
+/* Is the option (without "=value") in the space-separated list? */
+static bool
+opt_in(const char *list, const char *opt, size_t len)
+{
+	for (const char *p = list; p && *p;)
+	{
+		size_t		n = strcspn(p, " ");
+
+		if (n == len && strncmp(p, opt, len) == 0)
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* arg[0..len) is exactly the option name */
+static bool
+is_opt(const char *arg, size_t len, const char *name)
+{
+	return strlen(name) == len && strncmp(arg, name, len) == 0;
+}
+
+static bool
+parse_tries(const char *s, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < -1000 || v > 1000)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const takes_value[] = {
+		"--state", "--config", "--marker", "--cmdline", "--stable", "--tries", "--reason"
+	};
+	ctl_env		env;
+	ctl_args	a;
+	enum ctl_cmd cmd = C_NONE;
+	const char *cmd_name = NULL;
+	const char *cmd_opts = "";
+	char	  **rest;
+	int			nrest = 0;
+	int			rc;
+	db_request	req;
+
+	memset(&env, 0, sizeof(env));
+	memset(&a, 0, sizeof(a));
+	a.stable = -1;
+	a.tries = 3;
+	env.marker_path = CTL_DEFAULT_MARKER;
+	rest = calloc((size_t) argc + 1, sizeof(char *));
+	if (rest == NULL)
+	{
+		ctl_err("out of memory");
+		return CTL_EXIT_USAGE;
+	}
+
+	for (int i = 1; i < argc; i++)
+	{
+		const char *arg = argv[i];
+		const char *eq = strchr(arg, '=');
+		size_t		len = (arg[0] == '-' && eq) ? (size_t) (eq - arg) : strlen(arg);
+		const char *val = NULL;
+		bool		needs = false;
+
+		if (cmd == C_EFI && !(arg[0] == '-' &&
+							  opt_in("--state --config --cmdline", arg, len)))
+		{
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+		{
+			usage(stdout);
+			free(rest);
+			return CTL_EXIT_OK;
+		}
+		if (strcmp(arg, "--version") == 0)
+		{
+			printf("dualbootctl %s (record format %d)\n", DUALBOOT_VERSION,
+				   DB_FORMAT_VERSION);
+			free(rest);
+			return CTL_EXIT_OK;
+		}
+		if (arg[0] != '-')
+		{
+			if (cmd != C_NONE)
+			{
+				ctl_err("%s: unexpected argument \"%s\"", cmd_name, arg);
+				goto bad_usage;
+			}
+			for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+				if (strcmp(arg, commands[c].name) == 0)
+				{
+					cmd = commands[c].cmd;
+					cmd_name = commands[c].name;
+					cmd_opts = commands[c].opts;
+					if (cmd == C_EFI)
+						rest[nrest++] = argv[i];
+				}
+			if (cmd == C_NONE)
+			{
+				ctl_err("unknown command \"%s\"", arg);
+				goto bad_usage;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(takes_value) / sizeof(takes_value[0]); k++)
+			if (strlen(takes_value[k]) == len && strncmp(arg, takes_value[k], len) == 0)
+				needs = true;
+		if (!opt_in("--state --config --marker --cmdline", arg, len) &&
+			!opt_in(cmd_opts, arg, len))
+		{
+			ctl_err("%s%s%.*s: unknown option", cmd_name ? cmd_name : "",
+					cmd_name ? ": " : "", (int) len, arg);
+			goto bad_usage;
+		}
+		if (needs)
+		{
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+			{
+				ctl_err("%.*s needs a value", (int) len, arg);
+				goto bad_usage;
+			}
+		}
+		else if (eq)
+		{
+			ctl_err("%.*s takes no value", (int) len, arg);
+			goto bad_usage;
+		}
+
+		if (is_opt(arg, len, "--state"))
+			env.state_opt = val;
+		else if (is_opt(arg, len, "--config"))
+			env.config_opt = val;
+		else if (is_opt(arg, len, "--marker"))
+			env.marker_path = val;
+		else if (is_opt(arg, len, "--cmdline"))
+			env.cmdline_path = val;
+		else if (is_opt(arg, len, "--json"))
+			a.json = true;
+		else if (is_opt(arg, len, "--force"))
+			a.force = true;
+		else if (is_opt(arg, len, "--reason"))
+			a.reason = val;
+		else if (is_opt(arg, len, "--stable"))
+		{
+			if ((a.stable = db_slot_parse(val)) < 0)
+			{
+				ctl_err("--stable: \"%s\" is not a slot (A or B)", val);
+				goto bad_usage;
+			}
+		}
+		else if (is_opt(arg, len, "--tries"))
+		{
+			if (!parse_tries(val, &a.tries))
+			{
+				ctl_err("--tries: \"%s\" is not a number (1 to %d)", val, DB_TRIES_MAX);
+				goto bad_usage;
+			}
+			a.tries_set = true;
+		}
+	}
+	if (cmd == C_NONE)
+	{
+		ctl_err("no command given");
+		goto bad_usage;
+	}
+	if (cmd == C_HELP)
+	{
+		usage(stdout);
+		free(rest);
+		return CTL_EXIT_OK;
+	}
+	if (env.marker_path[0] == '\0')
+	{
+		ctl_err("--marker: empty path");
+		goto bad_usage;
+	}
+	if ((rc = load_config(&env)) != CTL_EXIT_OK)
+	{
+		free(rest);
+		return rc;
+	}
+
+	memset(&req, 0, sizeof(req));
+	req.reason = a.reason;
+	switch (cmd)
+	{
+		case C_INIT:
+			rc = cmd_init(&env, &a);
+			break;
+		case C_STATUS:
+			rc = cmd_status(&env, &a);
+			break;
+		case C_HISTORY:
+			rc = cmd_history(&env, &a);
+			break;
+		case C_MARK_TEST:
+			req.event = DB_EV_MARK_TEST;
+			req.tries = a.tries;
+			rc = cmd_update(&env, cmd_name, &req);
+			break;
+		case C_CONFIRM:
+			req.event = DB_EV_CONFIRM;
+			rc = cmd_update(&env, cmd_name, &req);
+			break;
+		case C_FAILBACK:
+			req.event = DB_EV_FAILBACK;
+			rc = cmd_update(&env, cmd_name, &req);
+			break;
+		case C_PROMOTE:
+			req.event = DB_EV_PROMOTE;
+			rc = cmd_update(&env, cmd_name, &req);
+			break;
+		case C_BOOT_SELECT:
+			rc = cmd_boot_select(&env);
+			break;
+		case C_EFI:
+			rc = ctl_efi(&env, nrest, rest);
+			break;
+		default:
+			rc = CTL_EXIT_USAGE;
+			break;
+	}
+	free(rest);
+	if (fflush(stdout) != 0 && rc == CTL_EXIT_OK)
+	{
+		ctl_err("cannot write the output: %s", strerror(errno));
+		rc = CTL_EXIT_USAGE;
+	}
+	return rc;
+
+bad_usage:
+	fputs("Try \"dualbootctl --help\".\n", stderr);
+	free(rest);
+	return CTL_EXIT_USAGE;
+}

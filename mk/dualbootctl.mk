@@ -1,0 +1,49 @@
+# mk/dualbootctl.mk - dualbootctl, the administrator's tool (issue 2,
+# DESIGN sections 4.3 and 7).
+#
+#   make build/dualbootctl        the tool (glibc, dynamically linked)
+#   make build/asan/dualbootctl   the same with AddressSanitizer + UBSan (tests)
+#   make install-dualbootctl      /usr/sbin/dualbootctl and its man page
+#
+# The record library is compiled in from lib/*.c: the same sources as the
+# extension and the selector, no copies. Firmware mode (`dualbootctl efi`,
+# issue 7: hook/dualbootctl_efi.c + hook/efi.c, flags EFI_CFLAGS/EFI_LIBS
+# from mk/efi.mk) is linked in when its source is present.
+
+CTL_CC ?= cc
+CTL_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Ihook
+CTL_SRCS = hook/dualbootctl.c
+CTL_LIBS =
+ifeq ($(words $(wildcard hook/dualbootctl_efi.c hook/efi.c mk/efi.mk)),3)
+CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
+CTL_CFLAGS += -DDUALBOOTCTL_EFI $(EFI_CFLAGS)
+CTL_LIBS += $(EFI_LIBS)
+endif
+CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h) $(LIB_SRCS) lib/dbstate.h
+CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+build/dualbootctl: $(CTL_DEPS)
+	@mkdir -p $(@D)
+	$(CTL_CC) $(CTL_CFLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(CTL_LIBS)
+
+build/asan/dualbootctl: $(CTL_DEPS)
+	@mkdir -p $(@D)
+	$(CTL_CC) $(CTL_CFLAGS) -O1 $(CTL_SAN) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(CTL_LIBS)
+
+all: build/dualbootctl
+
+CTL_SBINDIR = /usr/sbin
+CTL_MANDIR = /usr/share/man/man8
+
+.PHONY: install-dualbootctl
+install-dualbootctl: build/dualbootctl
+	install -d $(DESTDIR)$(CTL_SBINDIR) $(DESTDIR)$(CTL_MANDIR)
+	install -m 0755 build/dualbootctl $(DESTDIR)$(CTL_SBINDIR)/dualbootctl
+	install -m 0644 hook/dualbootctl.8 $(DESTDIR)$(CTL_MANDIR)/dualbootctl.8
+
+install: install-dualbootctl
+
+# The dualbootctl suite alone (also part of `make test`).
+.PHONY: ctl-test
+ctl-test: build/dualbootctl build/asan/dualbootctl
+	prove --timer test/t/20-dualbootctl.t
