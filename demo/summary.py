@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""demo/summary.py - the demo's summary: a table for people, JSON for tests.
+
+    summary.py --steps FILE --checks FILE --out-dir DIR [--meta KEY=VALUE ...]
+
+Reads the steps probe.py appended (one JSON object a line) and the checks
+run.sh passed or failed, writes DIR/summary.txt and DIR/summary.json, and
+prints the table.
+"""
+import argparse
+import json
+import os
+
+
+def load_lines(path):
+    rows = []
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    rows.append(json.loads(line))
+    return rows
+
+
+def short(fp):
+    """The first 12 hex digits of a fingerprint (after any 'algo:' prefix)."""
+    if not fp:
+        return "-"
+    return fp.rsplit(":", 1)[-1][:12]
+
+
+def cell(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def table(steps):
+    head = ("#", "step", "boot", "slot", "role", "up", "stable", "armed", "tries",
+            "seq", "last event", "fingerprint", "users")
+    rows = [head]
+    for i, s in enumerate(steps, 1):
+        rows.append((
+            str(i), s.get("label", ""), cell(s.get("boot")), cell(s.get("booted_slot")),
+            cell(s.get("booted_role")), cell(s.get("came_up")), cell(s.get("stable_slot")),
+            cell(s.get("trial_armed")),
+            "%s/%s" % (cell(s.get("tries_left")), cell(s.get("tries_total"))),
+            cell(s.get("seq")), cell(s.get("last_event")), short(s.get("fingerprint")),
+            cell(s.get("users"))))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    out = []
+    for n, r in enumerate(rows):
+        out.append("  ".join(v.ljust(widths[c]) for c, v in enumerate(r)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", required=True)
+    ap.add_argument("--checks", required=True)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--meta", action="append", default=[],
+                    help="KEY=VALUE added to the JSON (integers kept as numbers)")
+    args = ap.parse_args()
+
+    steps = load_lines(args.steps)
+    checks = load_lines(args.checks)
+    summary = {"format": 1}
+    for kv in args.meta:
+        k, _, v = kv.partition("=")
+        summary[k] = int(v) if v.isdigit() else v
+    summary["steps"] = steps
+    summary["checks"] = checks
+    summary["checks_passed"] = sum(1 for c in checks if c.get("ok"))
+    summary["checks_failed"] = sum(1 for c in checks if not c.get("ok"))
+
+    text = [table(steps), ""]
+    text.append("fingerprint = first 12 hex digits of dualboot_schema_fingerprint() of the"
+                " booted slot's database app")
+    text.append("checks: %d passed, %d failed" % (summary["checks_passed"],
+                                                   summary["checks_failed"]))
+    for c in checks:
+        text.append("  %s %s%s" % ("ok  " if c.get("ok") else "FAIL", c["name"],
+                                  (": " + c["detail"]) if c.get("detail") else ""))
+    text = "\n".join(text) + "\n"
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "summary.json.tmp"), "w") as f:
+        json.dump(summary, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(os.path.join(args.out_dir, "summary.json.tmp"),
+               os.path.join(args.out_dir, "summary.json"))
+    with open(os.path.join(args.out_dir, "summary.txt"), "w") as f:
+        f.write(text)
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

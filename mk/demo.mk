@@ -1,0 +1,24 @@
+# mk/demo.mk - `make demo`: the simulated dual-boot database server (issue 6).
+#
+#   make demo                          install what is missing (as root), build,
+#                                      install, run demo/run.sh
+#   make demo DEMO_ARGS="--keep"       keep the stopped clusters for inspection
+#   make demo DEMO_DIR=/some/folder    another working folder (default build/demo)
+#
+# The demo runs the installed extension and dualbootctl, so it installs them
+# first (it is meant for a throw-away Debian 12 machine, like `make test`).
+# The summary is left in $(DEMO_DIR)/summary.txt and summary.json.
+
+DEMO_DIR ?= build/demo
+DEMO_ARGS ?=
+
+.PHONY: demo demo-run
+demo:
+	tools/deps.sh
+	$(MAKE) all
+	$(MAKE) install
+	$(MAKE) demo-run
+
+# The demo alone, on what is already installed.
+demo-run:
+	demo/run.sh --workdir $(DEMO_DIR) $(DEMO_ARGS)
