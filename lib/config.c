@@ -227,6 +227,24 @@ db_config_parse_file(db_config *c, const char *path, db_error *err)
 			return rc;
 		}
 	}
+	/* a read error (EISDIR for a directory) must not pass as an empty file */
+	if (ferror(f))
+	{
+		int			e = errno;
+
+		fclose(f);
+		if (err)
+		{
+			int			n;
+
+			err->code = DB_ERR_IO;
+			err->sys_errno = e;
+			n = snprintf(err->message, sizeof(err->message),
+						 "cannot read configuration \"%s\": %s", path, strerror(e));
+			(void) n;
+		}
+		return DB_ERR_IO;
+	}
 	fclose(f);
 	return DB_OK;
 }
