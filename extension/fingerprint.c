@@ -1,0 +1,427 @@
+/*
+ * fingerprint.c - the schema fingerprint and manifest: driver and SQL
+ * functions.
+ *
+ * One computation: take one snapshot, pin search_path to pg_catalog, build
+ * the OID -> identity maps (fingerprint_maps.c), let every object emitter
+ * (fingerprint_objects.c) write each object's canonical bytes, hash them into
+ * a per-object SHA-256, then sort the manifest by (kind, identity) and hash
+ * it: the database fingerprint is a function of the manifest alone.
+ * docs/fingerprint.md describes the canonical form.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/cryptohash.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "fingerprint.h"
+#include "fingerprint_int.h"
+
+#define FP_MAJOR (PG_VERSION_NUM / 10000)
+
+static void
+hash_fail(pg_cryptohash_ctx *h)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("dualboot: could not compute SHA-256: %s",
+					pg_cryptohash_error(h))));
+}
+
+void
+fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
+{
+	if (pg_cryptohash_init(fp->hash) < 0 ||
+		pg_cryptohash_update(fp->hash, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
+		hash_fail(fp->hash);
+}
+
+/* ---- canonical bytes of one object ---- */
+
+void
+fp_begin(FpCtx *fp)
+{
+	resetStringInfo(&fp->buf);
+}
+
+void
+fp_end(FpCtx *fp, const char *kind, const char *identity)
+{
+	FpEntry    *e;
+
+	if (fp->nentries >= fp->maxentries)
+	{
+		fp->maxentries *= 2;
+		fp->entries = repalloc_huge(fp->entries, sizeof(FpEntry) * fp->maxentries);
+	}
+	e = &fp->entries[fp->nentries];
+	e->kind = kind;
+	e->identity = MemoryContextStrdup(fp->cxt, identity);
+	fp_digest_buf(fp, fp->buf.data, fp->buf.len, e->digest);
+	e->canonical = fp->keep_canonical ?
+		MemoryContextStrdup(fp->cxt, fp->buf.data) : NULL;
+	fp->nentries++;
+}
+
+/* key=<length>:<bytes>\n: unambiguous whatever the value holds */
+void
+fp_put_str(FpCtx *fp, const char *key, const char *val)
+{
+	if (val == NULL)
+	{
+		appendStringInfo(&fp->buf, "%s=-\n", key);
+		return;
+	}
+	appendStringInfo(&fp->buf, "%s=%zu:", key, strlen(val));
+	appendStringInfoString(&fp->buf, val);
+	appendStringInfoChar(&fp->buf, '\n');
+}
+
+void
+fp_put_int(FpCtx *fp, const char *key, int64 val)
+{
+	appendStringInfo(&fp->buf, "%s=" INT64_FORMAT "\n", key, val);
+}
+
+void
+fp_put_char(FpCtx *fp, const char *key, char val)
+{
+	if (val == '\0')
+		appendStringInfo(&fp->buf, "%s=\\0\n", key);
+	else
+		appendStringInfo(&fp->buf, "%s=%c\n", key, val);
+}
+
+void
+fp_put_bool(FpCtx *fp, const char *key, bool val)
+{
+	appendStringInfo(&fp->buf, "%s=%c\n", key, val ? 't' : 'f');
+}
+
+void
+fp_put_ref(FpCtx *fp, const char *key, FpCat cat, Oid oid)
+{
+	fp_put_str(fp, key, fp_ident(fp, cat, oid));
+}
+
+void
+fp_put_node(FpCtx *fp, const char *key, const char *tree, Oid baserel)
+{
+	if (tree == NULL)
+	{
+		fp_put_str(fp, key, NULL);
+		return;
+	}
+	resetStringInfo(&fp->nodebuf);
+	fp_canon_node(fp, &fp->nodebuf, tree, baserel);
+	fp_put_str(fp, key, fp->nodebuf.data);
+}
+
+void
+fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
+{
+	char		hex[FP_DIGEST_LEN * 2 + 1];
+
+	hex_encode((const char *) digest, FP_DIGEST_LEN, hex);
+	hex[FP_DIGEST_LEN * 2] = '\0';
+	appendStringInfo(&fp->buf, "%s=%s\n", key, hex);
+}
+
+/* ---- one computation ---- */
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const FpEntry *x = a;
+	const FpEntry *y = b;
+	int			c = strcmp(x->kind, y->kind);
+
+	if (c != 0)
+		return c;
+	return strcmp(x->identity, y->identity);
+}
+
+static FpCtx *
+fp_create(bool include_acl, bool keep_canonical)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "dualboot fingerprint",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	FpCtx	   *fp = palloc0(sizeof(FpCtx));
+
+	fp->cxt = cxt;
+	fp->rowcxt = AllocSetContextCreate(cxt, "dualboot fingerprint row",
+									   ALLOCSET_DEFAULT_SIZES);
+	fp->include_acl = include_acl;
+	fp->keep_canonical = keep_canonical;
+	initStringInfo(&fp->buf);
+	initStringInfo(&fp->nodebuf);
+	fp->maxentries = 1024;
+	fp->entries = palloc(sizeof(FpEntry) * fp->maxentries);
+	fp->hash = pg_cryptohash_create(PG_SHA256);
+	if (fp->hash == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	MemoryContextSwitchTo(old);
+	return fp;
+}
+
+/*
+ * Fill fp with the sorted manifest of the current database. Runs in one
+ * registered snapshot with search_path pinned to pg_catalog.
+ */
+static void
+fp_run(FpCtx *fp)
+{
+	MemoryContext old = MemoryContextSwitchTo(fp->cxt);
+	int			save_nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	fp->snap = RegisterSnapshot(GetLatestSnapshot());
+
+	fp_build_maps(fp);
+	fp_emit_all(fp);
+
+	UnregisterSnapshot(fp->snap);
+	fp->snap = NULL;
+	AtEOXact_GUC(true, save_nestlevel);
+	MemoryContextSwitchTo(old);
+
+	qsort(fp->entries, fp->nentries, sizeof(FpEntry), cmp_entry);
+}
+
+static void
+fp_destroy(FpCtx *fp)
+{
+	pg_cryptohash_free(fp->hash);
+	MemoryContextDelete(fp->cxt);
+}
+
+/* SHA-256 over the sorted manifest: kind NUL identity NUL digest, each row */
+static void
+fp_total(FpCtx *fp, uint8 *digest)
+{
+	int			i;
+
+	if (pg_cryptohash_init(fp->hash) < 0)
+		hash_fail(fp->hash);
+	for (i = 0; i < fp->nentries; i++)
+	{
+		FpEntry    *e = &fp->entries[i];
+
+		if (pg_cryptohash_update(fp->hash, (const uint8 *) e->kind, strlen(e->kind) + 1) < 0 ||
+			pg_cryptohash_update(fp->hash, (const uint8 *) e->identity, strlen(e->identity) + 1) < 0 ||
+			pg_cryptohash_update(fp->hash, e->digest, FP_DIGEST_LEN) < 0)
+			hash_fail(fp->hash);
+	}
+	if (pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
+		hash_fail(fp->hash);
+}
+
+char *
+dualboot_compute_fingerprint(bool include_acl)
+{
+	FpCtx	   *fp = fp_create(include_acl, false);
+	uint8		digest[FP_DIGEST_LEN];
+	char		hex[FP_DIGEST_LEN * 2 + 1];
+	char	   *result;
+
+	fp_run(fp);
+	fp_total(fp, digest);
+	fp_destroy(fp);
+	hex_encode((const char *) digest, FP_DIGEST_LEN, hex);
+	hex[FP_DIGEST_LEN * 2] = '\0';
+	result = psprintf("%s:pg%d:%s", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR, hex);
+	Assert(strlen(result) < DUALBOOT_FINGERPRINT_MAXLEN);
+	return result;
+}
+
+/* ---- SQL functions ---- */
+
+PG_FUNCTION_INFO_V1(dualboot_schema_fingerprint);
+Datum
+dualboot_schema_fingerprint(PG_FUNCTION_ARGS)
+{
+	bool		include_acl = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(dualboot_compute_fingerprint(include_acl)));
+}
+
+static Tuplestorestate *
+start_srf(FunctionCallInfo fcinfo, TupleDesc *desc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *ts;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	*desc = CreateTupleDescCopy(*desc);
+	ts = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = *desc;
+	MemoryContextSwitchTo(old);
+	return ts;
+}
+
+static void
+manifest_rows(FunctionCallInfo fcinfo, bool canonical)
+{
+	bool		include_acl = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	TupleDesc	desc;
+	Tuplestorestate *ts = start_srf(fcinfo, &desc);
+	FpCtx	   *fp = fp_create(include_acl, canonical);
+	int			i;
+
+	fp_run(fp);
+	for (i = 0; i < fp->nentries; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		char		hex[FP_DIGEST_LEN * 2 + 1];
+
+		hex_encode((const char *) fp->entries[i].digest, FP_DIGEST_LEN, hex);
+		hex[FP_DIGEST_LEN * 2] = '\0';
+		values[0] = CStringGetTextDatum(fp->entries[i].kind);
+		values[1] = CStringGetTextDatum(fp->entries[i].identity);
+		values[2] = CStringGetTextDatum(canonical ? fp->entries[i].canonical : hex);
+		tuplestore_putvalues(ts, desc, values, nulls);
+	}
+	fp_destroy(fp);
+}
+
+PG_FUNCTION_INFO_V1(dualboot_schema_manifest);
+Datum
+dualboot_schema_manifest(PG_FUNCTION_ARGS)
+{
+	manifest_rows(fcinfo, false);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(dualboot_schema_canonical);
+Datum
+dualboot_schema_canonical(PG_FUNCTION_ARGS)
+{
+	manifest_rows(fcinfo, true);
+	return (Datum) 0;
+}
+
+/*
+ * Parse "dbfp<v>:pg<major>:<64 hex>". Returns false when s is not a
+ * fingerprint at all.
+ */
+static bool
+parse_fingerprint(const char *s, int *algo, int *major, const char **hex)
+{
+	const char *p = s;
+	char	   *end;
+	long		v;
+	int			i;
+
+	if (strncmp(p, "dbfp", 4) != 0)
+		return false;
+	p += 4;
+	v = strtol(p, &end, 10);
+	if (end == p || *end != ':' || v <= 0)
+		return false;
+	*algo = (int) v;
+	p = end + 1;
+	if (strncmp(p, "pg", 2) != 0)
+		return false;
+	p += 2;
+	v = strtol(p, &end, 10);
+	if (end == p || *end != ':' || v <= 0)
+		return false;
+	*major = (int) v;
+	p = end + 1;
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char) p[i]))
+			return false;
+	if (p[64] != '\0')
+		return false;
+	*hex = p;
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(dualboot_fingerprint_compare);
+Datum
+dualboot_fingerprint_compare(PG_FUNCTION_ARGS)
+{
+	char	   *a = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *b = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int			aa,
+				am,
+				ba,
+				bm;
+	const char *ah,
+			   *bh;
+
+	if (!parse_fingerprint(a, &aa, &am, &ah))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dualboot: \"%s\" is not a schema fingerprint", a),
+				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as dualboot_schema_fingerprint() returns.")));
+	if (!parse_fingerprint(b, &ba, &bm, &bh))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dualboot: \"%s\" is not a schema fingerprint", b),
+				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as dualboot_schema_fingerprint() returns.")));
+	if (aa != ba || am != bm)
+		PG_RETURN_TEXT_P(cstring_to_text("incomparable"));
+	PG_RETURN_TEXT_P(cstring_to_text(pg_strcasecmp(ah, bh) == 0 ? "equal" : "different"));
+}
+
+/*
+ * True when a saved fingerprint was made by this algorithm on this server
+ * major; otherwise an error saying why a comparison would mean nothing.
+ */
+PG_FUNCTION_INFO_V1(dualboot_fingerprint_require_comparable);
+Datum
+dualboot_fingerprint_require_comparable(PG_FUNCTION_ARGS)
+{
+	char	   *s;
+	int			algo,
+				major;
+	const char *hex;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dualboot: the saved manifest has no fingerprint"),
+				 errhint("Save a manifest with dualboot_schema_manifest_json().")));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!parse_fingerprint(s, &algo, &major, &hex))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dualboot: \"%s\" is not a schema fingerprint", s),
+				 errhint("Save a manifest with dualboot_schema_manifest_json().")));
+	if (strncmp(s, DUALBOOT_FINGERPRINT_ALGO ":", strlen(DUALBOOT_FINGERPRINT_ALGO) + 1) != 0 ||
+		major != FP_MAJOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("dualboot: the saved manifest is not comparable with this server"),
+				 errdetail("It was made by algorithm dbfp%d on PostgreSQL %d; this server computes %s on PostgreSQL %d.",
+						   algo, major, DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR),
+				 errhint("Compare manifests made by the same dualboot version on the same server major version.")));
+	PG_RETURN_BOOL(true);
+}

@@ -1,0 +1,24 @@
+/*
+ * fingerprint.h - the schema fingerprint of the current database.
+ *
+ * The value has the form "dbfp1:pg15:<64 hex digits of SHA-256>": the
+ * algorithm version, the server's major version, and the digest of the
+ * sorted manifest (see docs/fingerprint.md). It always fits in
+ * DUALBOOT_FINGERPRINT_MAXLEN bytes including the terminating NUL.
+ */
+#ifndef DUALBOOT_FINGERPRINT_H
+#define DUALBOOT_FINGERPRINT_H
+
+#include "postgres.h"
+
+#define DUALBOOT_FINGERPRINT_ALGO       "dbfp1"
+#define DUALBOOT_FINGERPRINT_MAXLEN     111
+
+/*
+ * Compute the fingerprint of the current database's schema in one catalog
+ * snapshot. include_acl adds owners, privileges and comments. Returns a
+ * palloc'd string in the caller's memory context.
+ */
+extern char *dualboot_compute_fingerprint(bool include_acl);
+
+#endif							/* DUALBOOT_FINGERPRINT_H */

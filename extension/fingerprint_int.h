@@ -1,0 +1,200 @@
+/*
+ * fingerprint_int.h - internals of the schema fingerprint, shared by
+ * fingerprint.c (driver and SQL functions), fingerprint_maps.c (OID to
+ * identity maps built from catalog scans), fingerprint_node.c (canonical form
+ * of stored node trees) and fingerprint_objects.c (one emitter per object
+ * kind). Nothing here is an interface for other parts of dualboot.
+ */
+#ifndef DUALBOOT_FINGERPRINT_INT_H
+#define DUALBOOT_FINGERPRINT_INT_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "common/cryptohash.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "utils/hsearch.h"
+#include "access/tableam.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
+
+#define FP_DIGEST_LEN 32
+
+/* Object classes an OID can point to (what a reference is resolved with). */
+typedef enum FpCat
+{
+	FPC_NSP,
+	FPC_REL,
+	FPC_TYPE,
+	FPC_PROC,
+	FPC_OPER,
+	FPC_COLL,
+	FPC_OPCLASS,
+	FPC_OPFAMILY,
+	FPC_AM,
+	FPC_LANG,
+	FPC_CONSTRAINT,
+	FPC_TSCONFIG,
+	FPC_TSDICT,
+	FPC_TSPARSER,
+	FPC_TSTEMPLATE,
+	FPC_ROLE,
+	FPC_TABLESPACE,
+	FPC_FDW,
+	FPC_SERVER,
+	FPC_ENUM,
+	FPC_EXTENSION,
+	FPC_NUM
+} FpCat;
+
+/* Per-column data of a user relation, live columns only. */
+typedef struct FpAtt
+{
+	char	   *name;			/* NULL for a dropped column */
+	Oid			typid;
+	int32		typmod;
+	Oid			collation;
+	int32		stattarget;
+	int16		inhcount;
+	bool		notnull;
+	bool		hasdef;
+	bool		islocal;
+	char		identity;
+	char		generated;
+	char		storage;
+	char		compression;
+	bool		has_default_digest;
+	uint8		default_digest[FP_DIGEST_LEN];
+	char	   *options;		/* attoptions as text, or NULL */
+	char	   *fdwoptions;		/* attfdwoptions as text, or NULL */
+	char	   *acl;			/* canonical column ACL (include_acl only) */
+} FpAtt;
+
+typedef struct FpRel
+{
+	Oid			oid;			/* hash key */
+	Oid			nsp;
+	char	   *name;
+	char	   *ident;			/* cached qualified identity */
+	char		relkind;
+	char		persistence;
+	char		replident;
+	bool		rowsecurity;
+	bool		forcerowsecurity;
+	bool		ispartition;
+	bool		user;			/* an object the fingerprint covers */
+	int16		natts;
+	Oid			am;
+	Oid			tablespace;
+	Oid			oftype;
+	Oid			owner;
+	char	   *reloptions;
+	char	   *acl;
+	bool		has_bound;
+	uint8		bound_digest[FP_DIGEST_LEN];
+	bool		has_view;
+	uint8		view_digest[FP_DIGEST_LEN];
+	char	   *partkey;		/* canonical partition key, or NULL */
+	char	   *ftinfo;			/* foreign table server and options, or NULL */
+	List	   *parents;		/* parents in inhseqno order (Oids) */
+	Oid			owned_by_rel;	/* sequences: OWNED BY / identity */
+	int16		owned_by_att;
+	char		owned_deptype;
+	FpAtt	   *atts;			/* natts entries, index attnum-1 */
+} FpRel;
+
+typedef struct FpType
+{
+	Oid			oid;			/* hash key */
+	Oid			nsp;
+	char	   *name;
+	char	   *ident;
+	char		typtype;
+	Oid			typelem;
+	Oid			typarray;
+	Oid			typrelid;
+	Oid			typoutput;
+	int16		typlen;
+	bool		typbyval;
+} FpType;
+
+typedef struct FpProc
+{
+	Oid			oid;			/* hash key */
+	Oid			nsp;
+	char	   *name;
+	char	   *ident;
+	int			nargs;
+	Oid		   *argtypes;
+} FpProc;
+
+/* A generic OID -> identity entry for the lazily built maps. */
+typedef struct FpName
+{
+	Oid			oid;			/* hash key */
+	char	   *ident;
+} FpName;
+
+typedef struct FpEntry
+{
+	const char *kind;
+	char	   *identity;
+	uint8		digest[FP_DIGEST_LEN];
+	char	   *canonical;		/* canonical text, dualboot_schema_canonical() only */
+} FpEntry;
+
+typedef struct FpCtx
+{
+	MemoryContext cxt;			/* everything of one computation */
+	MemoryContext rowcxt;		/* reset after every catalog row */
+	Snapshot	snap;			/* the one snapshot all scans use */
+	bool		include_acl;
+	HTAB	   *nsp;			/* FpName, namespace identities */
+	HTAB	   *rel;			/* FpRel */
+	HTAB	   *typ;			/* FpType */
+	HTAB	   *proc;			/* FpProc */
+	HTAB	   *extmember;		/* FpExtKey -> extension oid */
+	HTAB	   *lazy[FPC_NUM];	/* FpName maps built on first use */
+	StringInfoData buf;			/* canonical bytes of the current object */
+	StringInfoData nodebuf;		/* scratch for node tree canonical form */
+	pg_cryptohash_ctx *hash;	/* per-object digest */
+	FpEntry    *entries;
+	int			nentries;
+	int			maxentries;
+	bool		keep_canonical; /* dualboot_schema_canonical(): keep the text */
+} FpCtx;
+
+/* fingerprint_maps.c */
+extern void fp_build_maps(FpCtx *fp);
+extern const char *fp_ident(FpCtx *fp, FpCat cat, Oid oid);
+extern const char *fp_attname(FpCtx *fp, Oid relid, int attnum);
+extern FpRel *fp_rel(FpCtx *fp, Oid relid);
+extern FpType *fp_type(FpCtx *fp, Oid typid);
+extern bool fp_is_user_nsp(FpCtx *fp, Oid nspid);
+extern Oid	fp_ext_owner(FpCtx *fp, Oid classid, Oid objid);
+extern char *fp_text_datum(Datum d);
+extern char *fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner);
+extern Relation fp_open(Oid relid);
+extern TableScanDesc fp_beginscan(FpCtx *fp, Relation rel);
+
+/* fingerprint_node.c */
+extern void fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel);
+
+/* fingerprint_objects.c */
+extern void fp_emit_all(FpCtx *fp);
+
+/* fingerprint.c: canonical byte writers and entry collection */
+extern void fp_begin(FpCtx *fp);
+extern void fp_end(FpCtx *fp, const char *kind, const char *identity);
+extern void fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest);
+extern void fp_put_str(FpCtx *fp, const char *key, const char *val);
+extern void fp_put_int(FpCtx *fp, const char *key, int64 val);
+extern void fp_put_char(FpCtx *fp, const char *key, char val);
+extern void fp_put_bool(FpCtx *fp, const char *key, bool val);
+extern void fp_put_ref(FpCtx *fp, const char *key, FpCat cat, Oid oid);
+extern void fp_put_node(FpCtx *fp, const char *key, const char *tree, Oid baserel);
+extern void fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest);
+extern char *fp_qualify(FpCtx *fp, Oid nsp, const char *name);
+
+#endif							/* DUALBOOT_FINGERPRINT_INT_H */

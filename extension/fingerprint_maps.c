@@ -1,0 +1,866 @@
+/*
+ * fingerprint_maps.c - OID to identity maps for the schema fingerprint.
+ *
+ * Every OID that appears in a catalog row or a stored node tree is replaced
+ * by a stable identity before it is hashed:
+ *
+ *   - OIDs below FirstGenbkiObjectId are assigned by the catalog data files of
+ *     the server's major version and are the same in every cluster of that
+ *     major; they are written as "#<oid>" (the fingerprint names the major);
+ *   - every other OID is replaced by the object's qualified name (for
+ *     functions and operators with their argument types), read from our own
+ *     scan of the catalog.
+ *
+ * Relations, types, functions and namespaces are loaded eagerly (one heap
+ * scan each, in the computation's snapshot); the rarer catalogs are loaded
+ * the first time one of their OIDs needs resolving.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_tablespace.h"
+#include "catalog/pg_ts_config.h"
+#include "catalog/pg_ts_dict.h"
+#include "catalog/pg_ts_parser.h"
+#include "catalog/pg_ts_template.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "fingerprint_int.h"
+
+typedef struct FpNsp
+{
+	Oid			oid;			/* hash key */
+	char	   *ident;
+	bool		user;
+} FpNsp;
+
+typedef struct FpExtKey
+{
+	Oid			classid;
+	Oid			objid;
+} FpExtKey;
+
+typedef struct FpExtMember
+{
+	FpExtKey	key;
+	Oid			extoid;
+} FpExtMember;
+
+static HTAB *
+fp_hash_create(FpCtx *fp, const char *name, Size keysize, Size entrysize, long n)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = fp->cxt;
+	return hash_create(name, n, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+Relation
+fp_open(Oid relid)
+{
+	return table_open(relid, AccessShareLock);
+}
+
+TableScanDesc
+fp_beginscan(FpCtx *fp, Relation rel)
+{
+	return table_beginscan(rel, fp->snap, 0, NULL);
+}
+
+char *
+fp_text_datum(Datum d)
+{
+	return TextDatumGetCString(d);
+}
+
+/*
+ * "schema.name" with both parts quoted as needed, in fp->cxt.
+ */
+char *
+fp_qualify(FpCtx *fp, Oid nsp, const char *name)
+{
+	const char *n = fp_ident(fp, FPC_NSP, nsp);
+
+	return MemoryContextStrdup(fp->cxt,
+							   psprintf("%s.%s", n, quote_identifier(name)));
+}
+
+bool
+fp_is_user_nsp(FpCtx *fp, Oid nspid)
+{
+	FpNsp	   *n = hash_search(fp->nsp, &nspid, HASH_FIND, NULL);
+
+	return n != NULL && n->user;
+}
+
+static bool
+user_nsp_name(const char *name)
+{
+	if (strcmp(name, "pg_catalog") == 0 ||
+		strcmp(name, "information_schema") == 0 ||
+		strcmp(name, "pg_toast") == 0)
+		return false;
+	if (strncmp(name, "pg_temp_", 8) == 0 ||
+		strncmp(name, "pg_toast_temp_", 14) == 0)
+		return false;
+	return true;
+}
+
+static void
+load_namespaces(FpCtx *fp)
+{
+	Relation	rel = fp_open(NamespaceRelationId);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	fp->nsp = fp_hash_create(fp, "dualboot fp nsp", sizeof(Oid), sizeof(FpNsp), 64);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_namespace f = (Form_pg_namespace) GETSTRUCT(tup);
+		FpNsp	   *n = hash_search(fp->nsp, &f->oid, HASH_ENTER, NULL);
+
+		n->ident = MemoryContextStrdup(fp->cxt,
+									   quote_identifier(NameStr(f->nspname)));
+		n->user = user_nsp_name(NameStr(f->nspname));
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static void
+load_types(FpCtx *fp)
+{
+	Relation	rel = fp_open(TypeRelationId);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	fp->typ = fp_hash_create(fp, "dualboot fp types", sizeof(Oid), sizeof(FpType), 1024);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_type f = (Form_pg_type) GETSTRUCT(tup);
+		FpType	   *t = hash_search(fp->typ, &f->oid, HASH_ENTER, NULL);
+
+		t->nsp = f->typnamespace;
+		t->name = MemoryContextStrdup(fp->cxt, NameStr(f->typname));
+		t->ident = NULL;
+		t->typtype = f->typtype;
+		t->typelem = f->typelem;
+		t->typarray = f->typarray;
+		t->typrelid = f->typrelid;
+		t->typoutput = f->typoutput;
+		t->typlen = f->typlen;
+		t->typbyval = f->typbyval;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static void
+load_procs(FpCtx *fp)
+{
+	Relation	rel = fp_open(ProcedureRelationId);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	fp->proc = fp_hash_create(fp, "dualboot fp procs", sizeof(Oid), sizeof(FpProc), 1024);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
+		FpProc	   *p;
+
+		if (f->oid < FirstGenbkiObjectId)
+			continue;
+		p = hash_search(fp->proc, &f->oid, HASH_ENTER, NULL);
+		p->nsp = f->pronamespace;
+		p->name = MemoryContextStrdup(fp->cxt, NameStr(f->proname));
+		p->ident = NULL;
+		p->nargs = f->proargtypes.dim1;
+		p->argtypes = MemoryContextAlloc(fp->cxt, sizeof(Oid) * Max(p->nargs, 1));
+		memcpy(p->argtypes, f->proargtypes.values, sizeof(Oid) * p->nargs);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static bool
+relkind_has_columns(char relkind)
+{
+	return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
+		relkind == RELKIND_FOREIGN_TABLE || relkind == RELKIND_COMPOSITE_TYPE;
+}
+
+static void
+load_classes(FpCtx *fp)
+{
+	Relation	rel = fp_open(RelationRelationId);
+	TupleDesc	desc = RelationGetDescr(rel);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	fp->rel = fp_hash_create(fp, "dualboot fp rels", sizeof(Oid), sizeof(FpRel), 4096);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class f = (Form_pg_class) GETSTRUCT(tup);
+		FpRel	   *r = hash_search(fp->rel, &f->oid, HASH_ENTER, NULL);
+		Datum		d;
+		bool		isnull;
+
+		memset(((char *) r) + sizeof(Oid), 0, sizeof(FpRel) - sizeof(Oid));
+		r->nsp = f->relnamespace;
+		r->name = MemoryContextStrdup(fp->cxt, NameStr(f->relname));
+		r->relkind = f->relkind;
+		r->persistence = f->relpersistence;
+		r->replident = f->relreplident;
+		r->rowsecurity = f->relrowsecurity;
+		r->forcerowsecurity = f->relforcerowsecurity;
+		r->ispartition = f->relispartition;
+		r->natts = f->relnatts;
+		r->am = f->relam;
+		r->tablespace = f->reltablespace;
+		r->oftype = f->reloftype;
+		r->owner = f->relowner;
+		r->user = f->oid >= FirstNormalObjectId &&
+			f->relpersistence != RELPERSISTENCE_TEMP &&
+			fp_is_user_nsp(fp, f->relnamespace) &&
+			f->relkind != RELKIND_TOASTVALUE;
+
+		if (!r->user)
+			continue;
+
+		d = heap_getattr(tup, Anum_pg_class_reloptions, desc, &isnull);
+		if (!isnull)
+			r->reloptions = MemoryContextStrdup(fp->cxt,
+												OidOutputFunctionCall(F_ARRAY_OUT, d));
+		if (fp->include_acl)
+		{
+			ObjectType	ot = f->relkind == RELKIND_SEQUENCE ? OBJECT_SEQUENCE : OBJECT_TABLE;
+			MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
+			char	   *a;
+
+			d = heap_getattr(tup, Anum_pg_class_relacl, desc, &isnull);
+			a = fp_acl_text(fp, d, isnull, ot, f->relowner);
+			MemoryContextSwitchTo(old);
+			r->acl = MemoryContextStrdup(fp->cxt, a);
+		}
+		r->has_bound = false;
+		if (f->relispartition)
+		{
+			d = heap_getattr(tup, Anum_pg_class_relpartbound, desc, &isnull);
+			if (!isnull)
+			{
+				MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
+				char	   *tree = TextDatumGetCString(d);
+
+				resetStringInfo(&fp->nodebuf);
+				fp_canon_node(fp, &fp->nodebuf, tree, f->oid);
+				fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, r->bound_digest);
+				r->has_bound = true;
+				MemoryContextSwitchTo(old);
+			}
+		}
+		MemoryContextReset(fp->rowcxt);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Columns of every user relation that has them (tables, views, materialized
+ * views, foreign tables, composite types), by attnum, dropped ones as NULL.
+ */
+static void
+load_attributes(FpCtx *fp)
+{
+	Relation	rel = fp_open(AttributeRelationId);
+	TupleDesc	desc = RelationGetDescr(rel);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_attribute f = (Form_pg_attribute) GETSTRUCT(tup);
+		FpRel	   *r;
+		FpAtt	   *a;
+		Datum		d;
+		bool		isnull;
+
+		if (f->attnum <= 0 || f->attrelid < FirstNormalObjectId)
+			continue;
+		r = hash_search(fp->rel, &f->attrelid, HASH_FIND, NULL);
+		if (r == NULL || !relkind_has_columns(r->relkind) || f->attnum > r->natts)
+			continue;
+		if (r->atts == NULL)
+			r->atts = MemoryContextAllocZero(fp->cxt, sizeof(FpAtt) * r->natts);
+		if (f->attisdropped)
+			continue;
+		a = &r->atts[f->attnum - 1];
+		a->name = MemoryContextStrdup(fp->cxt, NameStr(f->attname));
+		if (!r->user)
+			continue;
+		a->typid = f->atttypid;
+		a->typmod = f->atttypmod;
+		a->collation = f->attcollation;
+		a->stattarget = f->attstattarget;
+		a->inhcount = f->attinhcount;
+		a->notnull = f->attnotnull;
+		a->hasdef = f->atthasdef;
+		a->islocal = f->attislocal;
+		a->identity = f->attidentity;
+		a->generated = f->attgenerated;
+		a->storage = f->attstorage;
+#if PG_VERSION_NUM >= 140000
+		a->compression = f->attcompression;
+#endif
+		d = heap_getattr(tup, Anum_pg_attribute_attoptions, desc, &isnull);
+		if (!isnull)
+			a->options = MemoryContextStrdup(fp->cxt,
+											 OidOutputFunctionCall(F_ARRAY_OUT, d));
+		d = heap_getattr(tup, Anum_pg_attribute_attfdwoptions, desc, &isnull);
+		if (!isnull)
+			a->fdwoptions = MemoryContextStrdup(fp->cxt,
+												OidOutputFunctionCall(F_ARRAY_OUT, d));
+		if (fp->include_acl)
+		{
+			d = heap_getattr(tup, Anum_pg_attribute_attacl, desc, &isnull);
+			if (!isnull)
+			{
+				MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
+				char	   *acl = fp_acl_text(fp, d, false, OBJECT_COLUMN, r->owner);
+
+				MemoryContextSwitchTo(old);
+				a->acl = MemoryContextStrdup(fp->cxt, acl);
+				MemoryContextReset(fp->rowcxt);
+			}
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * pg_depend: extension membership (deptype 'e') and sequence ownership
+ * (OWNED BY: 'a'; identity columns: 'i').
+ */
+static void
+load_depend(FpCtx *fp)
+{
+	Relation	rel = fp_open(DependRelationId);
+	TableScanDesc scan = fp_beginscan(fp, rel);
+	HeapTuple	tup;
+
+	fp->extmember = fp_hash_create(fp, "dualboot fp ext members",
+								   sizeof(FpExtKey), sizeof(FpExtMember), 256);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_depend f = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (f->deptype == DEPENDENCY_EXTENSION)
+		{
+			FpExtKey	key;
+			FpExtMember *m;
+
+			key.classid = f->classid;
+			key.objid = f->objid;
+			m = hash_search(fp->extmember, &key, HASH_ENTER, NULL);
+			m->extoid = f->refobjid;
+			if (f->classid == RelationRelationId)
+			{
+				FpRel	   *r = hash_search(fp->rel, &f->objid, HASH_FIND, NULL);
+
+				if (r)
+					r->user = false;
+			}
+		}
+		else if ((f->deptype == DEPENDENCY_AUTO || f->deptype == DEPENDENCY_INTERNAL) &&
+				 f->classid == RelationRelationId &&
+				 f->refclassid == RelationRelationId &&
+				 f->objsubid == 0 && f->refobjsubid > 0)
+		{
+			FpRel	   *r = hash_search(fp->rel, &f->objid, HASH_FIND, NULL);
+
+			if (r && r->relkind == RELKIND_SEQUENCE)
+			{
+				r->owned_by_rel = f->refobjid;
+				r->owned_by_att = f->refobjsubid;
+				r->owned_deptype = f->deptype;
+			}
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+Oid
+fp_ext_owner(FpCtx *fp, Oid classid, Oid objid)
+{
+	FpExtKey	key;
+	FpExtMember *m;
+
+	key.classid = classid;
+	key.objid = objid;
+	m = hash_search(fp->extmember, &key, HASH_FIND, NULL);
+	return m ? m->extoid : InvalidOid;
+}
+
+void
+fp_build_maps(FpCtx *fp)
+{
+	int			i;
+
+	for (i = 0; i < FPC_NUM; i++)
+		fp->lazy[i] = NULL;
+	load_namespaces(fp);
+	load_types(fp);
+	load_procs(fp);
+	load_classes(fp);
+	load_depend(fp);
+	load_attributes(fp);
+}
+
+FpRel *
+fp_rel(FpCtx *fp, Oid relid)
+{
+	return hash_search(fp->rel, &relid, HASH_FIND, NULL);
+}
+
+FpType *
+fp_type(FpCtx *fp, Oid typid)
+{
+	return hash_search(fp->typ, &typid, HASH_FIND, NULL);
+}
+
+/* ---- lazily loaded maps ---- */
+
+static void
+lazy_put(FpCtx *fp, HTAB *h, Oid oid, char *ident)
+{
+	FpName	   *n = hash_search(h, &oid, HASH_ENTER, NULL);
+
+	n->ident = MemoryContextStrdup(fp->cxt, ident);
+}
+
+static char *
+amname_of(FpCtx *fp, Oid amoid)
+{
+	return (char *) fp_ident(fp, FPC_AM, amoid);
+}
+
+static void
+load_lazy(FpCtx *fp, FpCat cat)
+{
+	Oid			catalog;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	HTAB	   *h;
+	MemoryContext tmpcxt;
+
+	switch (cat)
+	{
+		case FPC_OPER: catalog = OperatorRelationId; break;
+		case FPC_COLL: catalog = CollationRelationId; break;
+		case FPC_OPCLASS: catalog = OperatorClassRelationId; break;
+		case FPC_OPFAMILY: catalog = OperatorFamilyRelationId; break;
+		case FPC_AM: catalog = AccessMethodRelationId; break;
+		case FPC_LANG: catalog = LanguageRelationId; break;
+		case FPC_CONSTRAINT: catalog = ConstraintRelationId; break;
+		case FPC_TSCONFIG: catalog = TSConfigRelationId; break;
+		case FPC_TSDICT: catalog = TSDictionaryRelationId; break;
+		case FPC_TSPARSER: catalog = TSParserRelationId; break;
+		case FPC_TSTEMPLATE: catalog = TSTemplateRelationId; break;
+		case FPC_ROLE: catalog = AuthIdRelationId; break;
+		case FPC_TABLESPACE: catalog = TableSpaceRelationId; break;
+		case FPC_FDW: catalog = ForeignDataWrapperRelationId; break;
+		case FPC_SERVER: catalog = ForeignServerRelationId; break;
+		case FPC_ENUM: catalog = EnumRelationId; break;
+		case FPC_EXTENSION: catalog = ExtensionRelationId; break;
+		default:
+			elog(ERROR, "dualboot: no lazy map for object class %d", (int) cat);
+			return;
+	}
+	h = fp_hash_create(fp, "dualboot fp lazy", sizeof(Oid), sizeof(FpName), 64);
+	/* own row context: we may be called while a caller's row is in use */
+	tmpcxt = AllocSetContextCreate(fp->cxt, "dualboot fp lazy row",
+								   ALLOCSET_SMALL_SIZES);
+	rel = fp_open(catalog);
+	scan = fp_beginscan(fp, rel);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(tmpcxt);
+		void	   *s = GETSTRUCT(tup);
+		Oid			oid = InvalidOid;
+		char	   *id = NULL;
+
+		switch (cat)
+		{
+			case FPC_OPER:
+				{
+					Form_pg_operator f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s(%s,%s)", fp_ident(fp, FPC_NSP, f->oprnamespace),
+								  NameStr(f->oprname),
+								  fp_ident(fp, FPC_TYPE, f->oprleft),
+								  fp_ident(fp, FPC_TYPE, f->oprright));
+					break;
+				}
+			case FPC_COLL:
+				{
+					Form_pg_collation f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s", fp_ident(fp, FPC_NSP, f->collnamespace),
+								  quote_identifier(NameStr(f->collname)));
+					break;
+				}
+			case FPC_OPCLASS:
+				{
+					Form_pg_opclass f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s using %s", fp_ident(fp, FPC_NSP, f->opcnamespace),
+								  quote_identifier(NameStr(f->opcname)),
+								  amname_of(fp, f->opcmethod));
+					break;
+				}
+			case FPC_OPFAMILY:
+				{
+					Form_pg_opfamily f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s using %s", fp_ident(fp, FPC_NSP, f->opfnamespace),
+								  quote_identifier(NameStr(f->opfname)),
+								  amname_of(fp, f->opfmethod));
+					break;
+				}
+			case FPC_AM:
+				{
+					Form_pg_am	f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->amname)));
+					break;
+				}
+			case FPC_LANG:
+				{
+					Form_pg_language f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->lanname)));
+					break;
+				}
+			case FPC_CONSTRAINT:
+				{
+					Form_pg_constraint f = s;
+
+					oid = f->oid;
+					if (OidIsValid(f->conrelid))
+						id = psprintf("%s.%s", fp_ident(fp, FPC_REL, f->conrelid),
+									  quote_identifier(NameStr(f->conname)));
+					else
+						id = psprintf("%s.%s", fp_ident(fp, FPC_TYPE, f->contypid),
+									  quote_identifier(NameStr(f->conname)));
+					break;
+				}
+			case FPC_TSCONFIG:
+				{
+					Form_pg_ts_config f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s", fp_ident(fp, FPC_NSP, f->cfgnamespace),
+								  quote_identifier(NameStr(f->cfgname)));
+					break;
+				}
+			case FPC_TSDICT:
+				{
+					Form_pg_ts_dict f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s", fp_ident(fp, FPC_NSP, f->dictnamespace),
+								  quote_identifier(NameStr(f->dictname)));
+					break;
+				}
+			case FPC_TSPARSER:
+				{
+					Form_pg_ts_parser f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s", fp_ident(fp, FPC_NSP, f->prsnamespace),
+								  quote_identifier(NameStr(f->prsname)));
+					break;
+				}
+			case FPC_TSTEMPLATE:
+				{
+					Form_pg_ts_template f = s;
+
+					oid = f->oid;
+					id = psprintf("%s.%s", fp_ident(fp, FPC_NSP, f->tmplnamespace),
+								  quote_identifier(NameStr(f->tmplname)));
+					break;
+				}
+			case FPC_ROLE:
+				{
+					Form_pg_authid f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->rolname)));
+					break;
+				}
+			case FPC_TABLESPACE:
+				{
+					Form_pg_tablespace f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->spcname)));
+					break;
+				}
+			case FPC_FDW:
+				{
+					Form_pg_foreign_data_wrapper f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->fdwname)));
+					break;
+				}
+			case FPC_SERVER:
+				{
+					Form_pg_foreign_server f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->srvname)));
+					break;
+				}
+			case FPC_ENUM:
+				{
+					Form_pg_enum f = s;
+
+					oid = f->oid;
+					id = psprintf("%s:%s", fp_ident(fp, FPC_TYPE, f->enumtypid),
+								  quote_literal_cstr(NameStr(f->enumlabel)));
+					break;
+				}
+			case FPC_EXTENSION:
+				{
+					Form_pg_extension f = s;
+
+					oid = f->oid;
+					id = pstrdup(quote_identifier(NameStr(f->extname)));
+					break;
+				}
+			default:
+				break;
+		}
+		MemoryContextSwitchTo(old);
+		if (id != NULL && oid >= FirstGenbkiObjectId)
+			lazy_put(fp, h, oid, id);
+		MemoryContextReset(tmpcxt);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	MemoryContextDelete(tmpcxt);
+	fp->lazy[cat] = h;
+}
+
+/* a small ring of buffers for "#<oid>" so that callers may hold a few */
+static const char *
+builtin_ident(Oid oid)
+{
+	static char ring[8][16];
+	static int	next = 0;
+	char	   *b = ring[next];
+
+	next = (next + 1) % 8;
+	snprintf(b, 16, "#%u", oid);
+	return b;
+}
+
+static const char *
+unknown_ident(FpCtx *fp, FpCat cat, Oid oid)
+{
+	/*
+	 * A dangling reference (the object is gone or invisible in our snapshot).
+	 * Keep the OID: the value is then not portable, which is the truth.
+	 */
+	return MemoryContextStrdup(fp->cxt, psprintf("?%d:%u", (int) cat, oid));
+}
+
+const char *
+fp_ident(FpCtx *fp, FpCat cat, Oid oid)
+{
+	if (!OidIsValid(oid))
+		return "-";
+	/* namespaces, relations and types by name always: they are eager maps */
+	if (oid < FirstGenbkiObjectId &&
+		cat != FPC_NSP && cat != FPC_REL && cat != FPC_TYPE)
+		return builtin_ident(oid);
+
+	switch (cat)
+	{
+		case FPC_NSP:
+			{
+				FpNsp	   *n = hash_search(fp->nsp, &oid, HASH_FIND, NULL);
+
+				return n ? n->ident : unknown_ident(fp, cat, oid);
+			}
+		case FPC_REL:
+			{
+				FpRel	   *r = hash_search(fp->rel, &oid, HASH_FIND, NULL);
+
+				if (r == NULL)
+					return unknown_ident(fp, cat, oid);
+				if (r->ident == NULL)
+					r->ident = fp_qualify(fp, r->nsp, r->name);
+				return r->ident;
+			}
+		case FPC_TYPE:
+			{
+				FpType	   *t = hash_search(fp->typ, &oid, HASH_FIND, NULL);
+
+				if (t == NULL)
+					return unknown_ident(fp, cat, oid);
+				if (t->ident == NULL)
+				{
+					FpType	   *e = NULL;
+
+					/* an implicit array type is named after its element */
+					if (OidIsValid(t->typelem) && t->typlen == -1)
+						e = hash_search(fp->typ, &t->typelem, HASH_FIND, NULL);
+					if (e != NULL && e->typarray == oid)
+						t->ident = MemoryContextStrdup(fp->cxt,
+													   psprintf("%s[]", fp_ident(fp, FPC_TYPE, t->typelem)));
+					else
+						t->ident = fp_qualify(fp, t->nsp, t->name);
+				}
+				return t->ident;
+			}
+		case FPC_PROC:
+			{
+				FpProc	   *p = hash_search(fp->proc, &oid, HASH_FIND, NULL);
+
+				if (p == NULL)
+					return unknown_ident(fp, cat, oid);
+				if (p->ident == NULL)
+				{
+					StringInfoData s;
+					int			i;
+
+					initStringInfo(&s);
+					appendStringInfo(&s, "%s.%s(", fp_ident(fp, FPC_NSP, p->nsp),
+									 quote_identifier(p->name));
+					for (i = 0; i < p->nargs; i++)
+						appendStringInfo(&s, "%s%s", i ? "," : "",
+										 fp_ident(fp, FPC_TYPE, p->argtypes[i]));
+					appendStringInfoChar(&s, ')');
+					p->ident = MemoryContextStrdup(fp->cxt, s.data);
+					pfree(s.data);
+				}
+				return p->ident;
+			}
+		default:
+			{
+				FpName	   *n;
+
+				if (fp->lazy[cat] == NULL)
+					load_lazy(fp, cat);
+				n = hash_search(fp->lazy[cat], &oid, HASH_FIND, NULL);
+				return n ? n->ident : unknown_ident(fp, cat, oid);
+			}
+	}
+}
+
+/*
+ * The name of column attnum of a relation, or "#<attnum>" for system columns,
+ * whole-row references and relations we keep no columns for (the system
+ * catalogs, whose attnums are fixed for a major version).
+ */
+const char *
+fp_attname(FpCtx *fp, Oid relid, int attnum)
+{
+	static char b[4][16];
+	static int	next = 0;
+	FpRel	   *r;
+
+	if (attnum > 0)
+	{
+		r = hash_search(fp->rel, &relid, HASH_FIND, NULL);
+		if (r && r->atts && attnum <= r->natts && r->atts[attnum - 1].name)
+			return quote_identifier(r->atts[attnum - 1].name);
+	}
+	next = (next + 1) % 4;
+	snprintf(b[next], 16, "#%d", attnum);
+	return b[next];
+}
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * A canonical text for an ACL: the items of the ACL (or of the default ACL
+ * when it is NULL) as aclitemout writes them, sorted. NULL and an explicit
+ * ACL equal to the default give the same text, as pg_dump restores one as
+ * the other. Allocated in the current memory context.
+ */
+char *
+fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner)
+{
+	Acl		   *a;
+	AclItem    *items;
+	int			n,
+				i;
+	char	  **strs;
+	StringInfoData s;
+
+	(void) fp;
+	if (isnull)
+		a = acldefault(objtype, owner);
+	else
+		a = DatumGetAclP(acl);
+	n = ACL_NUM(a);
+	items = ACL_DAT(a);
+	strs = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		strs[i] = DatumGetCString(DirectFunctionCall1(aclitemout,
+													  PointerGetDatum(&items[i])));
+	qsort(strs, n, sizeof(char *), cmp_cstr);
+	initStringInfo(&s);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&s, "%s%s", i ? "," : "", strs[i]);
+	return s.data;
+}

@@ -1,0 +1,725 @@
+/*
+ * fingerprint_node.c - canonical form of a stored node tree (pg_node_tree).
+ *
+ * Defaults, check constraints, index expressions and predicates, views'
+ * rules, policies, trigger WHEN clauses, partition bounds and keys,
+ * statistics expressions and SQL-standard function bodies are stored by the
+ * server as the text form of a node tree ("{OPEXPR :opno 96 ...}"). The
+ * deparser (pg_get_expr and friends) turns that back into SQL, at a high
+ * price. We do not deparse: we stream the stored text once, token by token,
+ * and write a canonical copy of it in which
+ *
+ *   - every field that holds an OID (types, functions, operators, collations,
+ *     relations, operator classes and families, constraints, ...) holds the
+ *     referenced object's identity instead (see fingerprint_maps.c);
+ *   - column numbers of Vars and TargetEntry origins are replaced by column
+ *     names, so that dropped-column gaps do not matter;
+ *   - constants of types outside the fixed catalog (enums, domains, user
+ *     composites and ranges, arrays of them) are written by the type's output
+ *     function, since their binary form embeds OIDs; constants of the reg*
+ *     types (regclass in a serial default, regconfig, ...) name the object;
+ *   - fields that only say where text stood in the original statement or how
+ *     the deparser should print something (location, coercion display form,
+ *     aliases, varnosyn, selectedCols, eref, joinaliasvars, ...) are dropped:
+ *     they differ after a dump and restore without changing behaviour.
+ *
+ * Every other field is copied as it is: its meaning is fixed by the server's
+ * major version, which the fingerprint names.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "fingerprint_int.h"
+
+typedef enum FieldAction
+{
+	FA_NONE = 0,
+	FA_DROP,					/* skip the field and its value */
+	FA_OID,						/* scalar OID of class cat */
+	FA_OIDLIST,					/* list of OIDs of class cat */
+	FA_RELID,					/* RangeTblEntry.relid */
+	FA_RESORIGTBL,				/* TargetEntry.resorigtbl */
+	FA_RESORIGCOL,				/* TargetEntry.resorigcol */
+	FA_CONSTTYPE,				/* Const.consttype */
+	FA_CONSTVALUE				/* Const.constvalue */
+} FieldAction;
+
+typedef struct FieldRule
+{
+	const char *name;
+	FieldAction action;
+	FpCat		cat;
+} FieldRule;
+
+static const FieldRule field_rules[] = {
+	/* where the text stood, and how to print: not behaviour */
+	{"location", FA_DROP, 0},
+	{"stmt_location", FA_DROP, 0},
+	{"stmt_len", FA_DROP, 0},
+	{"varnosyn", FA_DROP, 0},
+	{"varattnosyn", FA_DROP, 0},
+	{"relabelformat", FA_DROP, 0},
+	{"coerceformat", FA_DROP, 0},
+	{"coercionformat", FA_DROP, 0},
+	{"funcformat", FA_DROP, 0},
+	{"convertformat", FA_DROP, 0},
+	{"row_format", FA_DROP, 0},
+	{"alias", FA_DROP, 0},
+	{"eref", FA_DROP, 0},
+	{"join_using_alias", FA_DROP, 0},
+	{"joinaliasvars", FA_DROP, 0},
+	{"joinleftcols", FA_DROP, 0},
+	{"joinrightcols", FA_DROP, 0},
+	{"selectedCols", FA_DROP, 0},
+	{"insertedCols", FA_DROP, 0},
+	{"updatedCols", FA_DROP, 0},
+	{"extraUpdatedCols", FA_DROP, 0},
+	{"checkAsUser", FA_DROP, 0},
+	{"aggno", FA_DROP, 0},
+	{"aggtransno", FA_DROP, 0},
+	/* types */
+	{"vartype", FA_OID, FPC_TYPE},
+	{"paramtype", FA_OID, FPC_TYPE},
+	{"aggtype", FA_OID, FPC_TYPE},
+	{"aggtranstype", FA_OID, FPC_TYPE},
+	{"wintype", FA_OID, FPC_TYPE},
+	{"refcontainertype", FA_OID, FPC_TYPE},
+	{"refelemtype", FA_OID, FPC_TYPE},
+	{"refrestype", FA_OID, FPC_TYPE},
+	{"funcresulttype", FA_OID, FPC_TYPE},
+	{"opresulttype", FA_OID, FPC_TYPE},
+	{"resulttype", FA_OID, FPC_TYPE},
+	{"casetype", FA_OID, FPC_TYPE},
+	{"typeId", FA_OID, FPC_TYPE},
+	{"array_typeid", FA_OID, FPC_TYPE},
+	{"element_typeid", FA_OID, FPC_TYPE},
+	{"row_typeid", FA_OID, FPC_TYPE},
+	{"coalescetype", FA_OID, FPC_TYPE},
+	{"minmaxtype", FA_OID, FPC_TYPE},
+	{"type", FA_OID, FPC_TYPE},
+	{"cycle_mark_type", FA_OID, FPC_TYPE},
+	{"aggargtypes", FA_OIDLIST, FPC_TYPE},
+	{"funccoltypes", FA_OIDLIST, FPC_TYPE},
+	{"coltypes", FA_OIDLIST, FPC_TYPE},
+	{"ctecoltypes", FA_OIDLIST, FPC_TYPE},
+	{"colTypes", FA_OIDLIST, FPC_TYPE},
+	/* collations */
+	{"varcollid", FA_OID, FPC_COLL},
+	{"constcollid", FA_OID, FPC_COLL},
+	{"paramcollid", FA_OID, FPC_COLL},
+	{"aggcollid", FA_OID, FPC_COLL},
+	{"inputcollid", FA_OID, FPC_COLL},
+	{"wincollid", FA_OID, FPC_COLL},
+	{"refcollid", FA_OID, FPC_COLL},
+	{"funccollid", FA_OID, FPC_COLL},
+	{"opcollid", FA_OID, FPC_COLL},
+	{"resultcollid", FA_OID, FPC_COLL},
+	{"collOid", FA_OID, FPC_COLL},
+	{"casecollid", FA_OID, FPC_COLL},
+	{"collation", FA_OID, FPC_COLL},
+	{"coalescecollid", FA_OID, FPC_COLL},
+	{"minmaxcollid", FA_OID, FPC_COLL},
+	{"infercollid", FA_OID, FPC_COLL},
+	{"inRangeColl", FA_OID, FPC_COLL},
+	{"array_collid", FA_OID, FPC_COLL},
+	{"cycle_mark_collation", FA_OID, FPC_COLL},
+	{"funccolcollations", FA_OIDLIST, FPC_COLL},
+	{"colcollations", FA_OIDLIST, FPC_COLL},
+	{"ctecolcollations", FA_OIDLIST, FPC_COLL},
+	{"colCollations", FA_OIDLIST, FPC_COLL},
+	{"inputcollids", FA_OIDLIST, FPC_COLL},
+	/* functions */
+	{"funcid", FA_OID, FPC_PROC},
+	{"opfuncid", FA_OID, FPC_PROC},
+	{"aggfnoid", FA_OID, FPC_PROC},
+	{"winfnoid", FA_OID, FPC_PROC},
+	{"hashfuncid", FA_OID, FPC_PROC},
+	{"negfuncid", FA_OID, FPC_PROC},
+	{"startInRangeFunc", FA_OID, FPC_PROC},
+	{"endInRangeFunc", FA_OID, FPC_PROC},
+	{"tsmhandler", FA_OID, FPC_PROC},
+	/* operators, classes, families */
+	{"opno", FA_OID, FPC_OPER},
+	{"eqop", FA_OID, FPC_OPER},
+	{"sortop", FA_OID, FPC_OPER},
+	{"cycle_mark_neop", FA_OID, FPC_OPER},
+	{"opnos", FA_OIDLIST, FPC_OPER},
+	{"opfamilies", FA_OIDLIST, FPC_OPFAMILY},
+	{"inferopclass", FA_OID, FPC_OPCLASS},
+	/* relations and constraints */
+	{"relid", FA_RELID, FPC_REL},
+	{"seqid", FA_OID, FPC_REL},
+	{"resorigtbl", FA_RESORIGTBL, FPC_REL},
+	{"resorigcol", FA_RESORIGCOL, 0},
+	{"constraint", FA_OID, FPC_CONSTRAINT},
+	{"constraintDeps", FA_OIDLIST, FPC_CONSTRAINT},
+	/* constants */
+	{"consttype", FA_CONSTTYPE, FPC_TYPE},
+	{"constvalue", FA_CONSTVALUE, 0},
+};
+
+#define RULE_SLOTS 512
+
+static const FieldRule *rule_table[RULE_SLOTS];
+static bool rule_table_ready = false;
+
+static uint32
+name_hash(const char *s, int len)
+{
+	uint32		h = 2166136261u;
+	int			i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	return h;
+}
+
+static void
+build_rule_table(void)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(field_rules); i++)
+	{
+		uint32		h = name_hash(field_rules[i].name, strlen(field_rules[i].name)) % RULE_SLOTS;
+
+		while (rule_table[h] != NULL)
+			h = (h + 1) % RULE_SLOTS;
+		rule_table[h] = &field_rules[i];
+	}
+	rule_table_ready = true;
+}
+
+static const FieldRule *
+find_rule(const char *name, int len)
+{
+	uint32		h = name_hash(name, len) % RULE_SLOTS;
+
+	while (rule_table[h] != NULL)
+	{
+		const FieldRule *r = rule_table[h];
+
+		if ((int) strlen(r->name) == len && memcmp(r->name, name, len) == 0)
+			return r;
+		h = (h + 1) % RULE_SLOTS;
+	}
+	return NULL;
+}
+
+typedef struct QLevel
+{
+	int			depth;			/* brace depth of the Query node */
+	int			nrt;
+	int			maxrt;
+	Oid		   *rt;				/* relid of each range table entry, or 0 */
+} QLevel;
+
+typedef struct NC
+{
+	FpCtx	   *fp;
+	StringInfo	out;
+	const char *p;
+	Oid			baserel;
+	int			depth;
+	int			maxdepth;
+	const char **nodename;		/* node name at each depth */
+	int		   *nodenamelen;
+	QLevel	   *lv;
+	int			nlv;
+	int			maxlv;
+	Oid			consttype;
+	Oid			resorigtbl;
+} NC;
+
+static inline bool
+is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+static const char *
+next_tok(NC *nc, int *len)
+{
+	const char *s = nc->p;
+	const char *start;
+
+	while (is_space(*s))
+		s++;
+	if (*s == '\0')
+	{
+		nc->p = s;
+		*len = 0;
+		return NULL;
+	}
+	start = s;
+	if (*s == '(' || *s == ')' || *s == '{' || *s == '}')
+		s++;
+	else
+	{
+		while (*s != '\0' && !is_space(*s) &&
+			   *s != '(' && *s != ')' && *s != '{' && *s != '}')
+		{
+			if (*s == '\\' && s[1] != '\0')
+				s += 2;
+			else
+				s++;
+		}
+	}
+	*len = s - start;
+	nc->p = s;
+	return start;
+}
+
+static inline void
+emit(NC *nc, const char *tok, int len)
+{
+	if (nc->out->len > 0)
+		appendStringInfoChar(nc->out, ' ');
+	appendBinaryStringInfo(nc->out, tok, len);
+}
+
+static inline void
+emit_str(NC *nc, const char *s)
+{
+	emit(nc, s, strlen(s));
+}
+
+static Oid
+tok_oid(const char *tok, int len)
+{
+	char		b[24];
+
+	if (len <= 0 || len >= (int) sizeof(b))
+		return InvalidOid;
+	memcpy(b, tok, len);
+	b[len] = '\0';
+	return (Oid) strtoul(b, NULL, 10);
+}
+
+static long
+tok_long(const char *tok, int len)
+{
+	char		b[24];
+
+	if (len <= 0 || len >= (int) sizeof(b))
+		return 0;
+	memcpy(b, tok, len);
+	b[len] = '\0';
+	return strtol(b, NULL, 10);
+}
+
+static void
+malformed(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("dualboot: malformed stored node tree"),
+			 errhint("The catalog holds an expression this server version cannot read.")));
+}
+
+static void
+skip_value(NC *nc)
+{
+	int			len;
+	const char *t = next_tok(nc, &len);
+	int			nest;
+
+	if (t == NULL)
+		return;
+	if (*t != '(' && *t != '{')
+		return;
+	nest = 1;
+	while (nest > 0)
+	{
+		t = next_tok(nc, &len);
+		if (t == NULL)
+			malformed();
+		if (len == 1 && (*t == '(' || *t == '{'))
+			nest++;
+		else if (len == 1 && (*t == ')' || *t == '}'))
+			nest--;
+	}
+}
+
+static void
+push_node(NC *nc, const char *name, int len)
+{
+	nc->depth++;
+	if (nc->depth >= nc->maxdepth)
+	{
+		nc->maxdepth *= 2;
+		nc->nodename = repalloc(nc->nodename, sizeof(char *) * nc->maxdepth);
+		nc->nodenamelen = repalloc(nc->nodenamelen, sizeof(int) * nc->maxdepth);
+	}
+	nc->nodename[nc->depth] = name;
+	nc->nodenamelen[nc->depth] = len;
+}
+
+static bool
+node_is(NC *nc, const char *name)
+{
+	int			len = strlen(name);
+
+	return nc->depth > 0 && nc->nodenamelen[nc->depth] == len &&
+		memcmp(nc->nodename[nc->depth], name, len) == 0;
+}
+
+static void
+push_query(NC *nc)
+{
+	QLevel	   *l;
+
+	if (nc->nlv >= nc->maxlv)
+	{
+		nc->maxlv *= 2;
+		nc->lv = repalloc(nc->lv, sizeof(QLevel) * nc->maxlv);
+	}
+	l = &nc->lv[nc->nlv++];
+	l->depth = nc->depth;
+	l->nrt = 0;
+	l->maxrt = 8;
+	l->rt = palloc(sizeof(Oid) * l->maxrt);
+}
+
+static void
+add_rte(NC *nc)
+{
+	QLevel	   *l;
+
+	if (nc->nlv == 0)
+		return;
+	l = &nc->lv[nc->nlv - 1];
+	if (l->nrt >= l->maxrt)
+	{
+		l->maxrt *= 2;
+		l->rt = repalloc(l->rt, sizeof(Oid) * l->maxrt);
+	}
+	l->rt[l->nrt++] = InvalidOid;
+}
+
+/* the relation a Var points at, or InvalidOid */
+static Oid
+var_relid(NC *nc, long varno, long levelsup)
+{
+	QLevel	   *l;
+
+	if (nc->nlv == 0)
+		return levelsup == 0 ? nc->baserel : InvalidOid;
+	if (levelsup < 0 || levelsup >= nc->nlv)
+		return InvalidOid;
+	l = &nc->lv[nc->nlv - 1 - levelsup];
+	if (varno < 1 || varno > l->nrt)
+		return InvalidOid;
+	return l->rt[varno - 1];
+}
+
+/*
+ * A Var has scalar fields only: read them all, then write varno, the
+ * column's name, type, typmod, collation and levelsup.
+ */
+static void
+canon_var(NC *nc)
+{
+	long		varno = 0,
+				varattno = 0,
+				vartypmod = -1,
+				levelsup = 0;
+	Oid			vartype = InvalidOid,
+				varcollid = InvalidOid;
+	const char *t;
+	int			len;
+	char		b[64];
+
+	for (;;)
+	{
+		const char *v;
+		int			vlen;
+
+		t = next_tok(nc, &len);
+		if (t == NULL)
+			malformed();
+		if (len == 1 && *t == '}')
+			break;
+		if (*t != ':')
+			malformed();
+		v = next_tok(nc, &vlen);
+		if (v == NULL)
+			malformed();
+		if (len == 6 && memcmp(t, ":varno", 6) == 0)
+			varno = tok_long(v, vlen);
+		else if (len == 9 && memcmp(t, ":varattno", 9) == 0)
+			varattno = tok_long(v, vlen);
+		else if (len == 8 && memcmp(t, ":vartype", 8) == 0)
+			vartype = tok_oid(v, vlen);
+		else if (len == 10 && memcmp(t, ":vartypmod", 10) == 0)
+			vartypmod = tok_long(v, vlen);
+		else if (len == 10 && memcmp(t, ":varcollid", 10) == 0)
+			varcollid = tok_oid(v, vlen);
+		else if (len == 12 && memcmp(t, ":varlevelsup", 12) == 0)
+			levelsup = tok_long(v, vlen);
+		/* varnosyn, varattnosyn, location: display only */
+	}
+	snprintf(b, sizeof(b), "{VAR :varno %ld :varattno", varno);
+	emit_str(nc, b);
+	emit_str(nc, fp_attname(nc->fp, var_relid(nc, varno, levelsup), (int) varattno));
+	emit_str(nc, ":vartype");
+	emit_str(nc, fp_ident(nc->fp, FPC_TYPE, vartype));
+	snprintf(b, sizeof(b), ":vartypmod %ld :varcollid", vartypmod);
+	emit_str(nc, b);
+	emit_str(nc, fp_ident(nc->fp, FPC_COLL, varcollid));
+	snprintf(b, sizeof(b), ":varlevelsup %ld}", levelsup);
+	emit_str(nc, b);
+}
+
+static void
+canon_oid_list(NC *nc, FpCat cat)
+{
+	int			len;
+	const char *t = next_tok(nc, &len);
+
+	if (t == NULL)
+		malformed();
+	if (!(len == 1 && *t == '('))
+	{
+		emit(nc, t, len);		/* "<>": empty list */
+		return;
+	}
+	emit(nc, t, len);
+	for (;;)
+	{
+		t = next_tok(nc, &len);
+		if (t == NULL)
+			malformed();
+		if (len == 1 && *t == ')')
+		{
+			emit(nc, t, len);
+			return;
+		}
+		if (len == 1 && (*t == 'o' || *t == 'i'))
+			emit(nc, t, len);
+		else
+			emit_str(nc, fp_ident(nc->fp, cat, tok_oid(t, len)));
+	}
+}
+
+static FpCat
+reg_type_cat(Oid typid, bool *isreg)
+{
+	*isreg = true;
+	switch (typid)
+	{
+		case REGCLASSOID: return FPC_REL;
+		case REGTYPEOID: return FPC_TYPE;
+		case REGPROCOID:
+		case REGPROCEDUREOID: return FPC_PROC;
+		case REGOPEROID:
+		case REGOPERATOROID: return FPC_OPER;
+		case REGCONFIGOID: return FPC_TSCONFIG;
+		case REGDICTIONARYOID: return FPC_TSDICT;
+		case REGNAMESPACEOID: return FPC_NSP;
+		case REGROLEOID: return FPC_ROLE;
+#if PG_VERSION_NUM >= 130000
+		case REGCOLLATIONOID: return FPC_COLL;
+#endif
+		default:
+			*isreg = false;
+			return FPC_TYPE;
+	}
+}
+
+/*
+ * Const.constvalue: "<>" or "<length> [ b0 b1 ... ]". Bytes of types whose
+ * binary form holds OIDs are replaced by what the OIDs name.
+ */
+static void
+canon_constvalue(NC *nc)
+{
+	int			len;
+	const char *t = next_tok(nc, &len);
+	const char *lenTok;
+	int			lenLen;
+	long		datalen;
+	char	   *bytes;
+	int			n = 0;
+	bool		isreg;
+	FpCat		cat;
+	FpType	   *typ;
+
+	if (t == NULL)
+		malformed();
+	if (len == 2 && memcmp(t, "<>", 2) == 0)
+	{
+		emit(nc, t, len);
+		return;
+	}
+	lenTok = t;
+	lenLen = len;
+	datalen = tok_long(t, len);
+	cat = reg_type_cat(nc->consttype, &isreg);
+	typ = nc->consttype >= FirstGenbkiObjectId ? fp_type(nc->fp, nc->consttype) : NULL;
+	if (!isreg && typ == NULL)
+	{
+		/* builtin type: its bytes are the same in every cluster */
+		emit(nc, lenTok, lenLen);
+		return;					/* the bytes follow as ordinary tokens */
+	}
+
+	t = next_tok(nc, &len);
+	if (t == NULL || !(len == 1 && *t == '['))
+		malformed();
+	bytes = palloc0(Max(datalen, (long) sizeof(Datum)) + 1);
+	for (;;)
+	{
+		t = next_tok(nc, &len);
+		if (t == NULL)
+			malformed();
+		if (len == 1 && *t == ']')
+			break;
+		if (n < Max(datalen, (long) sizeof(Datum)))
+			bytes[n++] = (char) tok_long(t, len);
+	}
+	if (isreg)
+	{
+		Datum		d;
+
+		memcpy(&d, bytes, sizeof(Datum));
+		emit_str(nc, "reg");
+		emit_str(nc, fp_ident(nc->fp, cat, DatumGetObjectId(d)));
+	}
+	else
+	{
+		Datum		d;
+		char	   *s;
+
+		if (typ->typbyval)
+			memcpy(&d, bytes, sizeof(Datum));
+		else
+			d = PointerGetDatum(bytes);
+		s = OidOutputFunctionCall(typ->typoutput, d);
+		emit_str(nc, "out");
+		emit_str(nc, quote_literal_cstr(s));
+		pfree(s);
+	}
+	pfree(bytes);
+}
+
+void
+fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
+{
+	NC			nc;
+	const char *t;
+	int			len;
+
+	if (!rule_table_ready)
+		build_rule_table();
+
+	memset(&nc, 0, sizeof(nc));
+	nc.fp = fp;
+	nc.out = out;
+	nc.p = tree;
+	nc.baserel = baserel;
+	nc.maxdepth = 64;
+	nc.nodename = palloc(sizeof(char *) * nc.maxdepth);
+	nc.nodenamelen = palloc(sizeof(int) * nc.maxdepth);
+	nc.maxlv = 8;
+	nc.lv = palloc(sizeof(QLevel) * nc.maxlv);
+
+	while ((t = next_tok(&nc, &len)) != NULL)
+	{
+		if (len == 1 && *t == '{')
+		{
+			const char *name = next_tok(&nc, &len);
+
+			if (name == NULL)
+				malformed();
+			if (len == 3 && memcmp(name, "VAR", 3) == 0)
+			{
+				canon_var(&nc);
+				continue;
+			}
+			push_node(&nc, name, len);
+			if (len == 5 && memcmp(name, "QUERY", 5) == 0)
+				push_query(&nc);
+			else if (len == 13 && memcmp(name, "RANGETBLENTRY", 13) == 0)
+				add_rte(&nc);
+			if (nc.out->len > 0)
+				appendStringInfoChar(nc.out, ' ');
+			appendStringInfoChar(nc.out, '{');
+			appendBinaryStringInfo(nc.out, name, len);
+			continue;
+		}
+		if (len == 1 && *t == '}')
+		{
+			if (nc.nlv > 0 && nc.lv[nc.nlv - 1].depth == nc.depth)
+				nc.nlv--;
+			if (nc.depth > 0)
+				nc.depth--;
+			appendStringInfoChar(nc.out, '}');
+			continue;
+		}
+		if (*t == ':' && len > 1)
+		{
+			const FieldRule *r = find_rule(t + 1, len - 1);
+
+			if (r == NULL)
+			{
+				emit(&nc, t, len);
+				continue;
+			}
+			if (r->action == FA_DROP)
+			{
+				skip_value(&nc);
+				continue;
+			}
+			emit(&nc, t, len);
+			switch (r->action)
+			{
+				case FA_OID:
+				case FA_RELID:
+				case FA_RESORIGTBL:
+				case FA_CONSTTYPE:
+					{
+						const char *v = next_tok(&nc, &len);
+						Oid			oid;
+
+						if (v == NULL)
+							malformed();
+						oid = tok_oid(v, len);
+						emit_str(&nc, fp_ident(fp, r->cat, oid));
+						if (r->action == FA_RELID && node_is(&nc, "RANGETBLENTRY") &&
+							nc.nlv > 0 && nc.lv[nc.nlv - 1].nrt > 0)
+							nc.lv[nc.nlv - 1].rt[nc.lv[nc.nlv - 1].nrt - 1] = oid;
+						else if (r->action == FA_RESORIGTBL)
+							nc.resorigtbl = oid;
+						else if (r->action == FA_CONSTTYPE)
+							nc.consttype = oid;
+						break;
+					}
+				case FA_OIDLIST:
+					canon_oid_list(&nc, r->cat);
+					break;
+				case FA_RESORIGCOL:
+					{
+						const char *v = next_tok(&nc, &len);
+
+						if (v == NULL)
+							malformed();
+						emit_str(&nc, fp_attname(fp, nc.resorigtbl, (int) tok_long(v, len)));
+						break;
+					}
+				case FA_CONSTVALUE:
+					canon_constvalue(&nc);
+					break;
+				default:
+					break;
+			}
+			continue;
+		}
+		emit(&nc, t, len);
+	}
+}
