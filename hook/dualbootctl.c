@@ -443,8 +443,9 @@ status_json(const db_state *st, const ctl_boot *b, const char *path)
 	fputs("{\"current_slot\": ", f);
 	json_str_or_null(f, b->slot == DB_SLOT_NONE ? NULL : db_slot_name(b->slot));
 	fputs(", \"current_role\": ", f);
-	json_str_or_null(f, b->slot == DB_SLOT_NONE ? NULL :
-					 b->slot == st->stable_slot ? "stable" : "test");
+	/* as dualboot_status(): "unknown" when this boot was not selected by the hook */
+	ctl_json_string(f, b->slot == DB_SLOT_NONE ? "unknown" :
+					b->slot == st->stable_slot ? "stable" : "test");
 	fputs(", \"stable_slot\": ", f);
 	ctl_json_string(f, db_slot_name(st->stable_slot));
 	fputs(", \"test_slot\": ", f);
@@ -456,7 +457,7 @@ status_json(const db_state *st, const ctl_boot *b, const char *path)
 			st->trial_armed ? "true" : "false", st->tries_left, st->tries_total,
 			st->confirmed ? "true" : "false", st->boot_count, st->seq);
 	fputs(", \"last_event\": ", f);
-	json_str_or_null(f, h ? db_event_name(h->event) : NULL);
+	ctl_json_string(f, db_event_name(st->last_event));
 	fputs(", \"last_actor\": ", f);
 	json_str_or_null(f, h ? h->actor : NULL);
 	fputs(", \"last_reason\": ", f);
