@@ -299,6 +299,42 @@ load_classes(FpCtx *fp)
 }
 
 /*
+ * attoptions without the entries this server keeps for itself: a name
+ * starting with "pg_" is never a user-settable option (this build stores a
+ * per-cluster "pg_attver" there, which pg_dump does not carry). NULL when
+ * nothing is left.
+ */
+static char *
+attoptions_text(FpCtx *fp, Datum d)
+{
+	ArrayType  *a = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	StringInfoData b;
+	char	   *result = NULL;
+
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	initStringInfo(&b);
+	for (i = 0; i < n; i++)
+	{
+		char	   *opt;
+
+		if (nulls[i])
+			continue;
+		opt = TextDatumGetCString(elems[i]);
+		if (strncmp(opt, "pg_", 3) == 0)
+			continue;
+		appendStringInfo(&b, "%s%s", b.len ? "," : "", opt);
+	}
+	if (b.len > 0)
+		result = MemoryContextStrdup(fp->cxt, b.data);
+	pfree(b.data);
+	return result;
+}
+
+/*
  * Columns of every user relation that has them (tables, views, materialized
  * views, foreign tables, composite types), by attnum, dropped ones as NULL.
  */
@@ -317,6 +353,7 @@ load_attributes(FpCtx *fp)
 		FpAtt	   *a;
 		Datum		d;
 		bool		isnull;
+		MemoryContext old;
 
 		if (f->attnum <= 0 || f->attrelid < FirstNormalObjectId)
 			continue;
@@ -331,6 +368,8 @@ load_attributes(FpCtx *fp)
 		a->name = MemoryContextStrdup(fp->cxt, NameStr(f->attname));
 		if (!r->user)
 			continue;
+		MemoryContextReset(fp->rowcxt);
+		old = MemoryContextSwitchTo(fp->rowcxt);
 		a->typid = f->atttypid;
 		a->typmod = f->atttypmod;
 		a->collation = f->attcollation;
@@ -347,25 +386,23 @@ load_attributes(FpCtx *fp)
 #endif
 		d = heap_getattr(tup, Anum_pg_attribute_attoptions, desc, &isnull);
 		if (!isnull)
-			a->options = MemoryContextStrdup(fp->cxt,
-											 OidOutputFunctionCall(F_ARRAY_OUT, d));
+			a->options = attoptions_text(fp, d);
 		d = heap_getattr(tup, Anum_pg_attribute_attfdwoptions, desc, &isnull);
 		if (!isnull)
 			a->fdwoptions = MemoryContextStrdup(fp->cxt,
 												OidOutputFunctionCall(F_ARRAY_OUT, d));
+		(void) old;
 		if (fp->include_acl)
 		{
 			d = heap_getattr(tup, Anum_pg_attribute_attacl, desc, &isnull);
 			if (!isnull)
 			{
-				MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
 				char	   *acl = fp_acl_text(fp, d, false, OBJECT_COLUMN, r->owner);
 
-				MemoryContextSwitchTo(old);
 				a->acl = MemoryContextStrdup(fp->cxt, acl);
-				MemoryContextReset(fp->rowcxt);
 			}
 		}
+		MemoryContextSwitchTo(old);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);

@@ -1142,7 +1142,7 @@ emit_functions(FpCtx *fp)
 		{
 			fp_put_ref(fp, "owner", FPC_ROLE, f->proowner);
 			fp_put_str(fp, "acl", fp_acl_text(fp, d, isnull,
-											  f->prokind == PROKIND_PROCEDURE ? OBJECT_PROCEDURE : OBJECT_FUNCTION,
+											  OBJECT_FUNCTION,
 											  f->proowner));
 		}
 		fp_end(fp, kind, fp_ident(fp, FPC_PROC, f->oid));
