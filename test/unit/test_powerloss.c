@@ -1,0 +1,362 @@
+/*
+ * test_powerloss.c - a power cut at any point of an update leaves the old or
+ * the new state, never an error and never a third state.
+ *
+ * Each update runs through the real storage code on a real file (db_update,
+ * db_boot_select); the test keeps the file's bytes before and after, then
+ * rebuilds every image a cut could leave behind:
+ *   - every byte prefix of the written copy (new bytes up to the cut, old
+ *     bytes after it), decoded with db_decode_record;
+ *   - every subset of the copy's changed 512-byte sectors (each sector old or
+ *     new, as a disk that reorders sector writes may leave it), written to a
+ *     file and read back with db_load.
+ * Several updates run in a row so that both copies get overwritten.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SECTOR	512
+#define NOW		1764000000
+
+static db_config cfg;
+static char boot_id[DB_BOOTID_SIZE];
+
+static bool
+same_state(const db_state *a, const db_state *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+typedef struct torn_stats
+{
+	int			n_old,
+				n_new,
+				n_bad;
+	int			first_bad;		/* prefix length or sector mask of the first failure */
+	int			bad_rc;
+} torn_stats;
+
+static void
+classify(torn_stats *t, int rc, const db_state *got, const db_state *old,
+		 const db_state *new, int what)
+{
+	if (rc == DB_OK && same_state(got, old))
+		t->n_old++;
+	else if (rc == DB_OK && same_state(got, new))
+		t->n_new++;
+	else
+	{
+		if (t->n_bad++ == 0)
+		{
+			t->first_bad = what;
+			t->bad_rc = rc;
+		}
+	}
+}
+
+/* Check every cut of one update whose file bytes went from `before` to `after`. */
+static void
+check_update(const char *what, const uint8_t *before, const uint8_t *after)
+{
+	static uint8_t img[DB_RECORD_SIZE];
+	db_state	old,
+				new,
+				got;
+	int			which_old = -1,
+				which_new = -1;
+	int			written = -1;
+	bool		other_untouched = false;
+	int			changed[DB_COPY_SIZE / SECTOR];
+	int			n_changed = 0;
+	torn_stats	tp = {0},
+				ts = {0};
+	const char *torn = tmp_path("torn");
+
+	bool		valid;
+
+	/* decode first: the arguments of tap_ok are evaluated in no fixed order */
+	valid = db_decode_record(before, DB_RECORD_SIZE, &old, &which_old, NULL) == DB_OK &&
+		db_decode_record(after, DB_RECORD_SIZE, &new, &which_new, NULL) == DB_OK;
+	tap_ok(valid && new.seq == old.seq + 1,
+		   "%s: old and new records are valid, sequence %llu -> %llu", what,
+		   (unsigned long long) old.seq, (unsigned long long) new.seq);
+
+	/* exactly one copy changed, and it is not the one holding the old state */
+	for (int c = 0; c < 2; c++)
+	{
+		if (memcmp(before + c * DB_COPY_SIZE, after + c * DB_COPY_SIZE, DB_COPY_SIZE) != 0)
+		{
+			if (written >= 0)
+				written = 2;	/* both copies changed */
+			else
+				written = c;
+		}
+	}
+	if (written == 0 || written == 1)
+		other_untouched = written != which_old;
+	tap_ok(other_untouched && which_new == written,
+		   "%s: only copy %d (the one not holding the current state) was written", what,
+		   written);
+	if (written != 0 && written != 1)
+		return;
+
+	/* every byte prefix of the write */
+	for (int k = 0; k <= DB_COPY_SIZE; k++)
+	{
+		int			rc;
+
+		memcpy(img, before, DB_RECORD_SIZE);
+		memcpy(img + written * DB_COPY_SIZE, after + written * DB_COPY_SIZE, (size_t) k);
+		rc = db_decode_record(img, DB_RECORD_SIZE, &got, NULL, NULL);
+		classify(&tp, rc, &got, &old, &new, k);
+	}
+	tap_ok(tp.n_bad == 0 && tp.n_new >= 1 && tp.n_old >= 1,
+		   "%s: all %d byte prefixes of the write decode to the old (%d) or new (%d) state",
+		   what, DB_COPY_SIZE + 1, tp.n_old, tp.n_new);
+	if (tp.n_bad)
+		tap_diag("  %d bad prefixes, the first at %d bytes (rc %d)", tp.n_bad, tp.first_bad,
+				 tp.bad_rc);
+
+	/* every subset of the changed sectors, through a real file and db_load */
+	for (int s = 0; s < DB_COPY_SIZE / SECTOR; s++)
+		if (memcmp(before + written * DB_COPY_SIZE + s * SECTOR,
+				   after + written * DB_COPY_SIZE + s * SECTOR, SECTOR) != 0)
+			changed[n_changed++] = s;
+	for (int mask = 0; mask < (1 << n_changed); mask++)
+	{
+		db_error	err;
+		int			rc;
+
+		memcpy(img, before, DB_RECORD_SIZE);
+		for (int i = 0; i < n_changed; i++)
+			if (mask & (1 << i))
+			{
+				size_t		off = (size_t) written * DB_COPY_SIZE + (size_t) changed[i] * SECTOR;
+
+				memcpy(img + off, after + off, SECTOR);
+			}
+		file_write(torn, img, DB_RECORD_SIZE, 0600);
+		rc = db_load(torn, &got, &err);
+		classify(&ts, rc, &got, &old, &new, mask);
+		/* the image with every changed sector new is exactly the new record */
+		if (mask == (1 << n_changed) - 1 && !(rc == DB_OK && same_state(&got, &new)))
+			ts.n_bad++;
+		if (mask == 0 && !(rc == DB_OK && same_state(&got, &old)))
+			ts.n_bad++;
+	}
+	tap_ok(ts.n_bad == 0,
+		   "%s: all %d subsets of the %d changed sectors read as old (%d) or new (%d)",
+		   what, 1 << n_changed, n_changed, ts.n_old, ts.n_new);
+	if (ts.n_bad)
+		tap_diag("  %d bad subsets, the first with sector mask 0x%x (rc %d)", ts.n_bad,
+				 ts.first_bad, ts.bad_rc);
+}
+
+static db_context
+ctx_on(uint8_t slot)
+{
+	db_context	c = ctx_make(slot, boot_id[0] ? boot_id : NULL, NOW);
+
+	c.actor = "powerloss";
+	c.app = "unit";
+	return c;
+}
+
+typedef enum
+{
+	STEP_UPDATE, STEP_BOOT
+} step_kind;
+
+static void
+step(const char *path, const char *what, step_kind kind, db_event ev, uint8_t slot,
+	 int tries, const char *reason)
+{
+	uint8_t		before[DB_RECORD_SIZE],
+				after[DB_RECORD_SIZE];
+	db_error	err;
+	int			rc = DB_OK;
+
+	file_read(path, before, sizeof(before));
+	if (kind == STEP_UPDATE)
+	{
+		db_request	req = {.event = ev, .tries = tries, .reason = reason,
+		.dbname = "appdb", .fprint = "v1:pg15:c0ffee"};
+		db_context	c = ctx_on(slot);
+
+		rc = db_update(path, &req, &c, NULL, &err);
+	}
+	else
+	{
+		db_boot_result res;
+
+		db_boot_select(&cfg, path, tmp_path("booted"), NOW, &res);
+		if (!res.dec.write || res.state_rc != DB_OK)
+		{
+			rc = DB_ERR_IO;
+			snprintf(err.message, sizeof(err.message), "boot select: %.600s", res.state_error);
+		}
+	}
+	file_read(path, after, sizeof(after));
+	if (!tap_ok(rc == DB_OK, "%s: the update succeeds", what))
+	{
+		tap_diag("  %s", err.message);
+		return;
+	}
+	check_update(what, before, after);
+}
+
+static void
+test_one_copy_corrupt(const char *path)
+{
+	uint8_t		good[DB_RECORD_SIZE],
+				img[DB_RECORD_SIZE];
+	db_state	newest,
+				older,
+				got;
+	int			which = -1;
+	uint64_t	seq0 = 0,
+				seq1 = 0;
+	db_error	err;
+	/* corruptions of one copy: a body byte, the magic, the CRC, all zero */
+	static const struct
+	{
+		const char *name;
+		int			off;		/* -1: zero the whole copy */
+	}			hits[] = {
+		{"a flipped body byte", 1000},
+		{"a flipped magic byte", 0},
+		{"a flipped CRC byte", DB_COPY_SIZE - 2},
+		{"a flipped padding byte", DB_COPY_SIZE - 100},
+		{"all zeroes", -1},
+	};
+
+	file_read(path, good, sizeof(good));
+	db_decode_record(good, DB_RECORD_SIZE, &newest, &which, NULL);
+	db_decode(good, &got, &seq0);
+	db_decode(good + DB_COPY_SIZE, &got, &seq1);
+	db_decode(good + (1 - which) * DB_COPY_SIZE, &older, NULL);
+	tap_ok(older.seq + 1 == newest.seq, "the two copies hold consecutive states (%llu, %llu)",
+		   (unsigned long long) seq0, (unsigned long long) seq1);
+
+	for (size_t h = 0; h < sizeof(hits) / sizeof(hits[0]); h++)
+		for (int victim = 0; victim < 2; victim++)
+		{
+			const db_state *want = victim == which ? &older : &newest;
+			int			rc;
+
+			memcpy(img, good, sizeof(img));
+			if (hits[h].off < 0)
+				memset(img + victim * DB_COPY_SIZE, 0, DB_COPY_SIZE);
+			else
+				img[victim * DB_COPY_SIZE + hits[h].off] ^= 0x10;
+			file_write(path, img, sizeof(img), 0600);
+			rc = db_load(path, &got, &err);
+			tap_ok(rc == DB_OK && same_state(&got, want),
+				   "copy %d (%s) has %s: the other copy serves (seq %llu)", victim,
+				   victim == which ? "newer" : "older", hits[h].name,
+				   (unsigned long long) want->seq);
+		}
+	/* and an update on a record with one bad copy rewrites that copy */
+	memcpy(img, good, sizeof(img));
+	img[which * DB_COPY_SIZE + 1000] ^= 0x10;
+	file_write(path, img, sizeof(img), 0600);
+	{
+		db_request	req = {.event = DB_EV_FAILBACK, .reason = "repair"};
+		db_context	c = ctx_on(DB_SLOT_NONE);
+		db_state	after;
+		int			w = -1;
+
+		tap_ok(db_update(path, &req, &c, &after, &err) == DB_OK &&
+			   after.seq == older.seq + 1 && file_read(path, img, sizeof(img)) &&
+			   db_decode_record(img, sizeof(img), &got, &w, NULL) == DB_OK && w == which &&
+			   same_state(&got, &after) &&
+			   memcmp(img + (1 - which) * DB_COPY_SIZE, good + (1 - which) * DB_COPY_SIZE,
+					  DB_COPY_SIZE) == 0,
+			   "an update over a corrupt newer copy builds on the older one and "
+			   "overwrites the corrupt copy");
+	}
+	file_write(path, good, sizeof(good), 0600);
+}
+
+static void
+test_both_corrupt(const char *path)
+{
+	uint8_t		good[DB_RECORD_SIZE],
+				bad[DB_RECORD_SIZE],
+				now[DB_RECORD_SIZE];
+	db_state	got;
+	db_error	err;
+
+	file_read(path, good, sizeof(good));
+	memcpy(bad, good, sizeof(bad));
+	bad[500] ^= 1;
+	bad[DB_COPY_SIZE + 3000] ^= 0x80;
+	file_write(path, bad, sizeof(bad), 0600);
+	tap_is_int(db_load(path, &got, &err), DB_ERR_NO_VALID, "both copies corrupt: no valid record");
+	tap_ok(strstr(err.message, path) != NULL, "the error names the file");
+	for (int def = 0; def < 2; def++)
+	{
+		db_config	c = cfg;
+		db_boot_result res;
+		db_marker	m;
+		const char *marker = tmp_path("booted-corrupt");
+
+		c.default_slot = (uint8_t) def;
+		db_boot_select(&c, path, marker, NOW, &res);
+		file_read(path, now, sizeof(now));
+		tap_ok(res.dec.slot == def && !res.dec.trial && !res.dec.write &&
+			   res.state_rc == DB_ERR_NO_VALID && memcmp(now, bad, sizeof(bad)) == 0,
+			   "both copies corrupt: boot-select boots the default slot %s and writes nothing",
+			   db_slot_name((uint8_t) def));
+		tap_ok(db_marker_read(marker, &m, &err) == DB_OK && m.slot == def &&
+			   m.stable_slot == def && !m.trial,
+			   "the marker says slot %s, stable", db_slot_name((uint8_t) def));
+	}
+	{
+		db_request	req = {.event = DB_EV_FAILBACK};
+		db_context	c = ctx_on(DB_SLOT_NONE);
+
+		tap_ok(db_update(path, &req, &c, NULL, &err) == DB_ERR_NO_VALID &&
+			   file_read(path, now, sizeof(now)) && memcmp(now, bad, sizeof(bad)) == 0,
+			   "both copies corrupt: db_update refuses and writes nothing");
+	}
+	file_write(path, good, sizeof(good), 0600);
+}
+
+void
+test_powerloss(void)
+{
+	const char *path = tmp_path("state");
+	db_context	c = ctx_on(DB_SLOT_NONE);
+	db_error	err;
+	char		reason[200];
+
+	db_config_defaults(&cfg);
+	if (db_kernel_boot_id(boot_id, sizeof(boot_id), NULL) != DB_OK)
+		boot_id[0] = '\0';
+	tap_ok(db_create(path, DB_SLOT_A, &c, "power loss test", false, &err) == DB_OK,
+		   "create a record");
+	/* a long UTF-8 reason so that an update spans more sectors */
+	reason[0] = '\0';
+	for (int i = 0; i < 37; i++)
+		strcat(reason, "\xc3\xa9\xe2\x82\xac");	/* 185 bytes */
+	strcat(reason, "191 B.");
+
+	step(path, "update 1 (mark_test from A)", STEP_UPDATE, DB_EV_MARK_TEST, DB_SLOT_A, 3,
+		 "rehearse migration 42");
+	step(path, "update 2 (trial boot of B)", STEP_BOOT, 0, 0, 0, NULL);
+	step(path, "update 3 (confirm on B)", STEP_UPDATE, DB_EV_CONFIRM, DB_SLOT_B, 0, NULL);
+	step(path, "update 4 (fingerprint on B)", STEP_UPDATE, DB_EV_RECORD_FPRINT, DB_SLOT_B, 0,
+		 NULL);
+	step(path, "update 5 (promote B)", STEP_UPDATE, DB_EV_PROMOTE, DB_SLOT_B, 0, "verified");
+	step(path, "update 6 (stable boot of B)", STEP_BOOT, 0, 0, 0, NULL);
+	step(path, "update 7 (mark_test 7 from B, 191-byte reason)", STEP_UPDATE,
+		 DB_EV_MARK_TEST, DB_SLOT_B, 7, reason);
+	step(path, "update 8 (trial boot of A)", STEP_BOOT, 0, 0, 0, NULL);
+	step(path, "update 9 (failback)", STEP_UPDATE, DB_EV_FAILBACK, DB_SLOT_A, 0, reason);
+
+	test_one_copy_corrupt(path);
+	test_both_corrupt(path);
+}
