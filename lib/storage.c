@@ -301,7 +301,8 @@ db_create(const char *path, uint8_t stable, const db_context *ctx,
 	if ((rc = db_lock(&h, err)) == DB_OK)
 	{
 		db_state	old;
-		int			have = db_read(&h, &old, NULL);
+		int			which = 0;
+		int			have = read_choose(&h, &old, &which, NULL);
 
 		if ((have == DB_OK || have == DB_ERR_NEWER_VERSION) && !force)
 			rc = fail(err, DB_ERR_EXISTS, 0, path,
@@ -312,10 +313,16 @@ db_create(const char *path, uint8_t stable, const db_context *ctx,
 			if (have == DB_OK)
 				st.seq = old.seq + 1;	/* stay ahead of the surviving copy */
 			st.history[0].seq = st.seq;
-			/* both copies: no stale older record can win later */
-			rc = write_copy(&h, 0, &st, err);
+			/*
+			 * both copies: no stale older record can win later. The copy not
+			 * holding the current state goes first, so that a power cut
+			 * during the first write still reads as the old state.
+			 */
+			if (have != DB_OK)
+				which = 1;
+			rc = write_copy(&h, 1 - which, &st, err);
 			if (rc == DB_OK)
-				rc = write_copy(&h, 1, &st, err);
+				rc = write_copy(&h, which, &st, err);
 		}
 	}
 	db_close(&h);

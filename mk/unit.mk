@@ -13,6 +13,8 @@ UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
 UNIT_DEPS = $(UNIT_SRCS) test/unit/unit.h $(LIB_SRCS) lib/dbstate.h
 UNIT_CC ?= cc
 UNIT_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Itest/unit
+# the power-loss test journals the library's writes (test/unit/test_powerloss.c)
+UNIT_LDFLAGS = -Wl,--wrap=pwrite
 # clang when present (its sanitizer runtime is the one the fuzzer uses), else cc
 UNIT_SAN_CC ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 UNIT_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -22,11 +24,11 @@ FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 build/unit/unit: $(UNIT_DEPS)
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_SRCS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_SRCS) $(UNIT_LDFLAGS)
 
 build/unit/unit-san: $(UNIT_DEPS)
 	@mkdir -p $(@D)
-	$(UNIT_SAN_CC) $(UNIT_CFLAGS) -O1 $(UNIT_SAN_FLAGS) -o $@ $(UNIT_SRCS) $(LIB_SRCS)
+	$(UNIT_SAN_CC) $(UNIT_CFLAGS) -O1 $(UNIT_SAN_FLAGS) -o $@ $(UNIT_SRCS) $(LIB_SRCS) $(UNIT_LDFLAGS)
 
 build/unit/fuzz-record: test/fuzz/fuzz_record.c $(LIB_SRCS) lib/dbstate.h
 	@mkdir -p $(@D)
