@@ -54,7 +54,8 @@ def database_facts(dbname):
         return None
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT current_slot, current_role FROM dualboot_status()")
+            # current_role is also an SQL keyword (the CURRENT_ROLE function): quote it
+            cur.execute('SELECT s.current_slot, s."current_role" FROM dualboot_status() s')
             slot, role = cur.fetchone()
             cur.execute("SELECT dualboot_schema_fingerprint()")
             fprint = cur.fetchone()[0]

@@ -70,7 +70,7 @@ fail() {
 	printf '\n%sdemo FAILED: %s%s\n' "$RED" "$msg" "$OFF" >&2
 	exit 1
 }
-trap 'fail "command failed (exit status $?) at demo/run.sh line $LINENO: $BASH_COMMAND"' ERR
+trap 'fail "command failed (exit status $?) at demo/run.sh line $LINENO${FUNCNAME[0]:+ in ${FUNCNAME[0]}(), called from line ${BASH_LINENO[0]}}: $BASH_COMMAND"' ERR
 
 # ---- preflight ------------------------------------------------------------------
 
@@ -90,6 +90,8 @@ if [ -z "$CTL" ]; then
 	[ -n "$CTL" ] || CTL=$TOP/build/dualbootctl
 fi
 [ -x "$CTL" ] || fail "dualbootctl not found: run 'make install' (or 'make demo')"
+CONFIRM=${DUALBOOT_CONFIRM:-/usr/lib/dualboot/dualboot-confirm}
+[ -x "$CONFIRM" ] || fail "$CONFIRM not found: run 'make install' (or 'make demo')"
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
 	# Debian's python3-psycopg2 is for the system interpreter, which another
@@ -158,7 +160,7 @@ fi
 STATE=$MACHINE/state
 CONF=$MACHINE/dualboot.conf
 MARKER=$MACHINE/run/booted
-mkdir -p "$MACHINE/backup" "$MACHINE/log"
+mkdir -p "$MACHINE/backup" "$MACHINE/log" "$MACHINE/bin"
 chown postgres: "$MACHINE/log"
 install -d -o postgres -g postgres -m 0755 "$MACHINE/slot-A" "$MACHINE/slot-B"
 
@@ -274,7 +276,9 @@ boot() {
 	[ "$B_ROOT" = "$MACHINE/slot-$B_SLOT" ] ||
 		fail "boot-select chose root '$B_ROOT', not the configured $MACHINE/slot-$B_SLOT"
 	[ -f "$MARKER" ] || fail "boot-select left no boot marker at $MARKER"
-	if pg "$PGBIN/pg_ctl" -D "$B_ROOT/data" -l "$MACHINE/log/slot-$B_SLOT.log" \
+	local log=$MACHINE/log/slot-$B_SLOT.log size=0
+	[ -f "$log" ] && size=$(stat -c %s "$log")
+	if pg "$PGBIN/pg_ctl" -D "$B_ROOT/data" -l "$log" \
 		-o "-c cluster_name=slot-$B_SLOT" -w -t 60 start >/dev/null 2>&1; then
 		B_UP=1
 		RUNNING=$B_SLOT
@@ -283,19 +287,22 @@ boot() {
 		B_UP=0
 		[ -f "$B_ROOT/data/postmaster.pid" ] && RUNNING=$B_SLOT
 		say "  slot $B_SLOT ($B_ROLE): PostgreSQL did not come up; its log says:"
-		tail -n 3 "$MACHINE/log/slot-$B_SLOT.log" 2>/dev/null | indent
+		tail -c +$((size + 1)) "$log" 2>/dev/null | tail -n 2 | indent
 	fi
 }
 
-# What dualboot-confirm.service does on a booted test slot: once PostgreSQL
-# answers, declare the trial boot healthy.
+# The boot's health check: the installed dualboot-confirm script, as
+# dualboot-confirm.service runs it on every boot (it confirms a trial boot
+# once PostgreSQL answers and the fingerprints recorded for this slot match;
+# on other boots it does nothing). Sets B_CONFIRMED (1 when it confirmed).
 confirm_boot() {
-	if [ "$B_UP" = 1 ] && [ "$B_ROLE" = test ]; then
-		sql -c "SELECT dualboot_confirm()" >/dev/null
-		say "  health check: PostgreSQL answers, SELECT dualboot_confirm() (as dualboot-confirm.service does)"
-	elif [ "$B_ROLE" = test ]; then
-		say "  health check: PostgreSQL does not answer; the boot stays unconfirmed"
-	fi
+	local rc=0
+	DUALBOOT_MARKER=$MARKER DUALBOOT_CONF=$CONF DUALBOOTCTL=$MACHINE/bin/dualbootctl \
+		DUALBOOT_CONFIRM_TIMEOUT=2 "$CONFIRM" >"$WORK/log/confirm.out" 2>&1 || rc=$?
+	sed 's/^/  /' "$WORK/log/confirm.out"
+	B_CONFIRMED=0
+	[ "$rc" = 0 ] && [ "$B_ROLE" = test ] && B_CONFIRMED=1
+	return 0
 }
 
 # probe LABEL SCENARIO [probe.py options]: record a summary row, set P_*.
@@ -352,6 +359,13 @@ slot_a=$MACHINE/slot-A
 slot_b=$MACHINE/slot-B
 default=A
 EOF
+# the machine's /run is $MACHINE/run: tools that find the current slot from
+# the boot marker (dualboot-confirm calls dualbootctl) get it through this
+cat >"$MACHINE/bin/dualbootctl" <<EOF
+#!/bin/sh
+exec "$CTL" --marker "$MARKER" "\$@"
+EOF
+chmod 0755 "$MACHINE/bin/dualbootctl"
 "$CTL" --state "$STATE" init --stable A >/dev/null
 chown postgres:postgres "$STATE"
 chmod 0660 "$STATE"

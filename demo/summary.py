@@ -74,13 +74,27 @@ def main():
         k, _, v = kv.partition("=")
         summary[k] = int(v) if v.isdigit() else v
     summary["steps"] = steps
+    # stable's fingerprint at every observation of the stable slot, until the
+    # promotion makes another slot stable
+    first = next((x for x in steps if x.get("booted_role") == "stable"), None)
+    seen = [x for x in steps if first and x.get("booted_role") == "stable"
+            and x.get("booted_slot") == first.get("booted_slot") and x.get("fingerprint")]
+    summary["stable_fingerprints"] = sorted({x["fingerprint"] for x in seen})
+    summary["stable_fingerprint_identical"] = len(summary["stable_fingerprints"]) == 1
     summary["checks"] = checks
     summary["checks_passed"] = sum(1 for c in checks if c.get("ok"))
     summary["checks_failed"] = sum(1 for c in checks if not c.get("ok"))
 
     text = [table(steps), ""]
-    text.append("fingerprint = first 12 hex digits of dualboot_schema_fingerprint() of the"
-                " booted slot's database app")
+    text.append("fingerprint: dualboot_schema_fingerprint() of database app on the booted slot"
+                " (row 'restore_drill': of that database), first 12 hex digits")
+    if seen:
+        text.append("stable slot %s's fingerprint at each of its %d observations (rows %s): %s"
+                    % (first["booted_slot"], len(seen),
+                       ", ".join(str(steps.index(x) + 1) for x in seen),
+                       "identical, " + short(seen[0]["fingerprint"])
+                       if summary["stable_fingerprint_identical"] else
+                       "DIFFERENT: " + ", ".join(short(f) for f in summary["stable_fingerprints"])))
     text.append("checks: %d passed, %d failed" % (summary["checks_passed"],
                                                    summary["checks_failed"]))
     for c in checks:
