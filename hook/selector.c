@@ -19,6 +19,9 @@
  *   dualboot-select --resolve SPEC       print the /dev path of a device spec
  *   dualboot-select --peek --state PATH [--config F] [--cmdline F]
  *       the slot the record would boot (no write): DUALBOOT_NEXT=A|B
+ *   dualboot-select --fingerprints [--state PATH] [--config F]
+ *       the schema fingerprints recorded in the record, one
+ *       "SLOT DATABASE FINGERPRINT" line each (for dualboot-confirm)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +139,8 @@ usage(FILE *f)
 		  "       dualboot-select --check-config FILE\n"
 		  "       dualboot-select --print-config [--config FILE] [--cmdline FILE]\n"
 		  "       dualboot-select --resolve SPEC\n"
-		  "       dualboot-select --peek --state PATH [--config FILE] [--cmdline FILE]\n",
+		  "       dualboot-select --peek --state PATH [--config FILE] [--cmdline FILE]\n"
+		  "       dualboot-select --fingerprints [--state PATH] [--config FILE]\n",
 		  f);
 }
 
@@ -175,6 +179,39 @@ do_check_config(const char *path)
 	return bad ? 2 : 0;
 }
 
+/* The recorded fingerprints; the record's path from the config by default. */
+static int
+do_fingerprints(const char *conf_path, const char *state_path)
+{
+	db_config	cfg;
+	db_state	st;
+	db_error	err;
+	char		path[512];
+
+	memset(&err, 0, sizeof(err));
+	if (state_path == NULL)
+	{
+		db_config_defaults(&cfg);
+		if (db_config_parse_file(&cfg, conf_path, &err) != DB_OK ||
+			db_config_state_path(&cfg, path, sizeof(path), &err) != DB_OK)
+		{
+			fprintf(stderr, "dualboot: %s\n", err.message);
+			return 2;
+		}
+		state_path = path;
+	}
+	if (db_load(state_path, &st, &err) != DB_OK)
+	{
+		fprintf(stderr, "dualboot: %s\n", err.message);
+		return 2;
+	}
+	for (int i = 0; i < DB_FPRINT_LEN; i++)
+		if (st.fprints[i].recorded_at != 0)
+			printf("%s %s %s\n", db_slot_name(st.fprints[i].slot),
+				   st.fprints[i].dbname, st.fprints[i].fprint);
+	return 0;
+}
+
 static void
 print_config(const db_config *cfg)
 {
@@ -199,10 +236,13 @@ main(int argc, char **argv)
 	const char *state_path = NULL;
 	const char *marker_path = NULL;
 	const char *arg = NULL;
-	enum { M_SELECT, M_CHECK, M_PRINT, M_RESOLVE, M_PEEK } mode = M_SELECT;
+	enum { M_SELECT, M_CHECK, M_PRINT, M_RESOLVE, M_PEEK, M_FPRINTS } mode = M_SELECT;
 	db_config	cfg;
 	db_boot_result res;
 	char		dev[DB_CONF_VALUE_SIZE];
+	struct timespec t0,
+				t1;
+	long		us;
 
 	/* A hard bound: whatever happens, the initramfs gets control back. */
 	signal(SIGALRM, SIG_DFL);
@@ -221,6 +261,8 @@ main(int argc, char **argv)
 			mode = M_PRINT;
 		else if (strcmp(a, "--peek") == 0)
 			mode = M_PEEK;
+		else if (strcmp(a, "--fingerprints") == 0)
+			mode = M_FPRINTS;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		{
 			usage(stdout);
@@ -280,22 +322,27 @@ main(int argc, char **argv)
 						  cfg.slot_dev[next == DB_SLOT_B ? 1 : 0]);
 				return 0;
 			}
+		case M_FPRINTS:
+			return do_fingerprints(conf_path, state_path);
 		case M_SELECT:
 			break;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	load_config(&cfg, conf_path, cmdline_path);
 	memset(&res, 0, sizeof(res));
 	db_boot_select(&cfg, state_path, marker_path, (int64_t) time(NULL), &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 
 	if (res.state_rc != DB_OK)
 		logmsg("state %s: %s", state_path ? state_path : "(none)",
 			   res.state_error[0] ? res.state_error : "no record");
-	logmsg("boot slot %s (%s%s) root %s: %s",
+	logmsg("boot slot %s (%s%s) root %s: %s [%ld us]",
 		   db_slot_name(res.dec.slot),
 		   res.dec.slot == res.marker.stable_slot ? "stable" : "test",
 		   res.dec.trial ? ", trial" : "",
-		   res.root_device, res.dec.why);
+		   res.root_device, res.dec.why, us);
 
 	shell_var("DUALBOOT_SLOT", db_slot_name(res.dec.slot));
 	shell_var("DUALBOOT_ROLE",
@@ -303,5 +350,7 @@ main(int argc, char **argv)
 	shell_var("DUALBOOT_TRIAL", res.dec.trial ? "1" : "0");
 	shell_var("DUALBOOT_ROOT", res.root_device);
 	shell_var("DUALBOOT_WHY", res.dec.why);
+	shell_var("DUALBOOT_TRIAL_FAILED", res.dec.trial_failed ? "1" : "0");
+	shell_var("DUALBOOT_STATE_ERROR", res.state_rc == DB_OK ? "" : res.state_error);
 	return fflush(stdout) == 0 ? 0 : 2;
 }

@@ -9,9 +9,11 @@
 # the same lib/*.c sources, no copies.
 
 MUSL_CC ?= musl-gcc
-HOOK_CFLAGS = -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra $(WERROR) -Ilib \
+# Size matters in an initramfs (target <= 64 KiB): -Os, link-time
+# optimisation, unused sections dropped, no separate page for code.
+HOOK_CFLAGS = -std=c11 -D_GNU_SOURCE -Os -flto -Wall -Wextra $(WERROR) -Ilib \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
-HOOK_LDFLAGS = -static -s -Wl,--gc-sections
+HOOK_LDFLAGS = -static -s -Os -flto -Wl,--gc-sections -Wl,-z,noseparate-code
 
 HOOK_LIB_OBJS = $(patsubst lib/%.c,build/musl/%.o,$(LIB_SRCS))
 
@@ -48,6 +50,7 @@ install-hook: build/musl/dualboot-select
 		$(DESTDIR)$(HOOK_ITDIR)/scripts/local-top $(DESTDIR)$(HOOK_DRACUTDIR) \
 		$(DESTDIR)$(HOOK_UNITDIR) $(DESTDIR)/etc/dualboot
 	install -m 0755 build/musl/dualboot-select $(DESTDIR)$(HOOK_LIBDIR)/dualboot-select
+	install -m 0755 hook/dualboot-boot $(DESTDIR)$(HOOK_LIBDIR)/dualboot-boot
 	install -m 0755 hook/systemd/dualboot-confirm $(DESTDIR)$(HOOK_LIBDIR)/dualboot-confirm
 	install -m 0755 hook/systemd/dualboot-trial-evidence \
 		$(DESTDIR)$(HOOK_LIBDIR)/dualboot-trial-evidence

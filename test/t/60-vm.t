@@ -33,6 +33,7 @@ fi
 
 make -s -C "$TOP" build/musl/dualboot-select build/musl/dbtool >&2 || {
 	echo "Bail out! cannot build the selector"; exit 1; }
+vm_stage || { echo "Bail out! make install-hook DESTDIR=$VM_STAGE failed"; exit 1; }
 rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
@@ -163,6 +164,8 @@ mkrec "$W/rec0" A 2
 vm_disk "$W/s2.img" ext4 "$W/rec0"
 boot s2a "$W/s2.img" "$IT"
 guest B test 1
+expect "decision root" "$(vm_decision "$LOG" ROOT)" /dev/vda3
+expect "decision trial_failed" "$(vm_decision "$LOG" TRIAL_FAILED)" 0
 record "$W/s2.img"
 expect "tries_left after boot 1" "$(rv tries_left)" 1
 expect "last_boot_slot after boot 1" "$(rv last_boot_slot)" B
@@ -175,6 +178,7 @@ expect "tries_left after boot 2" "$(rv tries_left)" 0
 boot s2c "$W/s2.img" "$IT"
 guest A stable 0
 guest_log "tries exhausted"
+expect "decision trial_failed" "$(vm_decision "$LOG" TRIAL_FAILED)" 1
 record "$W/s2.img"
 expect "trial_armed after boot 3" "$(rv trial_armed)" 0
 expect "last_trial_failed" "$(rv last_trial_failed)" 1
@@ -246,6 +250,7 @@ vm_disk_drop "$W/s7.img" 3 || problem "cannot delete partition 3"
 boot s7 "$W/s7.img" "$IT" dualboot.timeout=2
 guest A stable 0
 guest_log "root device is missing"
+expect "decision trial_failed" "$(vm_decision "$LOG" TRIAL_FAILED)" 1
 record "$W/s7.img"
 expect "last_trial_failed" "$(rv last_trial_failed)" 1
 expect "trial_armed" "$(rv trial_armed)" 0

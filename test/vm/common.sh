@@ -167,12 +167,15 @@ vm_state_put() {
 	esac
 }
 
-# vm_libdir: what /usr/lib/dualboot holds once installed, staged from the
-# build (the selector) and the sources (dualboot-boot).
+# vm_stage: install the hook as `make install-hook DESTDIR=build/vm/stage`
+# does, so that the images are built from the installed files.
+VM_STAGE=$VMDIR/stage
+vm_stage() {
+	rm -rf "$VM_STAGE"
+	make -s -C "$TOP" install-hook DESTDIR="$VM_STAGE" >&2
+}
 vm_libdir() {
-	mkdir -p "$VMDIR/libdir"
-	install -m 0755 "$TOP/build/musl/dualboot-select" "$TOP/hook/dualboot-boot" \
-		"$VMDIR/libdir/"
+	[ -x "$VM_STAGE/usr/lib/dualboot/dualboot-boot" ] || vm_stage
 }
 
 # vm_initramfs_tools OUT CONF [without-hook]: build an initramfs with
@@ -195,12 +198,12 @@ RESUME=none
 EOF
 	for m in $VM_MODULES; do echo "$m"; done > "$cd_/modules"
 	if [ "$mode" = with-hook ]; then
-		install -m 0755 "$TOP/hook/initramfs-tools/hooks/dualboot" "$cd_/hooks/dualboot"
-		install -m 0755 "$TOP/hook/initramfs-tools/scripts/local-top/dualboot" \
-			"$cd_/scripts/local-top/dualboot"
+		vm_libdir || return 1
+		it=$VM_STAGE/usr/share/initramfs-tools
+		install -m 0755 "$it/hooks/dualboot" "$cd_/hooks/dualboot"
+		install -m 0755 "$it/scripts/local-top/dualboot" "$cd_/scripts/local-top/dualboot"
 	fi
-	vm_libdir || return 1
-	DUALBOOT_LIBDIR=$VMDIR/libdir DUALBOOT_CONF=$conf \
+	DUALBOOT_LIBDIR=$VM_STAGE/usr/lib/dualboot DUALBOOT_CONF=$conf \
 		mkinitramfs -d "$cd_" -o "$out" "$KVER"
 }
 
@@ -226,6 +229,11 @@ vm_boot() {
 # vm_report LOG KEY: the value of "DBTEST KEY=..." in a boot log.
 vm_report() {
 	sed -n "s/^DBTEST $2=//p" "$1" | tr -d '\r' | head -1
+}
+
+# vm_decision LOG NAME: DUALBOOT_NAME of the hook's decision (unquoted).
+vm_decision() {
+	sed -n "s/^DBTEST decision DUALBOOT_$2='\(.*\)'\r*$/\1/p" "$1" | head -1
 }
 
 # vm_marker LOG KEY: the value of KEY in the marker the guest printed.

@@ -33,11 +33,11 @@ dracut_build() {
 	rm -rf "$base" "$VMDIR/dracut-tmp"
 	mkdir -p "$VMDIR/dracut-tmp" "$VMDIR/dracut-conf.d"
 	cp -a "$DRACUT_ROOT/usr/lib/dracut" "$base"
-	cp -a "$TOP/hook/dracut/90dualboot" "$base/modules.d/90dualboot"
 	vm_libdir || return 1
+	cp -a "$VM_STAGE/usr/lib/dracut/modules.d/90dualboot" "$base/modules.d/90dualboot"
 	mods=$DRACUT_MODULES
 	[ "$variant" = systemd ] && mods="systemd systemd-initrd $mods"
-	dracutbasedir=$base DUALBOOT_LIBDIR=$VMDIR/libdir DUALBOOT_CONF=$conf \
+	dracutbasedir=$base DUALBOOT_LIBDIR=$VM_STAGE/usr/lib/dualboot DUALBOOT_CONF=$conf \
 		bash "$DRACUT_ROOT/usr/bin/dracut" --force --no-hostonly --no-early-microcode \
 		--conf /dev/null --confdir "$VMDIR/dracut-conf.d" --tmpdir "$VMDIR/dracut-tmp" \
 		-m "$mods" --drivers "$VM_MODULES" --zstd --kver "$KVER" "$out"
