@@ -1,0 +1,890 @@
+/*
+ * api.c - the SQL API of the dualboot extension (DESIGN sections 4.1 and 7)
+ * and its transactional intent.
+ *
+ * Reading: every call reads the boot state record (lib/dbstate.h) and the
+ * boot marker afresh; nothing is cached across calls, so a boot selected
+ * while a session is open is seen by its next statement.
+ *
+ * Writing: a mutating function validates its request at once (it applies
+ * the requests already queued by this transaction plus the new one to a copy
+ * of the current record with db_apply, so a refusal is raised at the call
+ * with its SQLSTATE, and the row it returns is the state as it will be once
+ * the transaction commits), then queues the request, tagged with the
+ * subtransaction that made it. Nothing touches the record until
+ * XACT_EVENT_PRE_COMMIT, where all the queued requests are applied in order
+ * under the record's lock and written once (one write, one fdatasync). An
+ * error there aborts the transaction cleanly. The queue is dropped on abort,
+ * and the part of it made inside a savepoint is dropped when that savepoint
+ * is rolled back. PREPARE TRANSACTION with a queued request is refused.
+ *
+ * Collapsing: a request for the same event as the newest queued one replaces
+ * it (the last intent wins: mark_test(3) then mark_test(5) writes one
+ * mark_test with 5 tries). If the replacing call was made in a savepoint that
+ * is rolled back, the replaced request comes back.
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "dbstate.h"
+#include "dualboot.h"
+#include "fingerprint.h"
+
+PG_FUNCTION_INFO_V1(dualboot_status);
+PG_FUNCTION_INFO_V1(dualboot_current_slot);
+PG_FUNCTION_INFO_V1(dualboot_mark_test);
+PG_FUNCTION_INFO_V1(dualboot_confirm);
+PG_FUNCTION_INFO_V1(dualboot_request_failback);
+PG_FUNCTION_INFO_V1(dualboot_promote);
+PG_FUNCTION_INFO_V1(dualboot_require_test);
+PG_FUNCTION_INFO_V1(dualboot_record_fingerprint);
+PG_FUNCTION_INFO_V1(dualboot_history);
+
+/* Number of columns of dualboot_status() (DESIGN section 7). */
+#define STATUS_NATTS 15
+/* Number of columns of dualboot_history(). */
+#define HISTORY_NATTS 7
+
+/* What this backend knows about the running boot. */
+typedef struct DualbootBoot
+{
+	uint8		slot;			/* DB_SLOT_NONE when not believed */
+	char		boot_id[DB_BOOTID_SIZE];	/* the kernel's, "" if unreadable */
+	char		why[1024];		/* why the slot is unknown */
+} DualbootBoot;
+
+/* One queued request (a stack, newest on top), in TopTransactionContext. */
+typedef struct PendingIntent
+{
+	SubTransactionId subid;		/* (sub)transaction that made the call */
+	db_event	event;
+	int			tries;
+	char	   *reason;
+	char	   *dbname;
+	char	   *fprint;
+	char	   *actor;			/* session user at the call */
+	char	   *app;			/* application_name at the call */
+	uint64		seq_seen;		/* record sequence at the call */
+	struct PendingIntent *below;	/* next older request */
+	struct PendingIntent *shadow;	/* the request this one replaced */
+} PendingIntent;
+
+static PendingIntent *pending_top = NULL;
+
+/* ---------------------------------------------------------------------
+ * The running boot and the request context
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The current slot comes from the boot marker, believed only when its
+ * boot_id is the running kernel's (a marker left from an earlier boot, or
+ * copied from elsewhere, is stale).
+ */
+static void
+current_boot(DualbootBoot *b)
+{
+	const char *path = dualboot_boot_marker_path;
+	db_marker	m;
+	db_error	err;
+	int			rc;
+
+	memset(b, 0, sizeof(*b));
+	b->slot = DB_SLOT_NONE;
+	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
+	{
+		b->boot_id[0] = '\0';
+		snprintf(b->why, sizeof(b->why),
+				 "The running kernel's boot_id cannot be read (%s), so no boot marker "
+				 "can be believed.", err.message);
+		return;
+	}
+	if (path == NULL || path[0] == '\0')
+	{
+		snprintf(b->why, sizeof(b->why), "dualboot.boot_marker_path is empty.");
+		return;
+	}
+	rc = db_marker_read(path, &m, &err);
+	if (rc == DB_ERR_NOT_FOUND)
+		snprintf(b->why, sizeof(b->why),
+				 "The boot marker \"%s\" does not exist: this boot was not selected by "
+				 "the dualboot boot hook.", path);
+	else if (rc != DB_OK)
+		snprintf(b->why, sizeof(b->why), "%s.", err.message);
+	else if (strcmp(m.boot_id, b->boot_id) != 0)
+		snprintf(b->why, sizeof(b->why),
+				 "The boot marker \"%s\" is stale: it was written during boot %s, but "
+				 "the running kernel's boot_id is %s.", path, m.boot_id, b->boot_id);
+	else
+		b->slot = m.slot;
+}
+
+static void
+make_context(db_context *ctx, const DualbootBoot *b)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->current_slot = b->slot;
+	ctx->boot_id = b->boot_id[0] ? b->boot_id : NULL;
+	ctx->now = (int64_t) time(NULL);
+	ctx->actor = GetUserNameFromId(GetSessionUserId(), false);
+	ctx->app = (application_name && application_name[0]) ? application_name : NULL;
+}
+
+static const char *
+server_os_user(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw ? pw->pw_name : "?";
+}
+
+/* The configured record path, or an error saying how to configure it. */
+static const char *
+state_path(void)
+{
+	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("dualboot.state_path is not set"),
+				 errdetail("The dualboot functions need the path of the boot state record."),
+				 errhint("Set dualboot.state_path in postgresql.conf (or with ALTER SYSTEM) "
+						 "and reload the configuration with SELECT pg_reload_conf().")));
+	return dualboot_state_path;
+}
+
+/*
+ * Turn a failure of the record library (reading, opening, writing) into an
+ * ERROR that names the path and says what to do.
+ */
+static void
+report_record_error(int rc, const db_error *err, const char *path)
+{
+	switch (rc)
+	{
+		case DB_ERR_NOT_FOUND:
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("dualboot state record \"%s\" does not exist", path),
+					 errdetail("dualboot.state_path names \"%s\", but there is no file or "
+							   "device there.", path),
+					 errhint("Create the record as root with \"dualbootctl --state %s init "
+							 "--stable A\" (name the slot that is stable now), or correct "
+							 "dualboot.state_path and reload the configuration.", path)));
+			break;
+		case DB_ERR_BAD_FILE:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("dualboot state record \"%s\" cannot be used", path),
+					 errdetail("%s.", err->message),
+					 errhint("dualboot.state_path must name the record itself: a regular "
+							 "file of %d bytes made by \"dualbootctl init\", or a block "
+							 "device. Symbolic links and directories are refused.",
+							 DB_RECORD_SIZE)));
+			break;
+		case DB_ERR_NO_VALID:
+		case DB_ERR_INVALID:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("dualboot state record \"%s\" is corrupt", path),
+					 errdetail("%s. The record was left as it is: SQL never overwrites a "
+							   "corrupt record.", err->message),
+					 errhint("Inspect it with \"dualbootctl --state %s status\". If no copy "
+							 "can be recovered, re-create it as root with \"dualbootctl "
+							 "--state %s init --stable A|B --force\", naming the slot that "
+							 "is stable.", path, path)));
+			break;
+		case DB_ERR_NEWER_VERSION:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("dualboot state record \"%s\" has a newer format than this "
+							"extension understands", path),
+					 errdetail("%s.", err->message),
+					 errhint("Update the dualboot extension on this slot; the record was "
+							 "not changed.")));
+			break;
+		case DB_ERR_IO:
+			errno = err->sys_errno;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not access dualboot state record \"%s\": %m", path),
+					 errdetail("%s.", err->message),
+					 errhint("The server runs as operating system user \"%s\": it needs "
+							 "read and write access to the record and search access to "
+							 "its folders.", server_os_user())));
+			break;
+		case DB_ERR_ARG:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid dualboot request: %s", err->message)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("dualboot state record \"%s\": %s", path, err->message)));
+	}
+}
+
+static db_state *
+load_record(const char *path)
+{
+	db_state   *st = palloc(sizeof(db_state));
+	db_error	err;
+	int			rc;
+
+	rc = db_load(path, st, &err);
+	if (rc != DB_OK)
+		report_record_error(rc, &err, path);
+	return st;
+}
+
+/* Refuse when the running slot is unknown: what needs it says so. */
+static void
+require_known_slot(const DualbootBoot *b, const char *function)
+{
+	if (b->slot != DB_SLOT_NONE)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s() needs to know the current slot, and it is unknown", function),
+			 errdetail("%s", b->why),
+			 errhint("The dualboot boot hook (or \"dualbootctl boot-select --marker PATH\") "
+					 "writes the marker at boot; dualboot.boot_marker_path must name it.")));
+}
+
+static const char *
+refusal_hint(db_event event, const db_state *st)
+{
+	switch (event)
+	{
+		case DB_EV_MARK_TEST:
+			return "Arm the trial from the stable slot.";
+		case DB_EV_CONFIRM:
+			return "dualboot_confirm() runs on the test slot during the trial boot the "
+				"hook selected after dualboot_mark_test(); see dualboot_status().";
+		case DB_EV_PROMOTE:
+			return st->trial_armed && !st->confirmed ?
+				"Confirm the trial boot with dualboot_confirm() first (in its own "
+				"transaction), then promote." :
+				"dualboot_promote() runs on the test slot, in a confirmed trial boot; "
+				"see dualboot_status().";
+		default:
+			return "See dualboot_status() and dualboot_history().";
+	}
+}
+
+/* A life-cycle refusal or a bad argument from db_apply. */
+static void
+report_apply_error(int rc, const db_error *err, db_event event, const db_state *st,
+				   const char *path)
+{
+	if (rc == DB_ERR_ARG)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid argument for dualboot %s: %s", db_event_name(event),
+						err->message),
+				 errhint("tries must be between %d and %d; a reason is at most %d bytes of "
+						 "UTF-8 text without control characters.",
+						 DB_TRIES_MIN, DB_TRIES_MAX, DB_REASON_SIZE - 1)));
+	if (rc == DB_REFUSED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("dualboot %s refused: %s", db_event_name(event), err->message),
+				 errdetail("State record \"%s\": stable slot %s, trial %s, tries left %u, "
+						   "%s.", path, db_slot_name(st->stable_slot),
+						   st->trial_armed ? "armed" : "not armed", st->tries_left,
+						   st->confirmed ? "confirmed" : "not confirmed"),
+				 errhint("%s", refusal_hint(event, st))));
+	report_record_error(rc, err, path);
+}
+
+/* ---------------------------------------------------------------------
+ * Result rows
+ * ---------------------------------------------------------------------
+ */
+
+static Datum
+slot_datum(uint8 slot, bool *isnull)
+{
+	*isnull = (slot != DB_SLOT_A && slot != DB_SLOT_B);
+	return *isnull ? (Datum) 0 : CStringGetTextDatum(db_slot_name(slot));
+}
+
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL || s[0] == '\0');
+	return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+/* The newest history entry (the last change of intent or trial outcome). */
+static const db_history_entry *
+newest_entry(const db_state *st)
+{
+	const db_history_entry *h =
+		&st->history[(st->history_next + DB_HISTORY_LEN - 1) % DB_HISTORY_LEN];
+
+	return h->seq != 0 ? h : NULL;
+}
+
+static Datum
+status_datum(FunctionCallInfo fcinfo, const db_state *st, const DualbootBoot *b)
+{
+	TupleDesc	tupdesc;
+	Datum		values[STATUS_NATTS];
+	bool		nulls[STATUS_NATTS];
+	const db_history_entry *last = newest_entry(st);
+	uint8		test = db_test_slot(st);
+	const char *role;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (tupdesc->natts != STATUS_NATTS)
+		elog(ERROR, "unexpected number of status columns: %d", tupdesc->natts);
+
+	memset(nulls, 0, sizeof(nulls));
+	if (b->slot == DB_SLOT_NONE)
+		role = "unknown";
+	else
+		role = b->slot == st->stable_slot ? "stable" : "test";
+
+	values[0] = slot_datum(b->slot, &nulls[0]);
+	values[1] = CStringGetTextDatum(role);
+	values[2] = slot_datum(st->stable_slot, &nulls[2]);
+	values[3] = slot_datum(test, &nulls[3]);
+	values[4] = slot_datum(db_next_boot_slot(st), &nulls[4]);
+	values[5] = BoolGetDatum(st->trial_armed != 0);
+	values[6] = Int32GetDatum(st->tries_left);
+	values[7] = Int32GetDatum(st->tries_total);
+	values[8] = BoolGetDatum(st->confirmed != 0);
+	values[9] = Int64GetDatum((int64) st->boot_count);
+	values[10] = Int64GetDatum((int64) st->seq);
+	values[11] = CStringGetTextDatum(db_event_name(st->last_event));
+	values[12] = text_or_null(last ? last->actor : NULL, &nulls[12]);
+	values[13] = text_or_null(last ? last->reason : NULL, &nulls[13]);
+	values[14] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) st->updated_at));
+
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/* ---------------------------------------------------------------------
+ * The intent queue
+ * ---------------------------------------------------------------------
+ */
+
+static void
+fill_request(db_request *req, const PendingIntent *p)
+{
+	memset(req, 0, sizeof(*req));
+	req->event = p->event;
+	req->tries = p->tries;
+	req->reason = p->reason;
+	req->dbname = p->dbname;
+	req->fprint = p->fprint;
+}
+
+/* The queued requests, oldest first, leaving out "skip" (palloc'd array). */
+static PendingIntent **
+pending_list(int *count, const PendingIntent *skip)
+{
+	PendingIntent **out;
+	int			n = 0;
+
+	for (PendingIntent *p = pending_top; p; p = p->below)
+		if (p != skip)
+			n++;
+	out = palloc((n + 1) * sizeof(PendingIntent *));
+	*count = n;
+	for (PendingIntent *p = pending_top; p; p = p->below)
+		if (p != skip)
+			out[--n] = p;
+	return out;
+}
+
+static char *
+top_strdup(const char *s)
+{
+	return s ? MemoryContextStrdup(TopTransactionContext, s) : NULL;
+}
+
+static void
+free_intent(PendingIntent *p)
+{
+	if (p->reason)
+		pfree(p->reason);
+	if (p->dbname)
+		pfree(p->dbname);
+	if (p->fprint)
+		pfree(p->fprint);
+	if (p->actor)
+		pfree(p->actor);
+	if (p->app)
+		pfree(p->app);
+	pfree(p);
+}
+
+/*
+ * Validate req against the current record with everything this transaction
+ * has queued, queue it, and return the state as it will be after commit.
+ */
+static db_state *
+queue_request(const db_request *req, const DualbootBoot *b)
+{
+	const char *path = state_path();
+	db_state   *st = load_record(path);
+	db_state	before;
+	db_context	ctx;
+	db_context	qctx;
+	db_error	err;
+	PendingIntent **list;
+	PendingIntent *replace = NULL;
+	PendingIntent *e;
+	uint64		seq_seen = st->seq;
+	int			n;
+	int			rc;
+
+	make_context(&ctx, b);
+	qctx = ctx;
+	if (pending_top && pending_top->event == req->event)
+		replace = pending_top;
+	list = pending_list(&n, replace);
+	for (int i = 0; i < n; i++)
+	{
+		db_request	q;
+
+		fill_request(&q, list[i]);
+		qctx.actor = list[i]->actor;
+		qctx.app = list[i]->app;
+		rc = db_apply(st, &q, &qctx, &err);
+		if (rc != DB_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the dualboot %s request queued earlier in this transaction "
+							"no longer applies: %s", db_event_name(list[i]->event),
+							err.message),
+					 errdetail("The state record \"%s\" changed since that call (sequence "
+							   "%llu then, %llu now).", path,
+							   (unsigned long long) list[i]->seq_seen,
+							   (unsigned long long) seq_seen),
+					 errhint("Roll back this transaction, check dualboot_status(), and "
+							 "repeat the requests that still make sense.")));
+	}
+	before = *st;
+	rc = db_apply(st, req, &ctx, &err);
+	if (rc != DB_OK)
+		report_apply_error(rc, &err, req->event, &before, path);
+
+	/* accepted: queue it */
+	e = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingIntent));
+	e->subid = GetCurrentSubTransactionId();
+	e->event = req->event;
+	e->tries = req->tries;
+	e->reason = top_strdup(req->reason);
+	e->dbname = top_strdup(req->dbname);
+	e->fprint = top_strdup(req->fprint);
+	e->actor = top_strdup(ctx.actor);
+	e->app = top_strdup(ctx.app);
+	e->seq_seen = seq_seen;
+	if (replace)
+	{
+		e->below = replace->below;
+		if (replace->subid == e->subid)
+		{
+			/* same (sub)transaction: the replaced one can never come back */
+			e->shadow = replace->shadow;
+			free_intent(replace);
+		}
+		else
+			e->shadow = replace;
+	}
+	else
+		e->below = pending_top;
+	pending_top = e;
+	return st;
+}
+
+/*
+ * Drop what (sub)transaction subid and its children queued. Subtransaction
+ * ids grow within a top transaction, and every subtransaction started after
+ * subid is one of its children, so that is everything tagged >= subid.
+ */
+static void
+drop_pending_from(SubTransactionId subid)
+{
+	while (pending_top && pending_top->subid >= subid)
+	{
+		PendingIntent *e = pending_top;
+
+		pending_top = e->shadow ? e->shadow : e->below;
+		free_intent(e);
+	}
+}
+
+/* XACT_EVENT_PRE_COMMIT: write the queued requests, or fail the commit. */
+static void
+flush_pending(void)
+{
+	PendingIntent **list;
+	const char *path;
+	DualbootBoot b;
+	db_context	ctx;
+	db_handle	h;
+	db_state	st;
+	db_error	err;
+	uint64		seq_read = 0;
+	int			n;
+	int			rc;
+	int			failed = -1;
+
+	if (pending_top == NULL)
+		return;
+	list = pending_list(&n, NULL);
+	path = state_path();
+	current_boot(&b);
+	make_context(&ctx, &b);
+
+	rc = db_open(&h, path, true, &err);
+	if (rc != DB_OK)
+		report_record_error(rc, &err, path);
+	if ((rc = db_lock(&h, &err)) == DB_OK &&
+		(rc = db_read(&h, &st, &err)) == DB_OK)
+	{
+		seq_read = st.seq;
+		for (int i = 0; i < n && rc == DB_OK; i++)
+		{
+			db_request	q;
+
+			fill_request(&q, list[i]);
+			/* who asked, as it was at the call */
+			ctx.actor = list[i]->actor;
+			ctx.app = list[i]->app;
+			rc = db_apply(&st, &q, &ctx, &err);
+			if (rc != DB_OK)
+				failed = i;
+		}
+		if (rc == DB_OK)
+			rc = db_write(&h, &st, &err);
+	}
+	db_close(&h);
+
+	if (failed >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("dualboot %s refused at commit: %s",
+						db_event_name(list[failed]->event), err.message),
+				 errdetail("The state record \"%s\" changed between the call (sequence "
+						   "%llu) and the commit (sequence %llu); nothing was written and "
+						   "the transaction was rolled back.", path,
+						   (unsigned long long) list[failed]->seq_seen,
+						   (unsigned long long) seq_read),
+				 errhint("Check dualboot_status() and repeat the request if it still "
+						 "makes sense.")));
+	if (rc != DB_OK)
+		report_record_error(rc, &err, path);
+	pending_top = NULL;
+}
+
+void
+dualboot_xact_callback(XactEvent event, void *arg)
+{
+	(void) arg;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			flush_pending();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (pending_top != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that made a dualboot request"),
+						 errdetail("A dualboot request is written to the boot state record "
+								   "when its transaction commits; a prepared transaction "
+								   "could commit after a reboot, or never."),
+						 errhint("Make dualboot requests in a transaction that ends with "
+								 "COMMIT.")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* the memory goes with TopTransactionContext */
+			pending_top = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+dualboot_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	(void) parentSubid;
+	(void) arg;
+	/*
+	 * On SUBXACT_EVENT_COMMIT_SUB the entries keep their tags: a tag is only
+	 * compared with ">=" against an aborting subtransaction, and the parent,
+	 * started earlier, has a smaller id, so they now belong to the parent.
+	 */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		drop_pending_from(mySubid);
+}
+
+/* ---------------------------------------------------------------------
+ * SQL functions
+ * ---------------------------------------------------------------------
+ */
+
+Datum
+dualboot_status(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_state   *st = load_record(state_path());
+
+	current_boot(&b);
+	return status_datum(fcinfo, st, &b);
+}
+
+Datum
+dualboot_current_slot(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+
+	(void) fcinfo;
+	current_boot(&b);
+	if (b.slot == DB_SLOT_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(db_slot_name(b.slot)));
+}
+
+static char *
+opt_text_arg(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/*
+ * Refuse when the schema of the current database is not the expected one
+ * (dualboot_confirm/promote with expected_fingerprint).
+ */
+static void
+check_expected_fingerprint(const char *expected, const char *function)
+{
+	char	   *actual;
+	const char *ea;
+	const char *aa;
+
+	if (expected == NULL)
+		return;
+	actual = dualboot_compute_fingerprint(false);
+	if (strcmp(actual, expected) == 0)
+		return;
+	/* "dbfp1:pg15:<hex>": the part before the last ':' names algorithm and major */
+	ea = strrchr(expected, ':');
+	aa = strrchr(actual, ':');
+	if (ea == NULL || aa == NULL || (ea - expected) != (aa - actual) ||
+		strncmp(expected, actual, (size_t) (aa - actual)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s() refused: the expected schema fingerprint is not comparable "
+						"with this server's", function),
+				 errdetail("Expected \"%s\"; this server computes \"%s\". Fingerprints of "
+						   "another algorithm version or PostgreSQL major version cannot be "
+						   "compared.", expected, actual),
+				 errhint("Pass a fingerprint computed by dualboot_schema_fingerprint() on "
+						 "the same PostgreSQL major version.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s() refused: the schema of database \"%s\" is not the expected one",
+					function, get_database_name(MyDatabaseId)),
+			 errdetail("Expected fingerprint %s, current fingerprint %s.", expected, actual),
+			 errhint("Compare dualboot_schema_manifest() with the manifest of the rehearsal "
+					 "to see which objects differ; nothing was changed.")));
+}
+
+Datum
+dualboot_mark_test(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_request	req;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tries must not be NULL"),
+				 errhint("Pass a number of boots between %d and %d, or omit it for 3.",
+						 DB_TRIES_MIN, DB_TRIES_MAX)));
+	memset(&req, 0, sizeof(req));
+	req.event = DB_EV_MARK_TEST;
+	req.tries = PG_GETARG_INT32(0);
+	req.reason = opt_text_arg(fcinfo, 1);
+	current_boot(&b);
+	return status_datum(fcinfo, queue_request(&req, &b), &b);
+}
+
+Datum
+dualboot_confirm(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_request	req;
+
+	current_boot(&b);
+	require_known_slot(&b, "dualboot_confirm");
+	check_expected_fingerprint(opt_text_arg(fcinfo, 0), "dualboot_confirm");
+	memset(&req, 0, sizeof(req));
+	req.event = DB_EV_CONFIRM;
+	return status_datum(fcinfo, queue_request(&req, &b), &b);
+}
+
+Datum
+dualboot_request_failback(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_request	req;
+
+	memset(&req, 0, sizeof(req));
+	req.event = DB_EV_FAILBACK;
+	req.reason = opt_text_arg(fcinfo, 0);
+	current_boot(&b);
+	return status_datum(fcinfo, queue_request(&req, &b), &b);
+}
+
+Datum
+dualboot_promote(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_request	req;
+
+	current_boot(&b);
+	require_known_slot(&b, "dualboot_promote");
+	check_expected_fingerprint(opt_text_arg(fcinfo, 1), "dualboot_promote");
+	memset(&req, 0, sizeof(req));
+	req.event = DB_EV_PROMOTE;
+	req.reason = opt_text_arg(fcinfo, 0);
+	return status_datum(fcinfo, queue_request(&req, &b), &b);
+}
+
+Datum
+dualboot_record_fingerprint(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	db_request	req;
+
+	current_boot(&b);
+	require_known_slot(&b, "dualboot_record_fingerprint");
+	memset(&req, 0, sizeof(req));
+	req.event = DB_EV_RECORD_FPRINT;
+	req.dbname = get_database_name(MyDatabaseId);
+	req.fprint = dualboot_compute_fingerprint(false);
+	return status_datum(fcinfo, queue_request(&req, &b), &b);
+}
+
+Datum
+dualboot_require_test(PG_FUNCTION_ARGS)
+{
+	DualbootBoot b;
+	const char *path = state_path();
+	db_state   *st;
+
+	(void) fcinfo;
+	current_boot(&b);
+	require_known_slot(&b, "dualboot_require_test");
+	st = load_record(path);
+	if (b.slot == st->stable_slot)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this server runs on the stable slot %s, not on the test slot",
+						db_slot_name(b.slot)),
+				 errdetail("dualboot_require_test() guards scripts that must only run in a "
+						   "rehearsal; the state record \"%s\" names slot %s stable.",
+						   path, db_slot_name(st->stable_slot)),
+				 errhint("Arm a trial with dualboot_mark_test(), reboot into the test slot %s "
+						 "and run the script there.", db_slot_name(db_test_slot(st)))));
+	PG_RETURN_TEXT_P(cstring_to_text(db_slot_name(b.slot)));
+}
+
+static int
+history_cmp_desc(const void *a, const void *b)
+{
+	const db_history_entry *x = *(const db_history_entry *const *) a;
+	const db_history_entry *y = *(const db_history_entry *const *) b;
+
+	if (x->seq == y->seq)
+		return 0;
+	return x->seq < y->seq ? 1 : -1;
+}
+
+Datum
+dualboot_history(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const db_history_entry *entries[DB_HISTORY_LEN];
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MemoryContext oldcontext;
+	db_state   *st;
+	int			n = 0;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("dualboot_history() must be called in a context that accepts a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != HISTORY_NATTS)
+		elog(ERROR, "unexpected number of history columns: %d", tupdesc->natts);
+
+	st = load_record(state_path());
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+		if (st->history[i].seq != 0)
+			entries[n++] = &st->history[i];
+	qsort(entries, n, sizeof(entries[0]), history_cmp_desc);
+
+	for (int i = 0; i < n; i++)
+	{
+		const db_history_entry *h = entries[i];
+		Datum		values[HISTORY_NATTS];
+		bool		nulls[HISTORY_NATTS];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int64GetDatum((int64) h->seq);
+		values[1] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) h->time));
+		values[2] = CStringGetTextDatum(db_event_name(h->event));
+		values[3] = slot_datum(h->slot, &nulls[3]);
+		values[4] = text_or_null(h->actor, &nulls[4]);
+		values[5] = text_or_null(h->app, &nulls[5]);
+		values[6] = text_or_null(h->reason, &nulls[6]);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	return (Datum) 0;
+}

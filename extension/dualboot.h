@@ -1,0 +1,30 @@
+/*
+ * dualboot.h - shared declarations of the dualboot extension's C files.
+ *
+ * module.c owns the settings and the module's life (_PG_init); api.c owns
+ * the SQL functions and the transactional intent queue whose transaction
+ * callbacks module.c registers. The boot state record itself is read and
+ * written only through the record library (lib/dbstate.h).
+ */
+#ifndef DUALBOOT_H
+#define DUALBOOT_H
+
+#include "postgres.h"
+
+#include "access/xact.h"
+
+/* Default of dualboot.boot_marker_path (DESIGN section 7). */
+#define DUALBOOT_DEFAULT_MARKER_PATH "/run/dualboot/booted"
+
+/* Settings (PGC_SIGHUP, GUC_SUPERUSER_ONLY), defined in module.c. */
+extern char *dualboot_state_path;
+extern char *dualboot_boot_marker_path;
+
+/* Transaction callbacks of the intent queue (api.c). */
+extern void dualboot_xact_callback(XactEvent event, void *arg);
+extern void dualboot_subxact_callback(SubXactEvent event,
+									  SubTransactionId mySubid,
+									  SubTransactionId parentSubid,
+									  void *arg);
+
+#endif							/* DUALBOOT_H */

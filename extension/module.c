@@ -1,0 +1,72 @@
+/*
+ * module.c - the dualboot extension's module: magic block, settings and the
+ * registration of the transaction callbacks.
+ *
+ * Both settings name files that decide which root partition the machine
+ * boots, so they are PGC_SIGHUP + GUC_SUPERUSER_ONLY: only the server
+ * configuration (postgresql.conf, ALTER SYSTEM by a superuser) sets them,
+ * never a session, and only superusers can read them. The "dualboot" prefix
+ * is reserved so that no session can invent dualboot.* placeholders once
+ * the library is loaded (add dualboot to shared_preload_libraries to have
+ * that from the start of every session).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "dualboot.h"
+
+PG_MODULE_MAGIC;
+
+char	   *dualboot_state_path = NULL;
+char	   *dualboot_boot_marker_path = NULL;
+
+void		_PG_init(void);
+
+/* A path setting is empty (not configured) or absolute. */
+static bool
+check_absolute_path(char **newval, void **extra, GucSource source)
+{
+	(void) extra;
+	(void) source;
+	if (*newval == NULL || (*newval)[0] == '\0' || (*newval)[0] == '/')
+		return true;
+	GUC_check_errdetail("The path must be absolute (start with \"/\").");
+	return false;
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("dualboot.state_path",
+							   "Path of the dualboot boot state record.",
+							   "A regular file of 8192 bytes created by \"dualbootctl init\" "
+							   "on the partition both slots share, or the raw partition "
+							   "itself. Symbolic links are refused.",
+							   &dualboot_state_path,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_absolute_path, NULL, NULL);
+
+	DefineCustomStringVariable("dualboot.boot_marker_path",
+							   "Path of the boot marker left by the dualboot boot hook.",
+							   "The marker tells which slot this boot runs; it is believed "
+							   "only when its boot_id is the running kernel's.",
+							   &dualboot_boot_marker_path,
+							   DUALBOOT_DEFAULT_MARKER_PATH,
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_absolute_path, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("dualboot");
+#else
+	EmitWarningsOnPlaceholders("dualboot");
+#endif
+
+	RegisterXactCallback(dualboot_xact_callback, NULL);
+	RegisterSubXactCallback(dualboot_subxact_callback, NULL);
+}

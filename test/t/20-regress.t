@@ -1,0 +1,201 @@
+#!/bin/bash
+# test/t/20-regress.t - the extension against a real PostgreSQL server:
+# the pg_regress suite (sql/*.sql, expected/*.out) run by `make installcheck`,
+# then two concurrent sessions writing the same record.
+#
+# Nothing on the machine is configured by hand: the extension is installed
+# with `make install-extension DESTDIR=<scratch>` and a throw-away cluster
+# (Debian's pg_virtualenv -t) reads it from there through extension_destdir.
+# The cluster's configuration points dualboot.state_path at a record made
+# by `dualbootctl init` in a scratch folder owned by the server's user, and
+# dualboot.boot_marker_path next to it. pg_regress reaches the same paths
+# through environment variables (DUALBOOTCTL, DUALBOOT_CONF, DUALBOOT_STATE,
+# DUALBOOT_MARKER, DUALBOOT_DIR) in its `\!` lines, which simulate boots with
+# `dualbootctl boot-select`.
+#
+# TAP; the plan is printed at the end. On a failure of pg_regress the
+# regression.diffs are printed as diagnostics.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+diag() { sed 's/^/# /' "$@" >&2; }
+finish() {
+	echo "1..$n"
+	[ "$failed" = 0 ]
+	exit $?
+}
+
+# --- inside the throw-away cluster (pg_virtualenv runs this script again) ---
+if [ "${1:-}" = --inside ]; then
+	n=$2
+	diag() { sed 's/^/# /' "$@"; }	# stdout: the outer script passes it on
+	W=$DUALBOOT_WORK
+	psql_() { psql -X -v ON_ERROR_STOP=1 -d contrib_regression "$@"; }
+
+	# 1. the pg_regress suite
+	make -s installcheck REGRESS_OPTS="--inputdir=. --outputdir=$W/regress --dbname=contrib_regression" \
+		>"$W/installcheck.log" 2>&1
+	rc=$?
+	# one TAP line per pg_regress test (PG 15 "test x ... ok", PG 16+ "ok 1 - x")
+	sed -nE 's/^[[:space:]]*(test )?([A-Za-z0-9_]+)[[:space:]]+\.\.\.[[:space:]]+(ok|FAILED|failed \(ignored\)).*/\3 \2/p;
+		s/^(not ok|ok)[[:space:]]+[0-9]+[[:space:]]+[-+][[:space:]]+([A-Za-z0-9_]+).*/\1 \2/p' \
+		"$W/installcheck.log" >"$W/tests"
+	# DUALBOOT_REGRESS_RESULTS=DIR keeps the actual outputs (to review a change)
+	if [ -n "${DUALBOOT_REGRESS_RESULTS:-}" ]; then
+		mkdir -p "$DUALBOOT_REGRESS_RESULTS" && cp "$W"/regress/results/*.out "$DUALBOOT_REGRESS_RESULTS"/
+	fi
+	while read -r res name; do
+		case $res in
+		ok) ok "pg_regress $name" ;;
+		*) nok "pg_regress $name" ;;
+		esac
+	done <"$W/tests"
+	if [ "$rc" = 0 ] && [ -s "$W/tests" ]; then
+		ok "make installcheck"
+	else
+		nok "make installcheck (exit $rc)"
+		diag "$W/installcheck.log"
+		[ -f "$W/regress/regression.diffs" ] && diag "$W/regress/regression.diffs"
+	fi
+
+	# 2. two sessions arming and failing back at once: they serialize on the
+	#    record's lock and the sequence grows by exactly the committed requests
+	ctl() { "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" "$@"; }
+	ctl init --stable A --force >/dev/null 2>&1 &&
+		ctl boot-select --marker "$DUALBOOT_MARKER" >/dev/null 2>&1 ||
+		nok "re-create the record for the concurrency check"
+	seq0=$(psql_ -Atc "SELECT seq FROM dualboot_status()")
+	K=60
+	{
+		for i in $(seq 1 $K); do
+			echo "SELECT 1 FROM dualboot_mark_test(3, 'session one, $i');"
+			# a rolled-back request in between: never written
+			echo "BEGIN; SELECT 1 FROM dualboot_mark_test(5, 'rolled back'); ROLLBACK;"
+		done
+	} >"$W/s1.sql"
+	{
+		for i in $(seq 1 $K); do
+			# two calls in one transaction collapse into one write (the last)
+			echo "BEGIN; SELECT 1 FROM dualboot_request_failback('replaced');"
+			echo "SELECT 1 FROM dualboot_request_failback('session two, $i'); COMMIT;"
+		done
+	} >"$W/s2.sql"
+	psql_ -q -o /dev/null -f "$W/s1.sql" >"$W/s1.log" 2>&1 &
+	p1=$!
+	psql_ -q -o /dev/null -f "$W/s2.sql" >"$W/s2.log" 2>&1 &
+	p2=$!
+	wait $p1
+	r1=$?
+	wait $p2
+	r2=$?
+	if [ "$r1" = 0 ] && [ "$r2" = 0 ]; then
+		ok "two concurrent sessions: every request committed without error"
+	else
+		nok "two concurrent sessions (exit $r1 and $r2)"
+		diag "$W/s1.log" "$W/s2.log"
+	fi
+	seq1=$(psql_ -Atc "SELECT seq FROM dualboot_status()")
+	if [ -n "$seq0" ] && [ "$seq1" = $((seq0 + 2 * K)) ]; then
+		ok "sequence grew by exactly the $((2 * K)) committed requests ($seq0 -> $seq1)"
+	else
+		nok "sequence grew from '$seq0' to '$seq1', want +$((2 * K))"
+	fi
+	if ctl status >"$W/status.log" 2>&1; then
+		ok "the record is valid after the concurrent writes (dualbootctl status)"
+	else
+		nok "dualbootctl status after the concurrent writes"
+		diag "$W/status.log"
+	fi
+	# the history ring holds the newest changes, one per committed request
+	hist=$(psql_ -Atc "SELECT count(*) = count(DISTINCT seq) AND min(seq) = $seq1 - count(*) + 1
+		AND bool_and(reason LIKE 'session %') FROM dualboot_history()")
+	if [ "$hist" = t ]; then
+		ok "history: consecutive sequence numbers, only committed requests"
+	else
+		nok "history after the concurrent writes ($hist)"
+		psql_ -c "SELECT * FROM dualboot_history()" 2>&1 | sed 's/^/# /' >&2
+	fi
+	echo "$n $failed" >"$W/count"
+	exit 0
+fi
+
+# --- outside: prepare, then run the above inside a throw-away cluster ---
+for tool in pg_virtualenv pg_config psql; do
+	if ! command -v "$tool" >/dev/null; then
+		nok "$tool is installed (run tools/deps.sh as root)"
+		finish
+	fi
+done
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/dualboot-regress.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+chmod 755 "$W"
+
+if make -s install-extension DESTDIR="$W/install" >"$W/install.log" 2>&1; then
+	ok "make install-extension DESTDIR=<scratch>"
+else
+	nok "make install-extension"
+	diag "$W/install.log"
+	finish
+fi
+
+# DUALBOOTCTL may name another build of it
+CTL=${DUALBOOTCTL:-}
+[ -n "$CTL" ] || for c in "$ROOT/build/dualbootctl" "$ROOT/build/tools/dualbootctl"; do
+	[ -x "$c" ] && CTL=$c && break
+done
+if [ -z "$CTL" ] && make -s build/dualbootctl >"$W/ctl.log" 2>&1; then
+	CTL=$ROOT/build/dualbootctl
+fi
+if [ -z "$CTL" ]; then
+	nok "dualbootctl is built"
+	diag "$W/ctl.log"
+	finish
+fi
+
+# The record and the marker live in a folder of the server's user.
+S=$W/state
+mkdir -p "$S"
+: >"$S/empty.conf"
+if [ "$(id -u)" = 0 ]; then
+	chown postgres "$S"
+fi
+if "$CTL" --config "$S/empty.conf" --state "$S/record" init --stable A >"$W/init.log" 2>&1; then
+	ok "dualbootctl init --stable A"
+else
+	nok "dualbootctl init"
+	diag "$W/init.log"
+	finish
+fi
+if [ "$(id -u)" = 0 ]; then
+	chown postgres "$S/record"
+fi
+chmod 0600 "$S/record"
+
+export DUALBOOTCTL=$CTL DUALBOOT_CONF=$S/empty.conf DUALBOOT_STATE=$S/record \
+	DUALBOOT_MARKER=$S/run/booted DUALBOOT_DIR=$S DUALBOOT_WORK=$W
+unset PGSERVICE PGDATABASE PGHOST PGPORT PGUSER PGPASSWORD
+
+pg_virtualenv -t \
+	-o "extension_destdir=$W/install" \
+	-o "dualboot.state_path=$DUALBOOT_STATE" \
+	-o "dualboot.boot_marker_path=$DUALBOOT_MARKER" \
+	-o "max_prepared_transactions=2" \
+	"$ROOT/test/t/$(basename "$0")" --inside "$n" >"$W/inside.tap" 2>"$W/inside.err"
+rc=$?
+sed -E '/^(not )?ok |^#/!s/^/# /' "$W/inside.tap"
+if [ -s "$W/count" ]; then
+	read -r n f <"$W/count"
+	failed=$((failed + f))
+else
+	n=$(grep -cE '^(not )?ok ' "$W/inside.tap")
+	nok "pg_virtualenv ran the suite (exit $rc)"
+	diag "$W/inside.err"
+fi
+finish
