@@ -72,39 +72,86 @@ fp_end(FpCtx *fp, const char *kind, const char *identity)
 	fp->nentries++;
 }
 
+/*
+ * The writers below run a few hundred thousand times per fingerprint: no
+ * printf, just copies.
+ */
+static inline void
+put_key(StringInfo b, const char *key)
+{
+	appendBinaryStringInfo(b, key, strlen(key));
+	appendStringInfoChar(b, '=');
+}
+
+/* decimal digits of v into the end of buf; returns the start */
+static char *
+fmt_int64(int64 v, char *end)
+{
+	uint64		u = v < 0 ? (uint64) (-(v + 1)) + 1 : (uint64) v;
+	char	   *p = end;
+
+	do
+	{
+		*--p = '0' + (u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+static inline void
+put_int64(StringInfo b, int64 v)
+{
+	char		tmp[24];
+	char	   *p = fmt_int64(v, tmp + sizeof(tmp));
+
+	appendBinaryStringInfo(b, p, tmp + sizeof(tmp) - p);
+}
+
 /* key=<length>:<bytes>\n: unambiguous whatever the value holds */
 void
 fp_put_str(FpCtx *fp, const char *key, const char *val)
 {
+	size_t		len;
+
+	put_key(&fp->buf, key);
 	if (val == NULL)
 	{
-		appendStringInfo(&fp->buf, "%s=-\n", key);
+		appendBinaryStringInfo(&fp->buf, "-\n", 2);
 		return;
 	}
-	appendStringInfo(&fp->buf, "%s=%zu:", key, strlen(val));
-	appendStringInfoString(&fp->buf, val);
+	len = strlen(val);
+	put_int64(&fp->buf, (int64) len);
+	appendStringInfoChar(&fp->buf, ':');
+	appendBinaryStringInfo(&fp->buf, val, len);
 	appendStringInfoChar(&fp->buf, '\n');
 }
 
 void
 fp_put_int(FpCtx *fp, const char *key, int64 val)
 {
-	appendStringInfo(&fp->buf, "%s=" INT64_FORMAT "\n", key, val);
+	put_key(&fp->buf, key);
+	put_int64(&fp->buf, val);
+	appendStringInfoChar(&fp->buf, '\n');
 }
 
 void
 fp_put_char(FpCtx *fp, const char *key, char val)
 {
+	put_key(&fp->buf, key);
 	if (val == '\0')
-		appendStringInfo(&fp->buf, "%s=\\0\n", key);
+		appendBinaryStringInfo(&fp->buf, "\\0", 2);
 	else
-		appendStringInfo(&fp->buf, "%s=%c\n", key, val);
+		appendStringInfoChar(&fp->buf, val);
+	appendStringInfoChar(&fp->buf, '\n');
 }
 
 void
 fp_put_bool(FpCtx *fp, const char *key, bool val)
 {
-	appendStringInfo(&fp->buf, "%s=%c\n", key, val ? 't' : 'f');
+	put_key(&fp->buf, key);
+	appendBinaryStringInfo(&fp->buf, val ? "t\n" : "f\n", 2);
 }
 
 void
@@ -132,8 +179,9 @@ fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
 	char		hex[FP_DIGEST_LEN * 2 + 1];
 
 	hex_encode((const char *) digest, FP_DIGEST_LEN, hex);
-	hex[FP_DIGEST_LEN * 2] = '\0';
-	appendStringInfo(&fp->buf, "%s=%s\n", key, hex);
+	put_key(&fp->buf, key);
+	appendBinaryStringInfo(&fp->buf, hex, FP_DIGEST_LEN * 2);
+	appendStringInfoChar(&fp->buf, '\n');
 }
 
 /* ---- one computation ---- */

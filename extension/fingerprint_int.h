@@ -52,6 +52,7 @@ typedef enum FpCat
 typedef struct FpAtt
 {
 	char	   *name;			/* NULL for a dropped column */
+	const char *qname;			/* name quoted as an identifier */
 	Oid			typid;
 	int32		typmod;
 	Oid			collation;

@@ -316,21 +316,27 @@ attoptions_text(FpCtx *fp, Datum d)
 	char	   *result = NULL;
 
 	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	initStringInfo(&b);
+	b.data = NULL;
 	for (i = 0; i < n; i++)
 	{
-		char	   *opt;
+		text	   *t;
 
 		if (nulls[i])
 			continue;
-		opt = TextDatumGetCString(elems[i]);
-		if (strncmp(opt, "pg_", 3) == 0)
+		t = DatumGetTextPP(elems[i]);
+		if (VARSIZE_ANY_EXHDR(t) >= 3 && memcmp(VARDATA_ANY(t), "pg_", 3) == 0)
 			continue;
-		appendStringInfo(&b, "%s%s", b.len ? "," : "", opt);
+		if (b.data == NULL)
+			initStringInfo(&b);
+		else
+			appendStringInfoChar(&b, ',');
+		appendBinaryStringInfo(&b, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
-	if (b.len > 0)
+	if (b.data != NULL)
+	{
 		result = MemoryContextStrdup(fp->cxt, b.data);
-	pfree(b.data);
+		pfree(b.data);
+	}
 	return result;
 }
 
@@ -366,6 +372,9 @@ load_attributes(FpCtx *fp)
 			continue;
 		a = &r->atts[f->attnum - 1];
 		a->name = MemoryContextStrdup(fp->cxt, NameStr(f->attname));
+		a->qname = quote_identifier(a->name);
+		if (a->qname != a->name)
+			a->qname = MemoryContextStrdup(fp->cxt, a->qname);
 		if (!r->user)
 			continue;
 		MemoryContextReset(fp->rowcxt);
@@ -391,7 +400,6 @@ load_attributes(FpCtx *fp)
 		if (!isnull)
 			a->fdwoptions = MemoryContextStrdup(fp->cxt,
 												OidOutputFunctionCall(F_ARRAY_OUT, d));
-		(void) old;
 		if (fp->include_acl)
 		{
 			d = heap_getattr(tup, Anum_pg_attribute_attacl, desc, &isnull);
@@ -739,10 +747,17 @@ builtin_ident(Oid oid)
 	static char ring[8][16];
 	static int	next = 0;
 	char	   *b = ring[next];
+	char	   *p = b + 15;
 
 	next = (next + 1) % 8;
-	snprintf(b, 16, "#%u", oid);
-	return b;
+	*p = '\0';
+	do
+	{
+		*--p = '0' + (oid % 10);
+		oid /= 10;
+	} while (oid != 0);
+	*--p = '#';
+	return p;
 }
 
 static const char *
@@ -855,7 +870,7 @@ fp_attname(FpCtx *fp, Oid relid, int attnum)
 	{
 		r = hash_search(fp->rel, &relid, HASH_FIND, NULL);
 		if (r && r->atts && attnum <= r->natts && r->atts[attnum - 1].name)
-			return quote_identifier(r->atts[attnum - 1].name);
+			return r->atts[attnum - 1].qname;
 	}
 	next = (next + 1) % 4;
 	snprintf(b[next], 16, "#%d", attnum);

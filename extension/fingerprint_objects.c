@@ -70,6 +70,10 @@ typedef struct FpScan
 	TableScanDesc scan;
 	FpCtx	   *fp;
 	MemoryContext old;
+	HeapTuple	tup;			/* current row */
+	bool		deformed;		/* values/nulls hold tup's columns */
+	Datum	   *values;
+	bool	   *nulls;
 } FpScan;
 
 static void
@@ -80,6 +84,27 @@ scan_begin(FpScan *s, FpCtx *fp, Oid catalog)
 	s->desc = RelationGetDescr(s->rel);
 	s->scan = fp_beginscan(fp, s->rel);
 	s->old = NULL;
+	s->tup = NULL;
+	s->deformed = false;
+	s->values = MemoryContextAlloc(fp->cxt, sizeof(Datum) * s->desc->natts);
+	s->nulls = MemoryContextAlloc(fp->cxt, sizeof(bool) * s->desc->natts);
+}
+
+/*
+ * Column attnum of the current row: the row is deformed once, on the first
+ * access to a column outside the fixed-size part (heap_getattr would walk
+ * the row again for every nullable column).
+ */
+static Datum
+scan_attr(FpScan *s, int attnum, bool *isnull)
+{
+	if (!s->deformed)
+	{
+		heap_deform_tuple(s->tup, s->desc, s->values, s->nulls);
+		s->deformed = true;
+	}
+	*isnull = s->nulls[attnum - 1];
+	return s->values[attnum - 1];
 }
 
 static HeapTuple
@@ -94,6 +119,8 @@ scan_next(FpScan *s)
 	}
 	CHECK_FOR_INTERRUPTS();
 	tup = heap_getnext(s->scan, ForwardScanDirection);
+	s->tup = tup;
+	s->deformed = false;
 	if (tup != NULL)
 		s->old = MemoryContextSwitchTo(s->fp->rowcxt);
 	else
@@ -108,34 +135,36 @@ scan_end(FpScan *s)
 		MemoryContextSwitchTo(s->old);
 	table_endscan(s->scan);
 	table_close(s->rel, AccessShareLock);
+	pfree(s->values);
+	pfree(s->nulls);
 }
 
 /* a nullable column as text (NULL when null) */
 static char *
-col_text(FpScan *s, HeapTuple tup, int attnum)
+col_text(FpScan *s, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, s->desc, &isnull);
+	Datum		d = scan_attr(s, attnum, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* a nullable array column through array_out (NULL when null) */
 static char *
-col_array(FpScan *s, HeapTuple tup, int attnum)
+col_array(FpScan *s, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, s->desc, &isnull);
+	Datum		d = scan_attr(s, attnum, &isnull);
 
 	return isnull ? NULL : OidOutputFunctionCall(F_ARRAY_OUT, d);
 }
 
 /* an oid[] column, each element written as an identity */
 static void
-put_oid_array(FpCtx *fp, FpScan *s, HeapTuple tup, int attnum, const char *key, FpCat cat)
+put_oid_array(FpCtx *fp, FpScan *s, int attnum, const char *key, FpCat cat)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, s->desc, &isnull);
+	Datum		d = scan_attr(s, attnum, &isnull);
 	ArrayType  *a;
 	Datum	   *elems;
 	int			n,
@@ -157,10 +186,10 @@ put_oid_array(FpCtx *fp, FpScan *s, HeapTuple tup, int attnum, const char *key, 
 
 /* an int2[] of column numbers of relid, written as column names */
 static void
-put_attnum_array(FpCtx *fp, FpScan *s, HeapTuple tup, int attnum, const char *key, Oid relid)
+put_attnum_array(FpCtx *fp, FpScan *s, int attnum, const char *key, Oid relid)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, s->desc, &isnull);
+	Datum		d = scan_attr(s, attnum, &isnull);
 	ArrayType  *a;
 	Datum	   *elems;
 	int			n,
@@ -181,7 +210,7 @@ put_attnum_array(FpCtx *fp, FpScan *s, HeapTuple tup, int attnum, const char *ke
 }
 
 static void
-put_owner_acl(FpCtx *fp, FpScan *s, HeapTuple tup, Oid owner, int aclattnum, ObjectType ot)
+put_owner_acl(FpCtx *fp, FpScan *s, Oid owner, int aclattnum, ObjectType ot)
 {
 	bool		isnull = true;
 	Datum		d = (Datum) 0;
@@ -191,7 +220,7 @@ put_owner_acl(FpCtx *fp, FpScan *s, HeapTuple tup, Oid owner, int aclattnum, Obj
 	fp_put_ref(fp, "owner", FPC_ROLE, owner);
 	if (aclattnum > 0)
 	{
-		d = heap_getattr(tup, aclattnum, s->desc, &isnull);
+		d = scan_attr(s, aclattnum, &isnull);
 		fp_put_str(fp, "acl", fp_acl_text(fp, d, isnull, ot, owner));
 	}
 }
@@ -232,7 +261,7 @@ emit_schemas(FpCtx *fp)
 			continue;
 		fp_begin(fp);
 		fp_put_str(fp, "name", NameStr(f->nspname));
-		put_owner_acl(fp, &s, tup, f->nspowner, Anum_pg_namespace_nspacl, OBJECT_SCHEMA);
+		put_owner_acl(fp, &s, f->nspowner, Anum_pg_namespace_nspacl, OBJECT_SCHEMA);
 		fp_end(fp, "schema", fp_ident(fp, FPC_NSP, f->oid));
 	}
 	scan_end(&s);
@@ -251,7 +280,7 @@ emit_extensions(FpCtx *fp)
 
 		fp_begin(fp);
 		fp_put_str(fp, "name", NameStr(f->extname));
-		fp_put_str(fp, "version", col_text(&s, tup, Anum_pg_extension_extversion));
+		fp_put_str(fp, "version", col_text(&s, Anum_pg_extension_extversion));
 		fp_put_ref(fp, "schema", FPC_NSP, f->extnamespace);
 		fp_end(fp, "extension", quote_identifier(NameStr(f->extname)));
 	}
@@ -277,7 +306,7 @@ load_attrdefs(FpCtx *fp)
 		if (r == NULL || !r->user || r->atts == NULL || f->adnum < 1 || f->adnum > r->natts)
 			continue;
 		a = &r->atts[f->adnum - 1];
-		bin = col_text(&s, tup, Anum_pg_attrdef_adbin);
+		bin = col_text(&s, Anum_pg_attrdef_adbin);
 		if (bin == NULL || a->name == NULL)
 			continue;
 		resetStringInfo(&fp->nodebuf);
@@ -340,8 +369,8 @@ load_partkeys(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		classes = (oidvector *) DatumGetPointer(heap_getattr(tup, Anum_pg_partitioned_table_partclass, s.desc, &isnull));
-		colls = (oidvector *) DatumGetPointer(heap_getattr(tup, Anum_pg_partitioned_table_partcollation, s.desc, &isnull));
+		classes = (oidvector *) DatumGetPointer(scan_attr(&s, Anum_pg_partitioned_table_partclass, &isnull));
+		colls = (oidvector *) DatumGetPointer(scan_attr(&s, Anum_pg_partitioned_table_partcollation, &isnull));
 		initStringInfo(&b);
 		appendStringInfo(&b, "strategy=%c natts=%d", f->partstrat, f->partnatts);
 		for (i = 0; i < f->partnatts; i++)
@@ -349,7 +378,7 @@ load_partkeys(FpCtx *fp)
 							 f->partattrs.values[i] ? fp_attname(fp, f->partrelid, f->partattrs.values[i]) : "expr",
 							 fp_ident(fp, FPC_OPCLASS, classes->values[i]),
 							 fp_ident(fp, FPC_COLL, colls->values[i]));
-		exprs = col_text(&s, tup, Anum_pg_partitioned_table_partexprs);
+		exprs = col_text(&s, Anum_pg_partitioned_table_partexprs);
 		if (exprs)
 		{
 			resetStringInfo(&fp->nodebuf);
@@ -376,7 +405,7 @@ load_foreign_tables(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		opts = col_array(&s, tup, Anum_pg_foreign_table_ftoptions);
+		opts = col_array(&s, Anum_pg_foreign_table_ftoptions);
 		r->ftinfo = MemoryContextStrdup(fp->cxt,
 										psprintf("server=%s options=%s",
 												 fp_ident(fp, FPC_SERVER, f->ftserver),
@@ -402,8 +431,8 @@ emit_rules(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		action = col_text(&s, tup, Anum_pg_rewrite_ev_action);
-		qual = col_text(&s, tup, Anum_pg_rewrite_ev_qual);
+		action = col_text(&s, Anum_pg_rewrite_ev_action);
+		qual = col_text(&s, Anum_pg_rewrite_ev_qual);
 		if (strcmp(NameStr(f->rulename), "_RETURN") == 0 &&
 			(r->relkind == RELKIND_VIEW || r->relkind == RELKIND_MATVIEW))
 		{
@@ -624,19 +653,19 @@ emit_indexes(FpCtx *fp)
 				bool		isnull;
 				Datum		d;
 
-				d = heap_getattr(tup, Anum_pg_index_indcollation, s.desc, &isnull);
+				d = scan_attr(&s, Anum_pg_index_indcollation, &isnull);
 				if (!isnull)
 					fp_put_ref(fp, " collation", FPC_COLL, ((oidvector *) DatumGetPointer(d))->values[i]);
-				d = heap_getattr(tup, Anum_pg_index_indclass, s.desc, &isnull);
+				d = scan_attr(&s, Anum_pg_index_indclass, &isnull);
 				if (!isnull)
 					fp_put_ref(fp, " opclass", FPC_OPCLASS, ((oidvector *) DatumGetPointer(d))->values[i]);
-				d = heap_getattr(tup, Anum_pg_index_indoption, s.desc, &isnull);
+				d = scan_attr(&s, Anum_pg_index_indoption, &isnull);
 				if (!isnull)
 					fp_put_int(fp, " option", ((int2vector *) DatumGetPointer(d))->values[i]);
 			}
 		}
-		fp_put_node(fp, "exprs", col_text(&s, tup, Anum_pg_index_indexprs), f->indrelid);
-		fp_put_node(fp, "pred", col_text(&s, tup, Anum_pg_index_indpred), f->indrelid);
+		fp_put_node(fp, "exprs", col_text(&s, Anum_pg_index_indexprs), f->indrelid);
+		fp_put_node(fp, "pred", col_text(&s, Anum_pg_index_indpred), f->indrelid);
 		fp_put_str(fp, "options", r->reloptions);
 		fp_put_ref(fp, "tablespace", FPC_TABLESPACE, r->tablespace);
 		fp_end(fp, "index", fp_ident(fp, FPC_REL, f->indexrelid));
@@ -689,16 +718,16 @@ emit_constraints(FpCtx *fp)
 		fp_put_char(fp, "fupd", f->confupdtype);
 		fp_put_char(fp, "fdel", f->confdeltype);
 		fp_put_char(fp, "fmatch", f->confmatchtype);
-		put_attnum_array(fp, &s, tup, Anum_pg_constraint_conkey, "key", f->conrelid);
-		put_attnum_array(fp, &s, tup, Anum_pg_constraint_confkey, "fkey", f->confrelid);
-		put_oid_array(fp, &s, tup, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
-		put_oid_array(fp, &s, tup, Anum_pg_constraint_conppeqop, "ppeqop", FPC_OPER);
-		put_oid_array(fp, &s, tup, Anum_pg_constraint_conffeqop, "ffeqop", FPC_OPER);
+		put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);
+		put_attnum_array(fp, &s, Anum_pg_constraint_confkey, "fkey", f->confrelid);
+		put_oid_array(fp, &s, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
+		put_oid_array(fp, &s, Anum_pg_constraint_conppeqop, "ppeqop", FPC_OPER);
+		put_oid_array(fp, &s, Anum_pg_constraint_conffeqop, "ffeqop", FPC_OPER);
 #if PG_VERSION_NUM >= 150000
-		put_attnum_array(fp, &s, tup, Anum_pg_constraint_confdelsetcols, "fdelsetcols", f->conrelid);
+		put_attnum_array(fp, &s, Anum_pg_constraint_confdelsetcols, "fdelsetcols", f->conrelid);
 #endif
-		put_oid_array(fp, &s, tup, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
-		fp_put_node(fp, "expr", col_text(&s, tup, Anum_pg_constraint_conbin), f->conrelid);
+		put_oid_array(fp, &s, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
+		fp_put_node(fp, "expr", col_text(&s, Anum_pg_constraint_conbin), f->conrelid);
 		fp_end(fp, kind, psprintf("%s.%s", owner, quote_identifier(NameStr(f->conname))));
 	}
 	scan_end(&s);
@@ -736,7 +765,7 @@ emit_triggers(FpCtx *fp)
 		for (i = 0; i < f->tgattr.dim1; i++)
 			appendStringInfo(&cols, "%s%s", i ? "," : "", fp_attname(fp, f->tgrelid, f->tgattr.values[i]));
 		fp_put_str(fp, "columns", cols.data);
-		d = heap_getattr(tup, Anum_pg_trigger_tgargs, s.desc, &isnull);
+		d = scan_attr(&s, Anum_pg_trigger_tgargs, &isnull);
 		if (!isnull)
 		{
 			bytea	   *b = DatumGetByteaPP(d);
@@ -745,10 +774,10 @@ emit_triggers(FpCtx *fp)
 			hex[hex_encode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), hex)] = '\0';
 			fp_put_str(fp, "args", hex);
 		}
-		fp_put_node(fp, "when", col_text(&s, tup, Anum_pg_trigger_tgqual), f->tgrelid);
-		d = heap_getattr(tup, Anum_pg_trigger_tgoldtable, s.desc, &isnull);
+		fp_put_node(fp, "when", col_text(&s, Anum_pg_trigger_tgqual), f->tgrelid);
+		d = scan_attr(&s, Anum_pg_trigger_tgoldtable, &isnull);
 		fp_put_str(fp, "oldtable", isnull ? NULL : NameStr(*DatumGetName(d)));
-		d = heap_getattr(tup, Anum_pg_trigger_tgnewtable, s.desc, &isnull);
+		d = scan_attr(&s, Anum_pg_trigger_tgnewtable, &isnull);
 		fp_put_str(fp, "newtable", isnull ? NULL : NameStr(*DatumGetName(d)));
 		fp_end(fp, "trigger", psprintf("%s.%s", fp_ident(fp, FPC_REL, f->tgrelid),
 									   quote_identifier(NameStr(f->tgname))));
@@ -775,7 +804,7 @@ emit_policies(FpCtx *fp)
 		fp_put_ref(fp, "table", FPC_REL, f->polrelid);
 		fp_put_char(fp, "cmd", f->polcmd);
 		fp_put_bool(fp, "permissive", f->polpermissive);
-		d = heap_getattr(tup, Anum_pg_policy_polroles, s.desc, &isnull);
+		d = scan_attr(&s, Anum_pg_policy_polroles, &isnull);
 		if (!isnull)
 		{
 			ArrayType  *a = DatumGetArrayTypeP(d);
@@ -809,8 +838,8 @@ emit_policies(FpCtx *fp)
 				appendStringInfo(&b, "%s%s", i ? "," : "", names[i]);
 			fp_put_str(fp, "roles", b.data);
 		}
-		fp_put_node(fp, "using", col_text(&s, tup, Anum_pg_policy_polqual), f->polrelid);
-		fp_put_node(fp, "check", col_text(&s, tup, Anum_pg_policy_polwithcheck), f->polrelid);
+		fp_put_node(fp, "using", col_text(&s, Anum_pg_policy_polqual), f->polrelid);
+		fp_put_node(fp, "check", col_text(&s, Anum_pg_policy_polwithcheck), f->polrelid);
 		fp_end(fp, "policy", psprintf("%s.%s", fp_ident(fp, FPC_REL, f->polrelid),
 									  quote_identifier(NameStr(f->polname))));
 	}
@@ -957,7 +986,7 @@ emit_types(FpCtx *fp)
 				fp_put_bool(fp, "notnull", f->typnotnull);
 				fp_put_int(fp, "ndims", f->typndims);
 				fp_put_ref(fp, "collation", FPC_COLL, f->typcollation);
-				fp_put_node(fp, "default", col_text(&s, tup, Anum_pg_type_typdefaultbin), InvalidOid);
+				fp_put_node(fp, "default", col_text(&s, Anum_pg_type_typdefaultbin), InvalidOid);
 				break;
 			case TYPTYPE_COMPOSITE:
 				kind = "composite type";
@@ -989,10 +1018,10 @@ emit_types(FpCtx *fp)
 				fp_put_char(fp, "align", f->typalign);
 				fp_put_char(fp, "storage", f->typstorage);
 				fp_put_ref(fp, "collation", FPC_COLL, f->typcollation);
-				fp_put_str(fp, "default", col_text(&s, tup, Anum_pg_type_typdefault));
+				fp_put_str(fp, "default", col_text(&s, Anum_pg_type_typdefault));
 				break;
 		}
-		put_owner_acl(fp, &s, tup, f->typowner, Anum_pg_type_typacl,
+		put_owner_acl(fp, &s, f->typowner, Anum_pg_type_typacl,
 					  f->typtype == TYPTYPE_DOMAIN ? OBJECT_DOMAIN : OBJECT_TYPE);
 		if (f->typtype == TYPTYPE_RANGE)
 		{
@@ -1046,8 +1075,8 @@ load_aggregates(FpCtx *fp)
 
 		if (f->aggfnoid < FirstNormalObjectId)
 			continue;
-		init = col_text(&s, tup, Anum_pg_aggregate_agginitval);
-		minit = col_text(&s, tup, Anum_pg_aggregate_aggminitval);
+		init = col_text(&s, Anum_pg_aggregate_agginitval);
+		minit = col_text(&s, Anum_pg_aggregate_aggminitval);
 		t = psprintf("kind=%c ndirect=%d trans=%s final=%s combine=%s serial=%s deserial=%s "
 					 "mtrans=%s minvtrans=%s mfinal=%s finalextra=%d mfinalextra=%d "
 					 "finalmodify=%c mfinalmodify=%c sortop=%s transtype=%s transspace=%d "
@@ -1120,24 +1149,24 @@ emit_functions(FpCtx *fp)
 		for (i = 0; i < f->proargtypes.dim1; i++)
 			appendStringInfo(&b, "%s%s", i ? "," : "", fp_ident(fp, FPC_TYPE, f->proargtypes.values[i]));
 		fp_put_str(fp, "argtypes", b.data);
-		put_oid_array(fp, &s, tup, Anum_pg_proc_proallargtypes, "allargtypes", FPC_TYPE);
-		fp_put_str(fp, "argmodes", col_array(&s, tup, Anum_pg_proc_proargmodes));
-		fp_put_str(fp, "argnames", col_array(&s, tup, Anum_pg_proc_proargnames));
-		fp_put_node(fp, "argdefaults", col_text(&s, tup, Anum_pg_proc_proargdefaults), InvalidOid);
-		put_oid_array(fp, &s, tup, Anum_pg_proc_protrftypes, "trftypes", FPC_TYPE);
-		fp_put_str(fp, "src", col_text(&s, tup, Anum_pg_proc_prosrc));
-		fp_put_str(fp, "bin", col_text(&s, tup, Anum_pg_proc_probin));
+		put_oid_array(fp, &s, Anum_pg_proc_proallargtypes, "allargtypes", FPC_TYPE);
+		fp_put_str(fp, "argmodes", col_array(&s, Anum_pg_proc_proargmodes));
+		fp_put_str(fp, "argnames", col_array(&s, Anum_pg_proc_proargnames));
+		fp_put_node(fp, "argdefaults", col_text(&s, Anum_pg_proc_proargdefaults), InvalidOid);
+		put_oid_array(fp, &s, Anum_pg_proc_protrftypes, "trftypes", FPC_TYPE);
+		fp_put_str(fp, "src", col_text(&s, Anum_pg_proc_prosrc));
+		fp_put_str(fp, "bin", col_text(&s, Anum_pg_proc_probin));
 #if PG_VERSION_NUM >= 140000
-		fp_put_node(fp, "sqlbody", col_text(&s, tup, Anum_pg_proc_prosqlbody), InvalidOid);
+		fp_put_node(fp, "sqlbody", col_text(&s, Anum_pg_proc_prosqlbody), InvalidOid);
 #endif
-		fp_put_str(fp, "config", col_array(&s, tup, Anum_pg_proc_proconfig));
+		fp_put_str(fp, "config", col_array(&s, Anum_pg_proc_proconfig));
 		if (f->prokind == PROKIND_AGGREGATE)
 		{
 			FpName	   *n = hash_search(aggs, &f->oid, HASH_FIND, NULL);
 
 			fp_put_str(fp, "aggregate", n ? n->ident : NULL);
 		}
-		d = heap_getattr(tup, Anum_pg_proc_proacl, s.desc, &isnull);
+		d = scan_attr(&s, Anum_pg_proc_proacl, &isnull);
 		if (fp->include_acl)
 		{
 			fp_put_ref(fp, "owner", FPC_ROLE, f->proowner);
@@ -1175,7 +1204,7 @@ emit_operators(FpCtx *fp)
 		fp_put_ref(fp, "code", FPC_PROC, f->oprcode);
 		fp_put_ref(fp, "restrict", FPC_PROC, f->oprrest);
 		fp_put_ref(fp, "join", FPC_PROC, f->oprjoin);
-		put_owner_acl(fp, &s, tup, f->oprowner, 0, OBJECT_OPERATOR);
+		put_owner_acl(fp, &s, f->oprowner, 0, OBJECT_OPERATOR);
 		fp_end(fp, "operator", fp_ident(fp, FPC_OPER, f->oid));
 	}
 	scan_end(&s);
@@ -1222,14 +1251,14 @@ emit_collations(FpCtx *fp)
 		fp_put_bool(fp, "deterministic", f->collisdeterministic);
 		fp_put_int(fp, "encoding", f->collencoding);
 #if PG_VERSION_NUM >= 150000
-		fp_put_str(fp, "collate", col_text(&s, tup, Anum_pg_collation_collcollate));
-		fp_put_str(fp, "ctype", col_text(&s, tup, Anum_pg_collation_collctype));
-		fp_put_str(fp, "iculocale", col_text(&s, tup, Anum_pg_collation_colliculocale));
+		fp_put_str(fp, "collate", col_text(&s, Anum_pg_collation_collcollate));
+		fp_put_str(fp, "ctype", col_text(&s, Anum_pg_collation_collctype));
+		fp_put_str(fp, "iculocale", col_text(&s, Anum_pg_collation_colliculocale));
 #else
 		fp_put_str(fp, "collate", NameStr(f->collcollate));
 		fp_put_str(fp, "ctype", NameStr(f->collctype));
 #endif
-		put_owner_acl(fp, &s, tup, f->collowner, 0, OBJECT_COLLATION);
+		put_owner_acl(fp, &s, f->collowner, 0, OBJECT_COLLATION);
 		fp_end(fp, "collation", fp_ident(fp, FPC_COLL, f->oid));
 	}
 	scan_end(&s);
@@ -1255,7 +1284,7 @@ emit_publications(FpCtx *fp)
 		fp_put_bool(fp, "delete", f->pubdelete);
 		fp_put_bool(fp, "truncate", f->pubtruncate);
 		fp_put_bool(fp, "viaroot", f->pubviaroot);
-		put_owner_acl(fp, &s, tup, f->pubowner, 0, OBJECT_PUBLICATION);
+		put_owner_acl(fp, &s, f->pubowner, 0, OBJECT_PUBLICATION);
 		fp_end(fp, "publication", quote_identifier(NameStr(f->pubname)));
 	}
 	scan_end(&s);
@@ -1268,8 +1297,8 @@ emit_publications(FpCtx *fp)
 
 		fp_begin(fp);
 #if PG_VERSION_NUM >= 150000
-		fp_put_node(fp, "where", col_text(&s, tup, Anum_pg_publication_rel_prqual), f->prrelid);
-		put_attnum_array(fp, &s, tup, Anum_pg_publication_rel_prattrs, "columns", f->prrelid);
+		fp_put_node(fp, "where", col_text(&s, Anum_pg_publication_rel_prqual), f->prrelid);
+		put_attnum_array(fp, &s, Anum_pg_publication_rel_prattrs, "columns", f->prrelid);
 #endif
 		fp_end(fp, "publication table", psprintf("%s:%s", pub ? quote_identifier(pub) : "?",
 												 fp_ident(fp, FPC_REL, f->prrelid)));
@@ -1313,11 +1342,11 @@ emit_statistics(FpCtx *fp)
 		for (i = 0; i < f->stxkeys.dim1; i++)
 			appendStringInfo(&b, "%s%s", i ? "," : "", fp_attname(fp, f->stxrelid, f->stxkeys.values[i]));
 		fp_put_str(fp, "keys", b.data);
-		fp_put_str(fp, "kinds", col_array(&s, tup, Anum_pg_statistic_ext_stxkind));
+		fp_put_str(fp, "kinds", col_array(&s, Anum_pg_statistic_ext_stxkind));
 #if PG_VERSION_NUM >= 170000
 		{
 			bool		isnull;
-			Datum		d = heap_getattr(tup, Anum_pg_statistic_ext_stxstattarget, s.desc, &isnull);
+			Datum		d = scan_attr(&s, Anum_pg_statistic_ext_stxstattarget, &isnull);
 
 			fp_put_int(fp, "stattarget", isnull ? -1 : DatumGetInt16(d));
 		}
@@ -1325,9 +1354,9 @@ emit_statistics(FpCtx *fp)
 		fp_put_int(fp, "stattarget", f->stxstattarget);
 #endif
 #if PG_VERSION_NUM >= 140000
-		fp_put_node(fp, "exprs", col_text(&s, tup, Anum_pg_statistic_ext_stxexprs), f->stxrelid);
+		fp_put_node(fp, "exprs", col_text(&s, Anum_pg_statistic_ext_stxexprs), f->stxrelid);
 #endif
-		put_owner_acl(fp, &s, tup, f->stxowner, 0, OBJECT_STATISTIC_EXT);
+		put_owner_acl(fp, &s, f->stxowner, 0, OBJECT_STATISTIC_EXT);
 		fp_end(fp, "statistics", fp_qualify(fp, f->stxnamespace, NameStr(f->stxname)));
 	}
 	scan_end(&s);
@@ -1350,8 +1379,8 @@ emit_event_triggers(FpCtx *fp)
 		fp_put_str(fp, "event", NameStr(f->evtevent));
 		fp_put_ref(fp, "function", FPC_PROC, f->evtfoid);
 		fp_put_char(fp, "enabled", f->evtenabled);
-		fp_put_str(fp, "tags", col_array(&s, tup, Anum_pg_event_trigger_evttags));
-		put_owner_acl(fp, &s, tup, f->evtowner, 0, OBJECT_EVENT_TRIGGER);
+		fp_put_str(fp, "tags", col_array(&s, Anum_pg_event_trigger_evttags));
+		put_owner_acl(fp, &s, f->evtowner, 0, OBJECT_EVENT_TRIGGER);
 		fp_end(fp, "event trigger", quote_identifier(NameStr(f->evtname)));
 	}
 	scan_end(&s);
@@ -1373,8 +1402,8 @@ emit_foreign(FpCtx *fp)
 		fp_begin(fp);
 		fp_put_ref(fp, "handler", FPC_PROC, f->fdwhandler);
 		fp_put_ref(fp, "validator", FPC_PROC, f->fdwvalidator);
-		fp_put_str(fp, "options", col_array(&s, tup, Anum_pg_foreign_data_wrapper_fdwoptions));
-		put_owner_acl(fp, &s, tup, f->fdwowner, Anum_pg_foreign_data_wrapper_fdwacl, OBJECT_FDW);
+		fp_put_str(fp, "options", col_array(&s, Anum_pg_foreign_data_wrapper_fdwoptions));
+		put_owner_acl(fp, &s, f->fdwowner, Anum_pg_foreign_data_wrapper_fdwacl, OBJECT_FDW);
 		fp_end(fp, "foreign data wrapper", quote_identifier(NameStr(f->fdwname)));
 	}
 	scan_end(&s);
@@ -1388,10 +1417,10 @@ emit_foreign(FpCtx *fp)
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "fdw", FPC_FDW, f->srvfdw);
-		fp_put_str(fp, "type", col_text(&s, tup, Anum_pg_foreign_server_srvtype));
-		fp_put_str(fp, "version", col_text(&s, tup, Anum_pg_foreign_server_srvversion));
-		fp_put_str(fp, "options", col_array(&s, tup, Anum_pg_foreign_server_srvoptions));
-		put_owner_acl(fp, &s, tup, f->srvowner, Anum_pg_foreign_server_srvacl, OBJECT_FOREIGN_SERVER);
+		fp_put_str(fp, "type", col_text(&s, Anum_pg_foreign_server_srvtype));
+		fp_put_str(fp, "version", col_text(&s, Anum_pg_foreign_server_srvversion));
+		fp_put_str(fp, "options", col_array(&s, Anum_pg_foreign_server_srvoptions));
+		put_owner_acl(fp, &s, f->srvowner, Anum_pg_foreign_server_srvacl, OBJECT_FOREIGN_SERVER);
 		fp_end(fp, "foreign server", quote_identifier(NameStr(f->srvname)));
 	}
 	scan_end(&s);
@@ -1416,7 +1445,7 @@ emit_languages(FpCtx *fp)
 		fp_put_ref(fp, "handler", FPC_PROC, f->lanplcallfoid);
 		fp_put_ref(fp, "inline", FPC_PROC, f->laninline);
 		fp_put_ref(fp, "validator", FPC_PROC, f->lanvalidator);
-		put_owner_acl(fp, &s, tup, f->lanowner, Anum_pg_language_lanacl, OBJECT_LANGUAGE);
+		put_owner_acl(fp, &s, f->lanowner, Anum_pg_language_lanacl, OBJECT_LANGUAGE);
 		fp_end(fp, "language", quote_identifier(NameStr(f->lanname)));
 	}
 	scan_end(&s);
@@ -1437,8 +1466,8 @@ emit_text_search(FpCtx *fp)
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "template", FPC_TSTEMPLATE, f->dicttemplate);
-		fp_put_str(fp, "options", col_text(&s, tup, Anum_pg_ts_dict_dictinitoption));
-		put_owner_acl(fp, &s, tup, f->dictowner, 0, OBJECT_TSDICTIONARY);
+		fp_put_str(fp, "options", col_text(&s, Anum_pg_ts_dict_dictinitoption));
+		put_owner_acl(fp, &s, f->dictowner, 0, OBJECT_TSDICTIONARY);
 		fp_end(fp, "text search dictionary", fp_ident(fp, FPC_TSDICT, f->oid));
 	}
 	scan_end(&s);
@@ -1452,7 +1481,7 @@ emit_text_search(FpCtx *fp)
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "parser", FPC_TSPARSER, f->cfgparser);
-		put_owner_acl(fp, &s, tup, f->cfgowner, 0, OBJECT_TSCONFIGURATION);
+		put_owner_acl(fp, &s, f->cfgowner, 0, OBJECT_TSCONFIGURATION);
 		fp_end(fp, "text search configuration", fp_ident(fp, FPC_TSCONFIG, f->oid));
 	}
 	scan_end(&s);
@@ -1488,7 +1517,7 @@ emit_default_acls(FpCtx *fp)
 	{
 		Form_pg_default_acl f = (Form_pg_default_acl) GETSTRUCT(tup);
 		bool		isnull;
-		Datum		d = heap_getattr(tup, Anum_pg_default_acl_defaclacl, s.desc, &isnull);
+		Datum		d = scan_attr(&s, Anum_pg_default_acl_defaclacl, &isnull);
 
 		fp_begin(fp);
 		fp_put_str(fp, "acl", isnull ? NULL : fp_acl_text(fp, d, false, OBJECT_TABLE, InvalidOid));
@@ -1554,7 +1583,7 @@ emit_comments(FpCtx *fp)
 				continue;		/* other kinds: see docs/fingerprint.md */
 		}
 		fp_begin(fp);
-		fp_put_str(fp, "text", col_text(&s, tup, Anum_pg_description_description));
+		fp_put_str(fp, "text", col_text(&s, Anum_pg_description_description));
 		fp_end(fp, "comment", psprintf("%s %s", what, id));
 	}
 	scan_end(&s);
