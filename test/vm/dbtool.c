@@ -7,6 +7,8 @@
  *   dbtool mark-test FILE TRIES     arm a trial of the test slot
  *   dbtool confirm FILE             confirm the last boot (as the test slot)
  *   dbtool failback FILE            request failback
+ *   dbtool record-fprint FILE DB FP record a schema fingerprint for the
+ *                                   slot that booted last
  *   dbtool dump FILE                the record as key=value lines
  *
  * Exit status: 0 ok, 1 refused or unreadable, 2 bad usage.
@@ -77,7 +79,7 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|dump FILE [ARG]\n");
+		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|record-fprint|dump FILE [ARG...]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -124,6 +126,12 @@ main(int argc, char **argv)
 		req.event = DB_EV_CONFIRM;
 	else if (strcmp(cmd, "failback") == 0)
 		req.event = DB_EV_FAILBACK;
+	else if (strcmp(cmd, "record-fprint") == 0 && argc > 4)
+	{
+		req.event = DB_EV_RECORD_FPRINT;
+		req.dbname = argv[3];
+		req.fprint = argv[4];
+	}
 	else
 		return 2;
 	req.reason = "vm test";

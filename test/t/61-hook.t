@@ -1,0 +1,261 @@
+#!/bin/sh
+# 61-hook.t - the boot hook's parts outside a VM, on real files and a real
+# PostgreSQL server: the selector's modes, its decision compared with
+# `dualbootctl boot-select` (one implementation), the installed tree, and the
+# systemd units' scripts (dualboot-confirm against a throw-away cluster,
+# dualboot-trial-evidence).
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+T=$TOP/build/hook-test
+STAGE=$T/stage
+SEL=$STAGE/usr/lib/dualboot/dualboot-select
+DBTOOL=$TOP/build/musl/dbtool
+CTL=$TOP/build/dualbootctl
+
+for c in musl-gcc; do
+	command -v "$c" >/dev/null 2>&1 || { echo "1..0 # SKIP $c not installed"; exit 0; }
+done
+make -s -C "$TOP" build/musl/dualboot-select build/musl/dbtool build/dualbootctl >&2 ||
+	{ echo "Bail out! build failed"; exit 1; }
+rm -rf "$T"; mkdir -p "$T"; chmod 0755 "$T"
+make -s -C "$TOP" install-hook DESTDIR="$STAGE" >&2 ||
+	{ echo "Bail out! make install-hook failed"; exit 1; }
+
+n=0 failed=0 fail=""
+echo "1..14"
+problem() { fail="$fail
+#   $*"; }
+expect() { [ "$2" = "$3" ] || problem "$1: got '$2', want '$3'"; }
+assert() {
+	n=$((n + 1))
+	if [ -z "$fail" ]; then echo "ok $n - $1"; else echo "not ok $n - $1$fail"; failed=$((failed + 1)); fi
+	fail=""
+}
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+# val FILE NAME: the value of NAME='...' in selector output
+val() { sed -n "s/^$2='\(.*\)'$/\1/p" "$1"; }
+dump() { "$DBTOOL" dump "$1" > "$T/dump.txt" 2>/dev/null; }
+rv() { sed -n "s/^$1=//p" "$T/dump.txt"; }
+
+mkdir -p "$T/slot-A" "$T/slot-B"
+CONF=$T/dualboot.conf
+cat > "$CONF" <<EOF
+state_device=$T/state
+slot_a=$T/slot-A
+slot_b=$T/slot-B
+default=A
+timeout=3
+EOF
+: > "$T/cmdline"
+
+# 1. the installed tree: every file in its DESIGN place, selector static
+for f in usr/lib/dualboot/dualboot-select usr/lib/dualboot/dualboot-boot \
+	usr/lib/dualboot/dualboot-confirm usr/lib/dualboot/dualboot-trial-evidence \
+	usr/share/initramfs-tools/hooks/dualboot usr/share/initramfs-tools/scripts/local-top/dualboot \
+	usr/lib/dracut/modules.d/90dualboot/module-setup.sh \
+	lib/systemd/system/dualboot-confirm.service lib/systemd/system/dualboot-trial-evidence.service \
+	etc/dualboot/dualboot.conf; do
+	[ -e "$STAGE/$f" ] || problem "$f not installed"
+done
+readelf -l "$SEL" 2>/dev/null | grep -q INTERP && problem "the selector is dynamically linked"
+size=$(stat -c %s "$SEL")
+[ "$size" -le 65536 ] || problem "the selector is $size bytes (target 64 KiB)"
+assert "make install-hook: installed paths; the selector is static ($size bytes)"
+
+# 2. --check-config: valid, invalid with the line, the example (unconfigured)
+"$SEL" --check-config "$CONF" 2>"$T/err" || problem "valid config refused: $(cat "$T/err")"
+printf 'slot_a=/dev/vda2\nslot_b=/dev/vda3\nstate_device=/dev/vda1\ntimout=5\n' > "$T/bad.conf"
+"$SEL" --check-config "$T/bad.conf" 2>"$T/err"
+expect "exit status for an unknown key" $? 2
+grep -q ':4:.*timout' "$T/err" || problem "no line number and key in: $(cat "$T/err")"
+"$SEL" --check-config "$TOP/hook/dualboot.conf.example" 2>"$T/err"
+expect "exit status for the all-comment example" $? 2
+grep -q 'state_device= is not set' "$T/err" || problem "example: $(cat "$T/err")"
+assert "--check-config accepts a valid file, names the line of an error"
+
+# 3. kernel command line overrides, a bad one skipped
+echo "quiet dualboot.default=B dualboot.timeout=7 dualboot.slot_a=bad" > "$T/cmdline2"
+"$SEL" --print-config --config "$CONF" --cmdline "$T/cmdline2" > "$T/out" 2>"$T/err"
+expect "default" "$(val "$T/out" DUALBOOT_DEFAULT)" B
+expect "timeout" "$(val "$T/out" DUALBOOT_TIMEOUT)" 7
+expect "slot_a kept" "$(val "$T/out" DUALBOOT_SLOT_A)" "$T/slot-A"
+expect "default root" "$(val "$T/out" DUALBOOT_DEFAULT_ROOT)" "$T/slot-B"
+grep -q 'slot_a' "$T/err" || problem "the bad override was not reported"
+assert "--print-config applies dualboot.KEY= overrides and reports a bad one"
+
+# 4. a trial decision on a file: B, decrement persisted, marker with boot_id
+"$CTL" --state "$T/state" init --stable A >/dev/null &&
+	"$CTL" --state "$T/state" mark-test --tries 2 >/dev/null || problem "dualbootctl setup failed"
+cp "$T/state" "$T/state-copy"
+"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/run/booted" \
+	> "$T/out" 2>"$T/err"
+expect "exit status" $? 0
+expect "slot" "$(val "$T/out" DUALBOOT_SLOT)" B
+expect "role" "$(val "$T/out" DUALBOOT_ROLE)" test
+expect "trial" "$(val "$T/out" DUALBOOT_TRIAL)" 1
+expect "root" "$(val "$T/out" DUALBOOT_ROOT)" "$T/slot-B"
+dump "$T/state"
+expect "tries_left" "$(rv tries_left)" 1
+expect "marker boot_id" "$(sed -n 's/^boot_id=//p' "$T/run/booted")" \
+	"$(cat /proc/sys/kernel/random/boot_id)"
+expect "marker slot" "$(sed -n 's/^slot=//p' "$T/run/booted")" B
+assert "selector on a record file: trial boot of B, decrement persisted, marker written"
+
+# 5. the same decision as `dualbootctl boot-select` (one implementation)
+"$CTL" --config "$CONF" --state "$T/state-copy" --cmdline "$T/cmdline" \
+	--marker "$T/run2/booted" boot-select > "$T/out2" 2>/dev/null
+for k in DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT; do
+	a=$(sed -n "s/^$k='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$T/out")
+	b=$(sed -n "s/^$k='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$T/out2")
+	[ -n "$a" ] || problem "the selector printed no $k"
+	expect "$k selector vs dualbootctl" "$a" "$b"
+done
+dump "$T/state"; cp "$T/dump.txt" "$T/dump1"
+dump "$T/state-copy"
+diff "$T/dump1" "$T/dump.txt" > "$T/diff" || problem "records differ: $(cat "$T/diff")"
+assert "the selector and dualbootctl boot-select decide and write the same"
+
+# 6. every failure ends in the default stable slot, exit 0
+for case in missing corrupt dir; do
+	rm -rf "$T/bad"
+	case $case in
+	missing) ;;
+	corrupt) head -c 8192 /dev/urandom > "$T/bad" ;;
+	dir) mkdir "$T/bad" ;;
+	esac
+	"$SEL" --config "$CONF" --cmdline "$T/cmdline2" --state "$T/bad" > "$T/out" 2>"$T/err"
+	expect "$case: exit status" $? 0
+	expect "$case: slot (dualboot.default=B)" "$(val "$T/out" DUALBOOT_SLOT)" B
+	expect "$case: role" "$(val "$T/out" DUALBOOT_ROLE)" stable
+	[ -n "$(val "$T/out" DUALBOOT_STATE_ERROR)" ] || problem "$case: no state error reported"
+done
+"$SEL" --config "$T/nonexistent.conf" --cmdline "$T/cmdline" --no-state > "$T/out" 2>"$T/err"
+expect "no config: exit status" $? 0
+expect "no config: slot" "$(val "$T/out" DUALBOOT_SLOT)" A
+assert "missing, corrupt or unusable record and missing config boot the default slot"
+
+# 7. --peek does not write
+cp "$T/state-copy" "$T/peek"
+before=$(md5sum < "$T/peek")
+"$SEL" --peek --config "$CONF" --cmdline "$T/cmdline" --state "$T/peek" > "$T/out"
+expect "next" "$(val "$T/out" DUALBOOT_NEXT)" B
+expect "record untouched" "$(md5sum < "$T/peek")" "$before"
+assert "--peek names the slot the record would boot without writing"
+
+# ---- systemd units' scripts ----
+CONFIRM=$STAGE/usr/lib/dualboot/dualboot-confirm
+EVIDENCE=$STAGE/usr/lib/dualboot/dualboot-trial-evidence
+export DUALBOOT_CONF="$CONF" DUALBOOT_LIBDIR="$STAGE/usr/lib/dualboot" DUALBOOTCTL="$CTL"
+
+# 8. a stable boot: nothing to confirm
+"$CTL" --state "$T/state" init --stable A --force >/dev/null
+"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m1" >/dev/null 2>&1
+dump "$T/state"; seq0=$(rv seq)
+DUALBOOT_MARKER=$T/m1 "$CONFIRM" > "$T/out" 2>&1
+expect "exit status" $? 0
+grep -q 'nothing to confirm' "$T/out" || problem "output: $(cat "$T/out")"
+dump "$T/state"
+expect "record untouched" "$(rv seq)" "$seq0"
+assert "dualboot-confirm does nothing on a stable boot"
+
+# a trial boot of B for the next checks
+"$CTL" --state "$T/state" mark-test --tries 3 >/dev/null
+"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m2" >/dev/null 2>&1
+cp "$T/state" "$T/state-trial"
+
+# 9. the server does not answer: not confirmed
+mkdir -p "$T/nosock"; chmod 0777 "$T/nosock"
+PGHOST=$T/nosock DUALBOOT_CONFIRM_TIMEOUT=2 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
+expect "exit status" $? 1
+grep -q 'NOT confirmed' "$T/out" || problem "output: $(cat "$T/out")"
+dump "$T/state"
+expect "confirmed" "$(rv confirmed)" 0
+assert "dualboot-confirm does not confirm while PostgreSQL does not answer"
+
+# a throw-away PostgreSQL cluster, run by the postgres user
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PG=$T/pg
+pg_up=""
+if [ -n "$PGBIN" ] && id postgres >/dev/null 2>&1; then
+	mkdir -p "$PG"; chown postgres "$PG"
+	if runuser -u postgres -- "$PGBIN/initdb" -D "$PG/data" -A trust >"$T/initdb.log" 2>&1 &&
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w \
+			-o "-c listen_addresses='' -c unix_socket_directories='$PG'" start \
+			>"$T/pgctl.log" 2>&1; then
+		pg_up=1
+		trap 'runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG/data" -m fast stop >/dev/null 2>&1' EXIT
+	fi
+fi
+
+# 10. the server answers: confirmed through dualbootctl
+if [ -n "$pg_up" ]; then
+	PGHOST=$PG DUALBOOT_CONFIRM_TIMEOUT=20 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
+	expect "exit status" $? 0
+	dump "$T/state"
+	expect "confirmed" "$(rv confirmed)" 1
+	expect "tries_left refilled" "$(rv tries_left)" 3
+	rv history | grep -q '^confirm:B' || problem "history: $(rv history)"
+	assert "dualboot-confirm confirms the trial once PostgreSQL answers"
+else
+	skip "no PostgreSQL cluster could be started (see $T/initdb.log)"
+fi
+
+# 11. a fingerprint recorded for this slot that the schema does not match
+if [ -n "$pg_up" ]; then
+	cp "$T/state-trial" "$T/state"
+	"$DBTOOL" record-fprint "$T/state" postgres "v1:15:0000000000000000" ||
+		problem "cannot record a fingerprint"
+	PGHOST=$PG DUALBOOT_CONFIRM_TIMEOUT=20 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
+	expect "exit status" $? 1
+	grep -q 'database postgres: schema fingerprint' "$T/out" || problem "output: $(cat "$T/out")"
+	dump "$T/state"
+	expect "confirmed" "$(rv confirmed)" 0
+	assert "dualboot-confirm refuses when the schema does not match the recorded fingerprint"
+else
+	skip "no PostgreSQL cluster"
+fi
+
+# 12. ... and confirms when it does (needs the dualboot extension installed)
+if [ -n "$pg_up" ] && runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
+	-c 'CREATE EXTENSION dualboot' >"$T/ext.log" 2>&1; then
+	fp=$(runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
+		-c 'SELECT pg_catalog.dualboot_schema_fingerprint()')
+	cp "$T/state-trial" "$T/state"
+	"$DBTOOL" record-fprint "$T/state" postgres "$fp" || problem "cannot record a fingerprint"
+	PGHOST=$PG DUALBOOT_CONFIRM_TIMEOUT=20 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
+	expect "exit status" $? 0
+	grep -q 'schema fingerprint matches' "$T/out" || problem "output: $(cat "$T/out")"
+	dump "$T/state"
+	expect "confirmed" "$(rv confirmed)" 1
+	assert "dualboot-confirm confirms when the recorded fingerprint matches"
+else
+	skip "the dualboot extension is not installed into PostgreSQL (make install)"
+fi
+
+# 13. trial evidence: written after a failed trial
+mkdir -p "$T/run3"
+printf "DUALBOOT_SLOT='A'\nDUALBOOT_TRIAL_FAILED='1'\nDUALBOOT_WHY='trial of slot B failed: tries exhausted; booting stable slot A'\n" \
+	> "$T/run3/decision"
+DUALBOOT_DECISION=$T/run3/decision DUALBOOT_MARKER=$T/m1 DUALBOOT_EVIDENCE_DIR=$T/evidence \
+	"$EVIDENCE" > "$T/out" 2>&1
+expect "exit status" $? 0
+f=$(ls "$T"/evidence/trial-failed-*.txt 2>/dev/null | head -1)
+if [ -z "$f" ]; then
+	problem "no evidence file; output: $(cat "$T/out")"
+else
+	grep -q 'tries exhausted' "$f" || problem "the decision is not in $f"
+	grep -q 'dualbootctl status' "$f" || problem "no status in $f"
+fi
+grep -q 'evidence in' "$T/out" || problem "no journal line: $(cat "$T/out")"
+assert "dualboot-trial-evidence keeps the evidence of a failed trial"
+
+# 14. ... and nothing on an ordinary boot
+sed -i "s/TRIAL_FAILED='1'/TRIAL_FAILED='0'/" "$T/run3/decision"
+rm -rf "$T/evidence"
+DUALBOOT_DECISION=$T/run3/decision DUALBOOT_MARKER=$T/m1 DUALBOOT_EVIDENCE_DIR=$T/evidence \
+	"$EVIDENCE" > "$T/out" 2>&1
+expect "exit status" $? 0
+[ -e "$T/evidence" ] && problem "evidence written for an ordinary boot"
+assert "dualboot-trial-evidence does nothing on an ordinary boot"
+
+[ "$failed" -eq 0 ]
