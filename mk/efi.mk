@@ -1,0 +1,45 @@
+# mk/efi.mk - firmware mode (issue 7): the libefivar/libefiboot flags for
+# dualbootctl's `efi` command (hook/efi.c, hook/dualbootctl_efi.c), the test
+# helpers of test/t/70-efi.t, and the systemd units.
+#
+#   EFI_CFLAGS / EFI_LIBS   compile and link flags (pkg-config efivar efiboot;
+#                           libefivar is only a private dependency of
+#                           libefiboot, so both are named)
+#   make efi-test           test/t/70-efi.t alone
+#
+# Debian: libefivar-dev libefiboot-dev (tools/deps.sh installs them).
+
+EFI_CFLAGS := $(shell pkg-config --cflags efivar efiboot 2>/dev/null)
+EFI_LIBS := $(shell pkg-config --libs efivar efiboot 2>/dev/null)
+
+EFI_TOOL_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Ihook \
+	$(EFI_CFLAGS)
+EFI_SRCS = hook/efi.c hook/dualbootctl_efi.c
+EFI_HDRS = hook/efi.h hook/dualbootctl_efi.h lib/dbstate.h
+
+# Test helpers, built with the record library's sources (no copies).
+build/efi/efitool: test/efi/efitool.c $(EFI_SRCS) $(LIB_SRCS) $(EFI_HDRS)
+	@pkg-config --exists efivar efiboot || { echo "mk/efi.mk: libefivar-dev and" \
+		"libefiboot-dev are needed (run \"make deps\" as root)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(CC) $(EFI_TOOL_CFLAGS) -o $@ test/efi/efitool.c $(EFI_SRCS) $(LIB_SRCS) $(EFI_LIBS)
+
+build/efi/plan_test: test/efi/plan_test.c hook/efi.c $(LIB_SRCS) $(EFI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EFI_TOOL_CFLAGS) -o $@ test/efi/plan_test.c hook/efi.c $(LIB_SRCS) $(EFI_LIBS)
+
+all: build/efi/efitool build/efi/plan_test
+
+EFI_UNITDIR = /lib/systemd/system
+
+.PHONY: install-efi efi-test
+install-efi:
+	install -d $(DESTDIR)$(EFI_UNITDIR)
+	install -m 0644 hook/systemd/dualboot-efi-sync.path \
+		hook/systemd/dualboot-efi-sync.service \
+		hook/systemd/dualboot-efi-sync-shutdown.service $(DESTDIR)$(EFI_UNITDIR)/
+
+install: install-efi
+
+efi-test: build/efi/efitool build/efi/plan_test
+	prove --timer test/t/70-efi.t

@@ -1,0 +1,422 @@
+#!/usr/bin/perl
+# 70-efi.t - firmware mode (issue 7): `dualbootctl efi status|bind|sync`
+# against a fake efivarfs folder (LIBEFIVAR_OPS=efivarfs EFIVARFS_PATH=dir/),
+# the exhaustive planner check, and one real-firmware run under QEMU + OVMF
+# (test/efi/ovmf.sh; skipped only when QEMU or OVMF is not installed).
+#
+# Each fake variable is a file Name-GUID: a 4-byte little-endian attribute
+# word, then the data. The commands run through build/efi/efitool, whose
+# `efi` command is dualbootctl_efi_main() itself; when build/tools/dualbootctl
+# has the efi command, it is checked to give the same answers.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+use JSON::PP;
+
+my $root = abs_path(dirname(__FILE__) . "/../..");
+my $tool = "$root/build/efi/efitool";
+my $plan_test = "$root/build/efi/plan_test";
+my $GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+
+my $n = 0;
+my $failed = 0;
+sub ok {
+	my ($cond, $name, $diag) = @_;
+	$n++;
+	print(($cond ? "ok" : "not ok") . " $n" . ($name =~ /^# SKIP/ ? " " : " - ") . "$name\n");
+	if (!$cond) {
+		$failed++;
+		print map { "# $_\n" } split /\n/, $diag if defined $diag;
+	}
+	return $cond;
+}
+
+if (!-x $tool || !-x $plan_test) {
+	system("make", "-s", "-C", $root, "build/efi/efitool", "build/efi/plan_test") == 0
+		or do { print "1..1\nnot ok 1 - build the efi test helpers (make build/efi/efitool)\n"; exit 1; };
+}
+
+my $tmp = tempdir("dualboot-efi-XXXXXX", TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $tmp;
+
+# ---- helpers ----
+sub ucs2 { join "", map { pack "v", ord } split //, $_[0] }
+
+# EFI_LOAD_OPTION: attributes, path length, description, File() path + end, args
+sub loadopt {
+	my ($attr, $desc, $file, $args) = @_;
+	my $fp = ucs2("$file\0");
+	my $dp = pack("CCv", 4, 4, 4 + length $fp) . $fp . pack("CCv", 0x7f, 0xff, 4);
+	return pack("Vv", $attr, length $dp) . ucs2("$desc\0") . $dp . ucs2($args // "");
+}
+
+sub var_path { "$_[0]/$_[1]-$GUID" }
+sub put_var {
+	my ($dir, $name, $data, $attr) = @_;
+	my $p = var_path($dir, $name);
+	unlink $p;
+	open my $f, ">", $p or die "$p: $!";
+	binmode $f;
+	print $f pack("V", $attr // 7) . $data;
+	close $f;
+}
+sub get_var {
+	my ($dir, $name) = @_;
+	open my $f, "<", var_path($dir, $name) or return undef;
+	binmode $f;
+	local $/;
+	my $d = <$f>;
+	return substr($d, 4);
+}
+sub u16 { my $d = get_var(@_); defined $d && length $d == 2 ? sprintf("%04X", unpack "v", $d) : $d }
+sub order { my $d = get_var(@_); defined $d ? join(",", map { sprintf "%04X", $_ } unpack "v*", $d) : undef }
+
+# every file's bytes and mtime: "no partial write" means this is unchanged
+sub snapshot {
+	my ($dir) = @_;
+	my %s;
+	opendir my $dh, $dir or die;
+	for my $f (sort grep { !/^\./ } readdir $dh) {
+		open my $fh, "<", "$dir/$f" or next;
+		binmode $fh;
+		local $/;
+		my @st = stat "$dir/$f";
+		$s{$f} = unpack("H*", <$fh>) . "@" . $st[9];
+	}
+	return join "\n", map { "$_=$s{$_}" } sort keys %s;
+}
+
+# a machine: foreign Boot0000 (shell) and Boot0003 (network), A = 0001,
+# B = 0002, BootOrder 0000,0001,0002,0003, booted from A
+sub machine {
+	my ($name, %o) = @_;
+	my $d = "$tmp/$name";
+	mkdir $d;
+	mkdir "$d/vars";
+	chmod 0755, $d;
+	put_var("$d/vars", "Boot0000", loadopt(1, "UEFI Shell", "\\EFI\\shell.efi"));
+	put_var("$d/vars", "Boot0001", loadopt(1, "dualboot A", "\\EFI\\dualboot\\a.efi", "initrd=\\a.img"));
+	put_var("$d/vars", "Boot0002", loadopt(1, "dualboot B", "\\EFI\\dualboot\\b.efi", "initrd=\\b.img"));
+	put_var("$d/vars", "Boot0003", loadopt(1, "PXE IPv4", "\\pxe"));
+	put_var("$d/vars", "BootOrder", pack("v*", 0, 1, 2, 3));
+	put_var("$d/vars", "BootCurrent", pack("v", 1));
+	open my $c, ">", "$d/dualboot.conf" or die;
+	print $c "# test machine\nstate_mount=$d\nstate_file=/state\ndefault=A\n";
+	print $c "efi_a=" . ($o{efi_a} // "0001") . "\n" if !$o{nomap};
+	print $c "efi_b=" . ($o{efi_b} // "0002") . "\n" if !$o{nomap};
+	close $c;
+	run($d, "init", "--stable", "A") == 0 or die "init failed";
+	chmod 0644, "$d/state";
+	return $d;
+}
+
+our ($out, $err);
+sub run {
+	my ($d, @args) = @_;
+	my %o = ref $args[-1] eq "HASH" ? %{ pop @args } : ();
+	my @pre = $o{user} ? ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") : ();
+	@pre = ("valgrind", "-q", "--error-exitcode=1", "--leak-check=full") if $o{valgrind};
+	local $ENV{LIBEFIVAR_OPS} = "efivarfs";
+	local $ENV{EFIVARFS_PATH} = $o{efivarfs} // "$d/vars/";
+	my $bin = $o{bin} // $tool;
+	my $pid = open(my $fh, "-|") // die "fork: $!";
+	if (!$pid) {
+		open STDERR, ">", "$tmp/stderr" or die;
+		exec @pre, $bin, "--config", "$d/dualboot.conf", @args or exit 127;
+	}
+	local $/;
+	$out = <$fh> // "";
+	close $fh;
+	my $rc = $? >> 8;
+	open my $e, "<", "$tmp/stderr";
+	$err = <$e> // "";
+	return $rc;
+}
+sub efi { run(shift, "efi", @_) }
+sub fw_boot {   # the firmware boots: BootNext consumed, BootCurrent = what ran
+	my ($d) = @_;
+	my $next = u16("$d/vars", "BootNext");
+	my $cur = defined $next ? $next : substr(order("$d/vars", "BootOrder"), 0, 4);
+	unlink var_path("$d/vars", "BootNext");
+	put_var("$d/vars", "BootCurrent", pack("v", hex $cur));
+	return $cur;
+}
+
+# ---- 1. the pure planner, exhaustively ----
+for my $line (split /\n/, `$plan_test`) {
+	ok($line =~ /^PASS /, "planner: " . ($line =~ s/^(PASS|FAIL) //r));
+}
+
+# ---- 2. every intent -> the expected variables ----
+my $m = machine("life");
+my $v = "$m/vars";
+my %foreign = map { $_ => get_var($v, $_) } qw(Boot0000 Boot0001 Boot0002 Boot0003);
+
+ok(efi($m, "sync") == 0 && order($v, "BootOrder") eq "0001,0000,0002,0003" &&
+   !defined get_var($v, "BootNext"),
+   "stable A: BootOrder starts with A's entry, others keep their order, no BootNext", "$out$err");
+my $snap = snapshot($v);
+ok(efi($m, "sync") == 0 && $out =~ /in sync/ && snapshot($v) eq $snap,
+   "sync again: in sync, not one variable rewritten (NVRAM wear)", "$out$err");
+
+run($m, "mark-test", "--tries", "2");
+ok(efi($m, "sync", "--dry-run") == 0 && $out =~ /would write BootNext=0002/ && snapshot($v) eq $snap,
+   "sync --dry-run shows the write and writes nothing", "$out$err");
+ok(efi($m, "sync") == 0 && u16($v, "BootNext") eq "0002" && order($v, "BootOrder") eq "0001,0000,0002,0003",
+   "trial armed: BootNext = B's entry, BootOrder keeps stable A first", "$out$err");
+ok(efi($m, "status", "--json") == 0 && (eval { decode_json($out)->{in_sync} } // 0) == 1,
+   "status --json: in sync after sync", "$out$err");
+
+# trial boot 1 of 2: firmware consumes BootNext, the hook decrements tries
+ok(fw_boot($m) eq "0002", "firmware follows BootNext to B");
+run($m, "boot");
+my $j;
+ok(efi($m, "status", "--json") == 0 && ($j = eval { decode_json($out) }) &&
+   $j->{boot_current} eq "0002" && $j->{boot_current_slot} eq "B" && !defined $j->{boot_next} &&
+   $j->{record_boot_slot} eq "B" && $j->{agrees_with_record} && !$j->{in_sync} &&
+   join(",", @{ $j->{pending} }) eq "BootNext=0002",
+   "status --json in the trial boot: BootCurrent B agrees with the record, BootNext pending again",
+   "$out$err");
+my @keys = sort keys %{ $j // {} };
+ok("@keys" eq join(" ", sort qw(boot_current boot_current_slot boot_next boot_next_slot boot_order
+	slots stable_slot next_boot_slot record_boot_slot marker_slot agrees_with_record
+	agrees_with_marker in_sync pending record_error)) &&
+   join(",", sort keys %{ $j->{slots}{B} }) eq "active,args,description,device_path,entry,error,exists,role,valid" &&
+   $j->{slots}{B}{description} eq "dualboot B" && $j->{slots}{B}{device_path} eq "File(\\EFI\\dualboot\\b.efi)" &&
+   $j->{slots}{B}{args} eq "initrd=\\b.img" && $j->{slots}{A}{role} eq "stable",
+   "status --json: keys, entry description, device path and optional data parsed", "@keys");
+ok(efi($m, "sync") == 0 && u16($v, "BootNext") eq "0002",
+   "tries left after the first trial boot: BootNext re-armed for the next reboot", "$out$err");
+
+# trial boot 2 of 2: exhausted afterwards
+fw_boot($m);
+run($m, "boot");
+ok(efi($m, "sync") == 0 && !defined get_var($v, "BootNext") && $out =~ /in sync/,
+   "tries exhausted: no BootNext, the firmware follows BootOrder to stable A", "$out$err");
+ok(fw_boot($m) eq "0001", "firmware boots A's entry");
+run($m, "boot");
+ok(efi($m, "sync") == 0 && $out =~ /in sync/ && !defined get_var($v, "BootNext"),
+   "after the failed trial: in sync, nothing written", "$out$err");
+
+# failback
+run($m, "mark-test");
+efi($m, "sync");
+my $armed = u16($v, "BootNext") // "none";
+run($m, "failback");
+ok($armed eq "0002" && efi($m, "sync") == 0 && !defined get_var($v, "BootNext") &&
+   $out =~ /deleted BootNext/, "failback: our BootNext is deleted", "$armed $out$err");
+
+# promotion: BootOrder gets B first and our BootNext goes (two writes)
+run($m, "mark-test");
+efi($m, "sync");
+fw_boot($m);
+run($m, "boot");
+run($m, "confirm");
+efi($m, "sync");                      # re-arms BootNext=0002 (tries refilled)
+my $rc = run($m, "promote");
+ok($rc == 0 && u16($v, "BootNext") eq "0002", "set-up: promoted with BootNext still set", "$out$err");
+ok(efi($m, "sync") == 0 && order($v, "BootOrder") eq "0002,0001,0000,0003" &&
+   !defined get_var($v, "BootNext"),
+   "promotion: BootOrder starts with the new stable B, others in order, BootNext deleted", "$out$err");
+ok(efi($m, "sync") == 0 && $out =~ /in sync/, "promotion: second sync is a no-op");
+ok(!grep({ get_var($v, $_) ne $foreign{$_} } keys %foreign),
+   "no Boot#### entry was ever written");
+opendir(my $dh, $v) or die;
+my @names = sort map { s/-$GUID$//r } grep { !/^\./ } readdir $dh;
+ok("@names" eq "Boot0000 Boot0001 Boot0002 Boot0003 BootCurrent BootOrder",
+   "no variable other than BootNext/BootOrder was created", "@names");
+
+# a foreign BootNext (an admin's one-shot into the PXE entry)
+$m = machine("foreign");
+$v = "$m/vars";
+efi($m, "sync");
+put_var($v, "BootNext", pack("v", 3));
+ok(efi($m, "sync") == 0 && u16($v, "BootNext") eq "0003" && $err =~ /does not own: left alone/,
+   "a BootNext dualboot does not own is left alone when no trial is armed", "$out$err");
+run($m, "mark-test");
+ok(efi($m, "sync") == 0 && u16($v, "BootNext") eq "0002" && $err =~ /Boot0003.*replaced/,
+   "an armed trial replaces a foreign BootNext and says so", "$out$err");
+
+# ---- 3. errors: clear message, exit code, nothing written ----
+sub refused {
+	my ($d, $code, $re, $name, @args) = @_;
+	my $s = snapshot("$d/vars");
+	my $rc = efi($d, @args ? @args : "sync");
+	ok($rc == $code && $err =~ $re && snapshot("$d/vars") eq $s, $name, "rc=$rc\n$out$err");
+}
+
+$m = machine("missing", efi_b => "0005");
+run($m, "mark-test");
+refused($m, 1, qr/Boot0005 does not exist.*efibootmgr/, "missing entry: exit 1, names it, nothing written");
+
+$m = machine("garbage-entry");
+run($m, "mark-test");
+put_var("$m/vars", "Boot0002", "\x01\x00\x00\x00\xff\x7f" . "garbage");
+refused($m, 1, qr/Boot0002 is not a valid EFI load option/, "garbage Boot#### entry: exit 1, nothing written");
+
+$m = machine("garbage-order");
+run($m, "mark-test");
+put_var("$m/vars", "BootOrder", "\x01\x00\x02");
+refused($m, 2, qr/BootOrder holds 3 bytes, an odd number/, "garbage BootOrder: exit 2, nothing written");
+
+$m = machine("garbage-next");
+run($m, "mark-test");
+put_var("$m/vars", "BootNext", "\x02\x00\x00\x00");
+refused($m, 2, qr/BootNext holds 4 bytes, not 2/, "garbage BootNext: exit 2, nothing written");
+
+$m = machine("same", efi_b => "0001");
+refused($m, 2, qr/both name Boot0001/, "efi_a= and efi_b= naming one entry: exit 2");
+
+$m = machine("off", nomap => 1);
+ok(efi($m, "sync") == 0 && $err =~ /firmware mode is off/ && order("$m/vars", "BootOrder") eq "0000,0001,0002,0003",
+   "firmware mode not configured: sync exits 0 and writes nothing", "$out$err");
+ok(efi($m, "sync", { efivarfs => "$tmp/nonexistent/" }) == 0, "... even without efivars");
+$m = machine("novars");
+ok(efi($m, "sync", { efivarfs => "$tmp/nonexistent/" }) == 2 && $err =~ /UEFI variables are not available/,
+   "no efivars: exit 2 with the reason", "$out$err");
+
+$m = machine("norecord");
+unlink "$m/state";
+refused($m, 2, qr/state/, "record missing (state partition not mounted?): exit 2, nothing written");
+
+$m = machine("corrupt");
+run($m, "mark-test");
+efi($m, "sync");
+open my $sf, "+<", "$m/state" or die;
+print $sf "\0" x 8192;
+close $sf;
+ok(efi($m, "sync") == 0 && !defined get_var("$m/vars", "BootNext") && $err =~ /default stable slot A/,
+   "record with no valid copy: the firmware is set up as the hook will boot (default stable)",
+   "$out$err");
+
+# read-only NVRAM: an unprivileged process on a read-only folder
+my $can_setpriv = system("setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null") == 0
+	&& $> == 0;
+SKIP_RO: {
+	if (!$can_setpriv) {
+		ok(1, "# SKIP read-only NVRAM needs root and setpriv") for 1 .. 2;
+		last SKIP_RO;
+	}
+	my $bin = "$tmp/efitool";
+	system("cp", $tool, $bin);
+	$m = machine("readonly");
+	run($m, "mark-test");
+	chmod 0444, glob("$m/vars/*");
+	chmod 0555, "$m/vars";
+	my $s = snapshot("$m/vars");
+	my $rc = efi($m, "sync", { user => 1, bin => $bin });
+	ok($rc == 1 && $err =~ /nothing was changed: cannot write the UEFI variable \w+: Permission denied/ &&
+	   snapshot("$m/vars") eq $s, "read-only NVRAM: exit 1, nothing was changed", "rc=$rc $out$err");
+
+	# BootOrder writable, BootNext not deletable: the first write is rolled back
+	$m = machine("rollback");
+	run($m, "mark-test");
+	efi($m, "sync");
+	fw_boot($m);
+	run($m, "boot");
+	run($m, "confirm");
+	efi($m, "sync");
+	run($m, "promote");
+	chmod 0444, glob("$m/vars/*");
+	chmod 0666, var_path("$m/vars", "BootOrder");
+	chmod 0555, "$m/vars";
+	my $before = order("$m/vars", "BootOrder");
+	$rc = efi($m, "sync", { user => 1, bin => $bin });
+	ok($rc == 1 && $err =~ /nothing was changed: cannot delete the UEFI variable BootNext/ &&
+	   order("$m/vars", "BootOrder") eq $before && u16("$m/vars", "BootNext") eq "0002",
+	   "a failed second write rolls the first back: BootOrder restored ($before), exit 1",
+	   "rc=$rc $out$err " . (order("$m/vars", "BootOrder") // "none"));
+	chmod 0755, "$m/vars";
+}
+
+# ---- 4. status and bind ----
+$m = machine("status");
+$v = "$m/vars";
+run($m, "mark-test");
+efi($m, "sync");
+fw_boot($m);
+run($m, "boot", "--marker", "$m/booted");
+ok(efi($m, "status", "--marker", "$m/booted") == 0 && $out =~ /BootCurrent: 0002 = slot B/ &&
+   $out =~ /firmware B, record B, marker B  \(agree\)/,
+   "status: the booted entry agrees with the record and the marker", "$out$err");
+put_var($v, "BootCurrent", pack("v", 1));   # firmware ran A's kernel, the hook chose B
+ok(efi($m, "status", "--marker", "$m/booted") == 0 && $out =~ /MISMATCH/ &&
+   ($j = eval { efi($m, "status", "--json", "--marker", "$m/booted"); decode_json($out) }) &&
+   !$j->{agrees_with_record} && !$j->{agrees_with_marker} && $j->{marker_slot} eq "B",
+   "status: a booted entry that disagrees with the record and the marker is a MISMATCH", "$out$err");
+put_var($v, "BootOrder", "\x01");
+ok(efi($m, "status") == 2 && $err =~ /BootOrder holds 1 bytes/, "status on garbage variables: exit 2");
+
+$m = machine("bind", efi_b => "");
+ok(efi($m, "bind", "B", "0002") == 0 && $out eq "efi_b=0002\n" && $err =~ /"dualboot B"/,
+   "bind B 0002: validates the entry and prints the config line", "$out$err");
+ok(efi($m, "bind", "b", "boot0002") == 0 && $out eq "efi_b=0002\n", "bind accepts b and Boot0002");
+ok(efi($m, "bind", "B", "0009") == 1 && $err =~ /Boot0009 does not exist/, "bind to a missing entry: exit 1");
+ok(efi($m, "bind", "B", "0001") == 1 && $err =~ /already slot A's entry/, "bind B to A's entry: exit 1");
+ok(efi($m, "bind", "C", "0001") == 2 && efi($m, "bind", "A", "12345") == 2 && efi($m, "bind", "A") == 2,
+   "bind with a bad slot, a bad number or a missing argument: exit 2");
+ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command: exit 2");
+
+# ---- 5. memory: valgrind on the commands ----
+SKIP_VG: {
+	if (system("command -v valgrind >/dev/null") != 0) {
+		ok(1, "# SKIP valgrind not installed");
+		last SKIP_VG;
+	}
+	$m = machine("valgrind");
+	run($m, "mark-test");
+	my @bad;
+	for my $args (["sync"], ["sync"], ["status", "--json"], ["status"], ["bind", "B", "0002"]) {
+		my $rc = run($m, "efi", @$args, { valgrind => 1 });
+		push @bad, "@$args: $rc" if $rc != 0;
+	}
+	ok(!@bad, "valgrind --leak-check=full --error-exitcode=1: sync, status, bind clean", join("\n", @bad, $err));
+}
+
+# ---- 6. the dualbootctl binary, when it carries the efi command ----
+my $ctl = "$root/build/dualbootctl";
+if (-x $ctl && system("$ctl efi help >/dev/null 2>&1") == 0) {
+	$m = machine("ctl");
+	run($m, "mark-test");
+	my $rc = run($m, "efi", "sync", { bin => $ctl });
+	ok($rc == 0 && u16("$m/vars", "BootNext") eq "0002" && order("$m/vars", "BootOrder") eq "0001,0000,0002,0003",
+	   "dualbootctl --config F efi sync: BootNext armed, BootOrder stable first", "$out$err");
+	run($m, "efi", "status", "--json", { bin => $ctl });
+	my $a = $out;
+	run($m, "efi", "status", "--json");
+	ok($a eq $out && $a =~ /"in_sync":true/, "dualbootctl efi status --json answers as dualbootctl_efi_main", "$a\n$out");
+	ok(run($m, "efi", "bind", "A", "0007", { bin => $ctl }) == 1 && $err =~ /Boot0007 does not exist/,
+	   "dualbootctl efi bind: exit codes pass through", "$out$err");
+}
+else {
+	ok(1, "# SKIP build/dualbootctl is not built with the efi command");
+}
+
+# ---- 7. real firmware: QEMU + OVMF, three boots through boot entries ----
+my $ovmf = "$root/test/efi/ovmf.sh";
+my $ores = `"$ovmf" 2>"$tmp/ovmf.err"`;
+my $orc = $? >> 8;
+if ($orc == 77) {
+	my ($why) = `cat "$tmp/ovmf.err"` =~ /SKIP: (.*)/;
+	ok(1, "# SKIP real firmware: " . ($why // "QEMU or OVMF not installed"));
+}
+else {
+	my %r = $ores =~ /^(\w+)=(.*)$/mg;
+	my $diag = "rc=$orc\n$ores\n" . `tail -40 "$tmp/ovmf.err"`;
+	ok($orc == 0 && $r{entry_a} && $r{entry_b}, "OVMF: boot 0 created the two boot entries ($r{entry_a}/$r{entry_b})", $diag);
+	ok(($r{boot1_current} // "") eq ($r{entry_a} // "x") && ($r{boot1_next_after_sync} // "") eq ($r{entry_b} // "x"),
+	   "OVMF boot 1: booted A's entry through BootOrder; efi sync armed BootNext = B's entry", $diag);
+	ok(($r{boot2_current} // "") eq ($r{entry_b} // "x") && ($r{boot2_next} // "") eq "none" &&
+	   ($r{boot2_slot} // "") eq "B" && ($r{boot2_trial} // "") eq "1",
+	   "OVMF boot 2: firmware ran the test entry (BootCurrent = B's entry), BootNext consumed, trial of B", $diag);
+	ok(($r{boot2_next_after_sync} // "") eq "none",
+	   "OVMF boot 2: trial exhausted, efi sync leaves no BootNext", $diag);
+	ok(($r{boot3_current} // "") eq ($r{entry_a} // "x") && ($r{boot3_slot} // "") eq "A" &&
+	   ($r{boot3_order} // "") =~ /^\Q$r{entry_a}\E/,
+	   "OVMF boot 3: the firmware followed BootOrder to stable A's entry", $diag);
+}
+
+print "1..$n\n";
+exit($failed ? 1 : 0);
