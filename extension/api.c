@@ -279,8 +279,8 @@ refusal_hint(db_event event, const db_state *st)
 				"hook selected after dualboot_mark_test(); see dualboot_status().";
 		case DB_EV_PROMOTE:
 			return st->trial_armed && !st->confirmed ?
-				"Confirm the trial boot with dualboot_confirm() first (in its own "
-				"transaction), then promote." :
+				"Confirm the trial boot with dualboot_confirm() first (the same "
+				"transaction may do both), then promote." :
 				"dualboot_promote() runs on the test slot, in a confirmed trial boot; "
 				"see dualboot_status().";
 		default:

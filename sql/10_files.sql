@@ -1,0 +1,100 @@
+--
+-- 10_files: the record and the marker on disk. A record that is missing,
+-- not a regular file, a symbolic link, unreadable or corrupt is an error
+-- that names the path, says what to do, and never gets overwritten by SQL.
+-- A marker that is missing or stale leaves the current slot unknown.
+--
+\x on
+
+-- missing record: 58P01, with how to create one
+\! mv "$DUALBOOT_STATE" "$DUALBOOT_STATE.away"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_history()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_mark_test(3)');
+\! mv "$DUALBOOT_STATE.away" "$DUALBOOT_STATE"
+
+-- a directory in its place: 42809
+\! mv "$DUALBOOT_STATE" "$DUALBOOT_STATE.away" && mkdir "$DUALBOOT_STATE"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_request_failback()');
+\! rmdir "$DUALBOOT_STATE" && mv "$DUALBOOT_STATE.away" "$DUALBOOT_STATE"
+
+-- a symbolic link to a valid record: refused all the same (42809)
+\! mv "$DUALBOOT_STATE" "$DUALBOOT_STATE.real" && ln -s "$DUALBOOT_STATE.real" "$DUALBOOT_STATE"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_request_failback()');
+\! rm "$DUALBOOT_STATE" && mv "$DUALBOOT_STATE.real" "$DUALBOOT_STATE"
+
+-- truncated: 42809 (not a record of the right size)
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/good" && truncate -s 4096 "$DUALBOOT_STATE"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+\! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE"
+
+-- unreadable by the server: 42501 from the file system
+\! chmod 000 "$DUALBOOT_STATE"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+\! chmod 600 "$DUALBOOT_STATE"
+
+-- writable by every user: refused, anyone could choose the next boot
+\! chmod 606 "$DUALBOOT_STATE"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+\! chmod 600 "$DUALBOOT_STATE"
+
+-- both copies damaged: XX001, at the call and at commit, and the bytes on
+-- disk stay exactly as they were
+\! printf 'garbage' | dd of="$DUALBOOT_STATE" bs=1 seek=100 conv=notrunc 2>/dev/null
+\! printf 'garbage' | dd of="$DUALBOOT_STATE" bs=1 seek=4196 conv=notrunc 2>/dev/null
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/corrupt"
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_request_failback()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_history()');
+\x off
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/corrupt" && echo "record untouched"
+-- corrupted between the call and the commit
+\! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE"
+BEGIN;
+SELECT trial_armed FROM dualboot_request_failback('corrupted before the commit');
+\! cp "$DUALBOOT_DIR/corrupt" "$DUALBOOT_STATE"
+\set VERBOSITY sqlstate
+COMMIT;
+\set VERBOSITY default
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/corrupt" && echo "record untouched"
+\! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE"
+SELECT stable_slot, trial_armed, last_event FROM dualboot_status();
+
+-- one damaged copy: the other one still serves
+\! printf 'garbage' | dd of="$DUALBOOT_STATE" bs=1 seek=100 conv=notrunc 2>/dev/null
+SELECT stable_slot, seq > 0 AS has_seq FROM dualboot_status();
+\! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE"
+
+-- the marker: missing
+\! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
+SELECT dualboot_current_slot() IS NULL AS unknown, "current_role", stable_slot
+FROM dualboot_status();
+\x on
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+SELECT * FROM dbtest.try('SELECT dualboot_require_test()');
+\x off
+SELECT f, (dbtest.try(f)).code
+FROM unnest(ARRAY['SELECT * FROM dualboot_promote()',
+                  'SELECT * FROM dualboot_record_fingerprint()',
+                  'SELECT dualboot_require_test()']) AS f;
+-- arming and failing back do not need to know the current slot
+BEGIN;
+SELECT current_slot, "current_role", trial_armed FROM dualboot_mark_test(3, 'from an unknown slot');
+SELECT current_slot, "current_role", trial_armed FROM dualboot_request_failback();
+ROLLBACK;
+
+-- the marker: stale (left from another boot; its boot_id is not this kernel's)
+\! sed 's/^boot_id=.*/boot_id=00000000-0000-4000-8000-000000000000/' "$DUALBOOT_MARKER.away" > "$DUALBOOT_MARKER"
+SELECT dualboot_current_slot() IS NULL AS unknown, "current_role" FROM dualboot_status();
+\x on
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+\x off
+-- the marker: a symbolic link is not followed
+\! rm "$DUALBOOT_MARKER" && ln -s "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
+SELECT dualboot_current_slot() IS NULL AS unknown;
+SELECT detail FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+-- the real marker back
+\! rm "$DUALBOOT_MARKER" && mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
+SELECT dualboot_current_slot(), "current_role" FROM dualboot_status();
+\! rm -f "$DUALBOOT_DIR/good" "$DUALBOOT_DIR/corrupt"

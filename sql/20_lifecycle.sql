@@ -1,0 +1,114 @@
+--
+-- 20_lifecycle: the life cycles of DESIGN section 2, with simulated boots
+-- between the steps (dualbootctl boot-select: the initramfs decision, the
+-- record update and a marker with this kernel's boot_id).
+--
+--   1. arm -> boot test -> unconfirmed reboots -> tries exhausted -> stable
+--   2. arm -> boot test -> confirm -> request failback -> stable
+--   3. arm -> boot test -> confirm (fingerprint checked) -> promote: roles swap
+--   4. a request that no longer applies at commit is refused there
+--
+-- a fresh record, stable slot A, and a first boot
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" init --stable A --force --reason 'life cycle tests' > /dev/null
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT * FROM dbtest.status;
+
+-- ---------------------------------------------------------------------
+-- 1. a trial that never gets confirmed falls back by itself
+-- ---------------------------------------------------------------------
+-- on the stable slot: no migrations here, no confirm
+SELECT code, message, hint FROM dbtest.try('SELECT dualboot_require_test()');
+SELECT code, message, hint FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+SELECT next_boot_slot, trial_armed, tries_left, tries_total, confirmed, last_event, last_reason
+FROM dualboot_mark_test(2, 'rehearse migration 42');
+-- boot 1 of 2: the test slot
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", next_boot_slot, trial_armed, tries_left, last_event, last_actor
+FROM dualboot_status();
+SELECT dualboot_require_test();
+-- not confirmed; boot 2 of 2
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", next_boot_slot, trial_armed, tries_left FROM dualboot_status();
+-- not confirmed; no tries left: the hook boots stable and records the failure
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", next_boot_slot, trial_armed, tries_left, confirmed,
+       last_event, last_actor, last_reason
+FROM dualboot_status();
+
+-- ---------------------------------------------------------------------
+-- 2. confirmed, then failed back on purpose
+-- ---------------------------------------------------------------------
+SELECT trial_armed, tries_left FROM dualboot_mark_test(3, 'rehearse migration 43');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", tries_left, confirmed FROM dualboot_status();
+-- promote needs a confirmed boot
+SELECT code, message, hint FROM dbtest.try('SELECT * FROM dualboot_promote()');
+-- confirm refills the tries
+SELECT current_slot, "current_role", tries_left, tries_total, confirmed, last_event
+FROM dualboot_confirm();
+-- a second confirm is harmless
+SELECT tries_left, confirmed FROM dualboot_confirm();
+SELECT next_boot_slot, trial_armed, tries_left, confirmed, last_event, last_reason
+FROM dualboot_request_failback('migration 43 broke the reports');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", stable_slot, trial_armed, last_event FROM dualboot_status();
+
+-- ---------------------------------------------------------------------
+-- 3. confirmed with the expected schema, then promoted
+-- ---------------------------------------------------------------------
+SELECT trial_armed FROM dualboot_mark_test(3, 'rehearse migration 44');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+-- the migration runs on the test slot...
+SELECT dualboot_require_test();
+CREATE TABLE dbtest.migrated (id int PRIMARY KEY);
+-- ...and records the schema it produced for this slot
+SELECT current_slot, last_event, seq FROM dualboot_record_fingerprint();
+SELECT event, slot FROM dualboot_history() LIMIT 1;
+SELECT dualboot_schema_fingerprint() AS fp \gset
+-- a schema that is not the expected one: refused, with both fingerprints
+SELECT code, message, replace(detail, :'fp', '<current>') AS detail, hint
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg$$ ||
+                current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64) || $$')$$);
+-- a fingerprint of another major version cannot be compared
+SELECT code, message
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg9:$$ || repeat('0', 64) || $$')$$);
+-- confirm and promote in one transaction, both checking the schema
+BEGIN;
+SELECT confirmed, tries_left FROM dualboot_confirm(:'fp');
+SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot, trial_armed
+FROM dualboot_promote('migration 44 rehearsed', :'fp');
+COMMIT;
+-- the roles swapped at once: this slot is stable now
+SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot, trial_armed,
+       last_event, last_reason
+FROM dualboot_status();
+SELECT code, message FROM dbtest.try('SELECT dualboot_require_test()');
+-- and it stays so across boots
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot FROM dualboot_status();
+
+-- ---------------------------------------------------------------------
+-- 4. between the call and the commit, someone else failed back: the
+--    promote queued here is refused at commit, nothing is written
+-- ---------------------------------------------------------------------
+SELECT test_slot FROM dualboot_mark_test(2, 'rehearse migration 45');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT confirmed FROM dualboot_confirm();
+SELECT seq AS seq0 FROM dualboot_status() \gset
+BEGIN;
+SELECT stable_slot FROM dualboot_promote('too late');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" failback --reason 'operator' 2> /dev/null
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+SELECT seq - :seq0 AS changes, stable_slot, trial_armed, last_event, last_actor, last_reason
+FROM dualboot_status();
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+
+-- the whole story, newest first (the ring keeps the last 8 changes)
+-- (actor: the session's role, shown as <me>; the hook; dualbootctl as "cli")
+SELECT seq, event, slot,
+       CASE WHEN actor = session_user THEN '<me>' ELSE actor END AS actor,
+       regexp_replace(app, '^uid [0-9]+$', 'uid N') AS app, reason
+FROM dualboot_history();
+SELECT count(*) FILTER (WHERE "time" IS NULL) AS without_time FROM dualboot_history();
