@@ -175,7 +175,10 @@ cleanup() {
 	cp "$MACHINE"/log/*.log "$WORK/log/" 2>/dev/null
 	[ -f "$STATE" ] && cp -p "$STATE" "$WORK/state"
 	if [ "$rc" != 0 ]; then
-		[ -n "$FAILED" ] || FAILED="interrupted (exit status $rc)"
+		if [ -z "$FAILED" ]; then
+			FAILED="interrupted (exit status $rc)"
+			printf '\n%sdemo FAILED: %s%s\n' "$RED" "$FAILED" "$OFF" >&2
+		fi
 		printf '%s\n' "$FAILED" >"$WORK/log/failure"
 		summary failed "$FAILED" >/dev/null 2>&1
 		say "the steps so far are in $WORK/summary.txt; server logs in $WORK/log/" >&2
@@ -218,6 +221,9 @@ expect_ne() {
 		fail "$2: got '$3'"
 	fi
 }
+
+# count PATTERN: how many lines of stdin match (0 is not an error)
+count() { grep -c -- "$1" || true; }
 
 scenario() {
 	if [ -n "$FAIL_AT" ] && [ "$1" = "$FAIL_AT" ]; then
@@ -507,8 +513,12 @@ expect boot7_slot "trial boot of the refreshed slot B" "$B_SLOT/$B_ROLE/$B_UP" "
 confirm_boot
 migrate 001_last_login
 expect rehearsal_ok "migration 001 again" "$M_RC" "0"
+sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
+say "  SELECT dualboot_record_fingerprint(): the schema this rehearsal produced, kept in the record"
+probe "rehearsal: 001 applied on B, fingerprint recorded" 6
+FP_REHEARSED=$P_FINGERPRINT
 sql -c "SELECT dualboot_request_failback('maintenance window over: back to stable')" >/dev/null
-say "  SELECT dualboot_request_failback(...): the DBA abandons this rehearsal"
+say "  SELECT dualboot_request_failback(...): the window is over, stable takes over again"
 probe "failback requested from SQL on B" 6
 expect failback_intent "next boot" "$P_NEXT_BOOT_SLOT/$P_TRIAL_ARMED/$P_LAST_EVENT" "A/f/failback"
 boot "reboot after the failback"
@@ -517,19 +527,38 @@ probe "back on A after the failback" 6
 expect failback_fp "stable's fingerprint is still the one from before" "$P_FINGERPRINT" "$BASE_FP"
 expect failback_rows "stable's rows untouched" "$P_USERS/$P_USERS_MD5" "$BASE_USERS/$BASE_MD5"
 
-sql -c "SELECT dualboot_mark_test(3, 'migrations 001 and 003, then promote')" >/dev/null
-say "  SELECT dualboot_mark_test(3, ...): a new trial, to ship it"
+sql -c "SELECT dualboot_mark_test(3, 'migration 003 on top of 001, then promote')" >/dev/null
+say "  SELECT dualboot_mark_test(3, ...): the next window, to ship it"
 boot "reboot into the trial"
 expect boot9_slot "trial boot of B" "$B_SLOT/$B_ROLE/$B_UP" "B/test/1"
 confirm_boot
+expect boot9_confirmed "dualboot-confirm checked the recorded fingerprint and confirmed" \
+	"$(count 'schema fingerprint matches' <"$WORK/log/confirm.out")/$B_CONFIRMED" "1/1"
 migrate 003_login_index
 expect good_migration "migration 003 (B already has 001 from the rehearsal)" "$M_RC" "0"
 "$PY" "$DEMO/app.py" --version 2 login alice
-sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
-sql -c "SELECT dualboot_promote('migrations 001 and 003 rehearsed and confirmed')" >/dev/null
-say "  SELECT dualboot_promote(...): slot B becomes stable"
+probe "migration 003 applied on B" 6
+SEQ9=$P_SEQ FP_NEW=$P_FINGERPRINT
+expect_ne good_migration_fp "003 changed the schema" "$FP_NEW" "$FP_REHEARSED"
+
+say "  promote, expecting the schema the rehearsal recorded (before 003):"
+rc=0
+out=$(sql -v VERBOSITY=verbose -v fp="$FP_REHEARSED" 2>&1 <<'SQL'
+SELECT dualboot_promote('migration 001 rehearsed', :'fp');
+SQL
+) || rc=$?
+printf '%s\n' "$out" | grep -E 'ERROR|DETAIL|HINT' | sed 's/^psql:<stdin>:[0-9]*: //; s/^/    psql: /'
+expect stale_promote_refused "a promotion expecting another schema is refused (55000)" \
+	"$rc/$(printf '%s\n' "$out" | count 'ERROR:  55000')" "3/1"
+probe "promote refused: schema is not the expected one" 6
+expect stale_promote_no_change "the record is unchanged" "$P_SEQ/$P_STABLE_SLOT" "$SEQ9/A"
+
+say "  promote, expecting the schema as it is now (after 003):"
+sql -v fp="$FP_NEW" >/dev/null <<'SQL'
+SELECT dualboot_promote('migrations 001 and 003 rehearsed and confirmed', :'fp');
+SQL
+say "  SELECT dualboot_promote(reason, expected_fingerprint): slot B becomes stable"
 probe "B promoted" 6
-FP_NEW=$P_FINGERPRINT
 expect promoted "the record after promote" "$P_STABLE_SLOT/$P_TEST_SLOT/$P_TRIAL_ARMED" "B/A/f"
 boot "reboot after the promotion"
 expect roles_swapped "B boots as stable" "$B_SLOT/$B_ROLE/$B_UP" "B/stable/1"
