@@ -58,10 +58,18 @@ db_boot_select(const db_config *cfg, const char *state_path,
 
 	if (state_path == NULL || state_path[0] == '\0')
 		note(res, DB_ERR_NOT_FOUND, "no state record available");
-	else if (db_open(&h, state_path, true, &err) != DB_OK)
+	else if (db_open(&h, state_path, true, &err) != DB_OK &&
+			 (err.code != DB_ERR_IO || db_open(&h, state_path, false, NULL) != DB_OK))
 		note(res, err.code, err.message);
 	else
 	{
+		/*
+		 * A record that cannot be opened for writing (read-only file system)
+		 * is still read: its stable slot, not the configured default, is
+		 * the one to boot. The write below then fails and boots stable.
+		 */
+		if (!h.writable)
+			note(res, err.code, err.message);
 		opened = true;
 		if (db_lock(&h, &err) != DB_OK || db_read(&h, &st, &err) != DB_OK)
 			note(res, err.code, err.message);
