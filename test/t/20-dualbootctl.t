@@ -31,6 +31,12 @@ make -s -C "$ROOT" build/dualbootctl build/asan/dualbootctl >"$T/make.log" 2>&1 
 	exit 1
 }
 
+# Private copies: the work tree is shared, a rebuild must not swap the
+# binary in the middle of the suite.
+mkdir -p "$T/bin"
+cp "$ROOT/build/dualbootctl" "$T/bin/dualbootctl"
+cp "$ROOT/build/asan/dualbootctl" "$T/bin/dualbootctl-asan"
+
 # Every call gets an explicit configuration (an empty file unless the test
 # names one), so that nothing on the machine (/etc/dualboot/dualboot.conf,
 # /proc/cmdline) takes part.
@@ -314,9 +320,9 @@ suite() {
 	expect_rc 2 "$tag: a world-writable record is refused" --state "$D/one" status
 }
 
-suite "$ROOT/build/dualbootctl" plain
-suite "$ROOT/build/asan/dualbootctl" asan
-CTL=$ROOT/build/dualbootctl
+suite "$T/bin/dualbootctl" plain
+suite "$T/bin/dualbootctl-asan" asan
+CTL=$T/bin/dualbootctl
 
 # ---------------------------------------------------------------------------
 # Concurrency: 8 processes x 200 updates each on one record, a reader running
@@ -434,6 +440,39 @@ else
 	LOOP=
 	n=$((n + 1))
 	echo "ok $n # SKIP no loop device available (block device record)"
+fi
+
+# ---------------------------------------------------------------------------
+# A record on a read-only file system (a read-only bind mount, when the
+# machine allows one): boot-select cannot persist the decrement, so no trial;
+# it boots the record's stable slot (B), not the configured default (A).
+RO=
+cleanup() {
+	[ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
+	[ -n "$RO" ] && umount "$RO" 2>/dev/null
+	rm -rf "$T"
+}
+mkdir -p "$T/rw" "$T/ro"
+printf 'default=A\n' >"$T/defA.conf"
+ctl --state "$T/rw/state" init --stable B >/dev/null 2>&1
+ctl --state "$T/rw/state" mark-test --tries 3 >/dev/null 2>&1
+cp "$T/rw/state" "$T/rw.copy"
+if mount --bind "$T/rw" "$T/ro" 2>/dev/null && RO=$T/ro &&
+	mount -o remount,bind,ro "$T/ro" 2>/dev/null; then
+	run --config "$T/defA.conf" --state "$T/ro/state" --marker "$T/ro-run/booted" boot-select
+	check "read-only file system: boot-select boots the record's stable slot B, no trial" \
+		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1" && grep -qx DUALBOOT_TRIAL=0 "$1"' _ "$T/out" "$rc"
+	check "read-only file system: the reason is on stderr" has "$err" "Read-only file system"
+	expect_rc 2 "read-only file system: mark-test fails" --state "$T/ro/state" failback
+	expect_rc 0 "read-only file system: status still reads it" --state "$T/ro/state" status
+	umount "$T/ro"
+	RO=
+	check "read-only file system: the record is unchanged" same_file "$T/rw/state" "$T/rw.copy"
+else
+	[ -n "$RO" ] && umount "$RO" 2>/dev/null
+	RO=
+	n=$((n + 1))
+	echo "ok $n # SKIP no read-only bind mount possible here"
 fi
 
 # ---------------------------------------------------------------------------
