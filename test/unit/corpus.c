@@ -12,6 +12,7 @@
 #include <string.h>
 
 static int	n_seeds;
+static int	n_failed;
 
 static void
 seed(const char *dir, uint8_t mode, const void *data, size_t len)
@@ -19,13 +20,17 @@ seed(const char *dir, uint8_t mode, const void *data, size_t len)
 	char		path[600];
 	FILE	   *f;
 
-	snprintf(path, sizeof(path), "%s/seed-%d-%02d", dir, mode, n_seeds++);
+	snprintf(path, sizeof(path), "%s/seed-%d-%02d", dir, mode, n_seeds);
 	f = fopen(path, "w");
-	if (f == NULL)
-		return;
-	fputc(mode, f);
-	fwrite(data, 1, len, f);
-	fclose(f);
+	if (f == NULL || fputc(mode, f) == EOF || fwrite(data, 1, len, f) != len)
+	{
+		fprintf(stderr, "unit: corpus: cannot write %s\n", path);
+		n_failed++;
+	}
+	else
+		n_seeds++;
+	if (f)
+		fclose(f);
 }
 
 static void
@@ -105,5 +110,5 @@ write_corpus(const char *dir)
 		seed(dir, 4, cmdlines[i], strlen(cmdlines[i]));
 	tmp_cleanup();
 	printf("%d seeds written to %s\n", n_seeds, dir);
-	return 0;
+	return n_failed ? -1 : 0;
 }

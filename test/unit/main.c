@@ -2,8 +2,8 @@
  * main.c - TAP output, shared helpers and the driver of the unit tests.
  *
  *   unit                 run every group
- *   unit GROUP...        run the named groups (lifecycle, boot, text,
- *                        powerloss, files, concurrency, parsers)
+ *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
+ *                        text, powerloss, files, concurrency, parsers)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -224,6 +224,7 @@ static const struct
 }			groups[] = {
 	{"lifecycle", test_lifecycle},
 	{"boot", test_boot_decide},
+	{"bootsel", test_bootsel},
 	{"text", test_text},
 	{"powerloss", test_powerloss},
 	{"files", test_files},

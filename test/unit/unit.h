@@ -52,6 +52,7 @@ void		forge_crc(uint8_t *record, int which);
 /* ---- groups ---- */
 void		test_lifecycle(void);
 void		test_boot_decide(void);
+void		test_bootsel(void);
 void		test_text(void);
 void		test_powerloss(void);
 void		test_files(void);
