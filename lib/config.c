@@ -259,6 +259,18 @@ db_config_apply_cmdline(db_config *c, const char *cmdline, db_error *err)
 	if (err)
 		memset(err, 0, sizeof(*err));
 	db_copy_text(buf, sizeof(buf), cmdline);
+	if (strlen(cmdline) >= sizeof(buf))
+	{
+		/* cut short: drop the word cut in the middle, never apply half a value */
+		char	   *cut = buf + strlen(buf);
+
+		if (strchr(" \t\n", cmdline[sizeof(buf) - 1]) == NULL)
+			while (cut > buf && strchr(" \t\n", cut[-1]) == NULL)
+				*--cut = '\0';
+		cerr(err, "the command line is longer than %s bytes: overrides after that%s "
+			 "are ignored", "4095", "");
+		rc = DB_ERR_ARG;
+	}
 	for (char *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 	{
 		char	   *eq;

@@ -295,6 +295,21 @@ test_cmdline(void)
 		tap_ok(rc == DB_ERR_ARG && c.state_file[0] == '\0' && c.default_slot == DB_SLOT_B,
 			   "a cmdline value over 255 bytes is refused, the rest applies");
 	}
+	{
+		/* a command line longer than the parser's 4095 bytes, cut inside a value */
+		static char cmd[5000];
+
+		strcpy(cmd, "dualboot.default=B ");
+		memset(cmd + strlen(cmd), 'x', 4070 - strlen(cmd));
+		cmd[4070] = '\0';
+		strcat(cmd, " dualboot.slot_b=/dev/sda12");
+		db_config_defaults(&c);
+		rc = db_config_apply_cmdline(&c, cmd, &err);
+		tap_ok(rc == DB_ERR_ARG && c.slot_dev[1][0] == '\0' && c.default_slot == DB_SLOT_B &&
+			   strstr(err.message, "4095") != NULL,
+			   "an over-long cmdline: the override cut at byte 4095 is not applied "
+			   "(never /dev/sda for /dev/sda12), earlier ones are");
+	}
 }
 
 void
