@@ -124,6 +124,12 @@ db_marker_read(const char *path, db_marker *m, db_error *err)
 	while (len < sizeof(buf) - 1 &&
 		   (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += (size_t) n;
+	/* a marker longer than the buffer would be read cut in the middle of a line */
+	if (len == sizeof(buf) - 1 && read(fd, buf, 1) > 0)
+	{
+		close(fd);
+		return merr(err, DB_ERR_INVALID, 0, path, "is too long to be a boot marker");
+	}
 	close(fd);
 	buf[len] = '\0';
 	if (strlen(buf) != len)

@@ -96,6 +96,17 @@ test_marker(void)
 			   "out-of-range optional values (tries_left=9, stable=Z) are ignored");
 	}
 	tap_ok(db_marker_read(tmp_dir(), &r, &err) < 0, "a marker path that is a directory is refused");
+	{
+		/* 2047 bytes of comment, then the lines: never read cut short */
+		static char big[2200];
+		size_t		pad = 2047 - strlen("slot=A\nboot_id=" BOOT_X "\nseq=12");
+
+		memset(big, '#', pad);
+		big[pad - 1] = '\n';
+		strcpy(big + pad, "slot=A\nboot_id=" BOOT_X "\nseq=123\n");
+		tap_is_int(db_marker_read(put_text("mbig", big), &r, &err), DB_ERR_INVALID,
+				   "a marker over 2047 bytes is refused (seq=123 would read as seq=12)");
+	}
 	tap_is_int(db_marker_read(tmp_path("no-marker"), &r, &err), DB_ERR_NOT_FOUND,
 			   "a missing marker -> DB_ERR_NOT_FOUND");
 	if (symlink(p, tmp_path("mlink")) == 0)
