@@ -325,6 +325,74 @@ test_table(void)
 	}
 }
 
+/*
+ * db_boot_decide over the same representative states, for each presence of
+ * the slots' root devices: both, A missing, B missing, none. Codes: 'a'/'b'
+ * ordinary boot of stable A/B, 'A'/'B' trial boot of A/B, 'f'/'g' trial
+ * failed, booting stable A/B.
+ */
+static const struct
+{
+	int			state;
+	const char *outcome;
+}			boot_table[] = {
+	{S_FRESH, "aaaa"},
+	{S_IDLE, "aaaa"},
+	{S_ARMED3, "BBff"},
+	{S_TRIAL, "BBff"},
+	{S_ARMED0, "ffff"},			/* tries exhausted wins over anything else */
+	{S_CONFIRMED, "BBff"},
+	{S_FAILED, "aaaa"},
+	{S_B_TRIAL, "AgAg"},
+	{S_B_CONFIRMED, "AgAg"},
+	{S_B_IDLE, "bbbb"},
+};
+
+static void
+test_boot_table(void)
+{
+	static const char *const presence[4] = {"both devices present", "A's device missing",
+	"B's device missing", "no device found"};
+
+	for (size_t r = 0; r < sizeof(boot_table) / sizeof(boot_table[0]); r++)
+		for (int p = 0; p < 4; p++)
+		{
+			const db_state *old = &states[boot_table[r].state].st;
+			db_state	st = *old;
+			char		code = boot_table[r].outcome[p];
+			uint8_t		slot = (code == 'a' || code == 'A' || code == 'f') ? DB_SLOT_A : DB_SLOT_B;
+			bool		trial = code == 'A' || code == 'B';
+			bool		failed = code == 'f' || code == 'g';
+			db_boot_input in = {.have_state = true, .default_slot = DB_SLOT_B,
+				.slot_present = {!(p & 1), !(p & 2)},
+			.boot_id = BOOT_Y, .now = NOW};
+			db_boot_decision d;
+			bool		good;
+
+			db_boot_decide(&st, &in, &d);
+			good = d.slot == slot && d.trial == trial && d.trial_failed == failed && d.write &&
+				st.seq == old->seq + 1 && st.boot_count == old->boot_count + 1 &&
+				st.last_boot_slot == slot && st.last_boot_trial == trial &&
+				strcmp(st.last_boot_id, BOOT_Y) == 0 && st.stable_slot == old->stable_slot &&
+				roundtrips(&st);
+			if (trial)
+				good &= st.trial_armed && st.tries_left == old->tries_left - 1 && !st.confirmed &&
+					st.last_event == DB_EV_BOOT;
+			else if (failed)
+				good &= !st.trial_armed && !st.confirmed && st.tries_left == 0 &&
+					st.last_trial_failed && st.last_event == DB_EV_TRIAL_FAILED;
+			else
+				good &= st.trial_armed == old->trial_armed && st.tries_left == old->tries_left &&
+					st.last_event == old->last_event && st.history_next == old->history_next;
+			tap_ok(good, "boot: %s | %s -> %s%s%s", states[boot_table[r].state].name,
+				   presence[p], failed ? "trial failed, " : "", trial ? "trial of " : "stable ",
+				   db_slot_name(slot));
+			if (!good)
+				tap_diag("  got slot %s trial %d failed %d: %s", db_slot_name(d.slot), d.trial,
+						 d.trial_failed, d.why);
+		}
+}
+
 /* Apply one request to a copy of st; state must stay unchanged on failure. */
 static int
 apply_req(db_state *st, const db_request *req, const db_context *c, db_error *err)
@@ -722,6 +790,7 @@ test_lifecycle(void)
 		if (!roundtrips(&states[i].st))
 			tap_ok(false, "representative state \"%s\" is valid", states[i].name);
 	test_table();
+	test_boot_table();
 	test_tries();
 	test_text_limits();
 	test_fprints();
