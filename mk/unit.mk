@@ -13,8 +13,9 @@ UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
 UNIT_DEPS = $(UNIT_SRCS) test/unit/unit.h $(LIB_SRCS) lib/dbstate.h
 UNIT_CC ?= cc
 UNIT_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Itest/unit
-# the power-loss test journals the library's writes (test/unit/test_powerloss.c)
-UNIT_LDFLAGS = -Wl,--wrap=pwrite
+# the power-loss test journals the library's writes and injects I/O errors
+# (test/unit/test_powerloss.c)
+UNIT_LDFLAGS = -Wl,--wrap=pwrite -Wl,--wrap=fdatasync
 # clang when present (its sanitizer runtime is the one the fuzzer uses), else cc
 UNIT_SAN_CC ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 UNIT_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -14,9 +14,11 @@
  */
 #include "unit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define SECTOR	512
 #define NOW		1764000000
@@ -79,10 +81,46 @@ static bool journal_overflow;
 ssize_t		__real_pwrite(int fd, const void *buf, size_t n, off_t off);
 ssize_t		__wrap_pwrite(int fd, const void *buf, size_t n, off_t off);
 
+/*
+ * Fault injection: with fail_pwrite set, the next pwrite writes only
+ * short_write bytes (0: nothing) and every later one fails with EIO; with
+ * fail_sync set, fdatasync fails with EIO.
+ */
+static bool fail_pwrite;
+static size_t short_write;
+static bool short_done;
+static bool fail_sync;
+
+int			__real_fdatasync(int fd);
+int			__wrap_fdatasync(int fd);
+
+int
+__wrap_fdatasync(int fd)
+{
+	if (fail_sync)
+	{
+		errno = EIO;
+		return -1;
+	}
+	return __real_fdatasync(fd);
+}
+
 ssize_t
 __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	ssize_t		r = __real_pwrite(fd, buf, n, off);
+	ssize_t		r;
+
+	if (fail_pwrite)
+	{
+		if (short_write && !short_done && n > short_write)
+		{
+			short_done = true;
+			return __real_pwrite(fd, buf, short_write, off);
+		}
+		errno = EIO;
+		return -1;
+	}
+	r = __real_pwrite(fd, buf, n, off);
 
 	if (journal_on && r > 0)
 	{
@@ -398,6 +436,69 @@ test_both_corrupt(const char *path)
 	file_write(path, good, sizeof(good), 0600);
 }
 
+/* I/O errors while the boot decision is persisted: boot stable, never a trial. */
+static void
+test_io_faults(void)
+{
+	const char *path = tmp_path("faults");
+	db_context	c = ctx_on(DB_SLOT_A);
+	db_request	arm = {.event = DB_EV_MARK_TEST, .tries = 3};
+	db_error	err;
+	uint8_t		before[DB_RECORD_SIZE];
+	db_state	st;
+	static const struct
+	{
+		const char *name;
+		bool		pw;
+		size_t		short_bytes;
+		bool		sync;
+	}			faults[] = {
+		{"pwrite fails (EIO)", true, 0, false},
+		{"pwrite writes 1000 bytes, then fails", true, 1000, false},
+		{"fdatasync fails (EIO)", false, 0, true},
+	};
+
+	(void) unlink(path);
+	if (!tap_ok(db_create(path, DB_SLOT_A, &c, NULL, false, &err) == DB_OK &&
+				db_update(path, &arm, &c, NULL, &err) == DB_OK, "armed record for I/O faults"))
+		return;
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+	{
+		db_boot_result res;
+		db_request	fb = {.event = DB_EV_FAILBACK};
+		int			rc;
+
+		file_read(path, before, sizeof(before));
+		fail_pwrite = faults[i].pw;
+		short_write = faults[i].short_bytes;
+		short_done = false;
+		fail_sync = faults[i].sync;
+		db_boot_select(&cfg, path, tmp_path("booted-fault"), NOW, &res);
+		fail_pwrite = fail_sync = false;
+		tap_ok(res.dec.slot == DB_SLOT_A && !res.dec.trial && res.state_rc == DB_ERR_IO &&
+			   strstr(res.dec.why, "cannot write") != NULL,
+			   "%s during boot-select: the decrement is not durable, stable A boots", faults[i].name);
+		tap_ok(db_load(path, &st, &err) == DB_OK && st.trial_armed &&
+			   (faults[i].sync || (st.tries_left == 3 && st.boot_count == 0)),
+			   "%s: the record still reads as a valid state", faults[i].name);
+		/* after a failed fdatasync the new bytes may be in the page cache: start over */
+		file_write(path, before, sizeof(before), 0600);
+
+		file_read(path, before, sizeof(before));
+		fail_pwrite = faults[i].pw;
+		short_write = faults[i].short_bytes;
+		short_done = false;
+		fail_sync = faults[i].sync;
+		rc = db_update(path, &fb, &c, NULL, &err);
+		fail_pwrite = fail_sync = false;
+		tap_ok(rc == DB_ERR_IO && err.sys_errno == EIO && strstr(err.message, path) != NULL,
+			   "%s during db_update: DB_ERR_IO with errno and path", faults[i].name);
+		tap_ok(db_load(path, &st, &err) == DB_OK && (faults[i].sync || st.trial_armed),
+			   "%s: afterwards the record reads as the old or new state", faults[i].name);
+		file_write(path, before, sizeof(before), 0600);
+	}
+}
+
 void
 test_powerloss(void)
 {
@@ -440,4 +541,5 @@ test_powerloss(void)
 
 	test_one_copy_corrupt(path);
 	test_both_corrupt(path);
+	test_io_faults();
 }
