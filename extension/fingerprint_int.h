@@ -151,10 +151,15 @@ typedef struct FpCtx
 	MemoryContext rowcxt;		/* reset after every catalog row */
 	Snapshot	snap;			/* the one snapshot all scans use */
 	bool		include_acl;
-	HTAB	   *nsp;			/* FpName, namespace identities */
-	HTAB	   *rel;			/* FpRel */
-	HTAB	   *typ;			/* FpType */
-	HTAB	   *proc;			/* FpProc */
+	void	   *nsp;			/* namespace map (fingerprint_maps.c) */
+	void	   *rel;			/* relation map: Oid -> FpRel */
+	FpRel	  **rels;			/* every relation, in pg_class order */
+	int			nrels;
+	int			maxrels;
+	Oid			last_relid;		/* one-entry cache of fp_rel() */
+	FpRel	   *last_rel;
+	void	   *typ;			/* type map: Oid -> FpType */
+	void	   *proc;			/* function map: Oid -> FpProc */
 	HTAB	   *extmember;		/* FpExtKey -> extension oid */
 	HTAB	   *lazy[FPC_NUM];	/* FpName maps built on first use */
 	StringInfoData buf;			/* canonical bytes of the current object */

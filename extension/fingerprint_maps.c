@@ -45,7 +45,9 @@
 #include "catalog/pg_ts_parser.h"
 #include "catalog/pg_ts_template.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -56,6 +58,55 @@
 #include "utils/rel.h"
 
 #include "fingerprint_int.h"
+
+/*
+ * Oid -> object maps: open addressing (simplehash), 16-byte slots, so that
+ * the hot lookups (every relation, type and function reference) stay in
+ * cache. The objects themselves are palloc'd in fp->cxt.
+ */
+typedef struct FpMapEntry
+{
+	Oid			key;
+	char		status;
+	void	   *value;
+} FpMapEntry;
+
+#define SH_PREFIX fpmap
+#define SH_ELEMENT_TYPE FpMapEntry
+#define SH_KEY_TYPE Oid
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) murmurhash32(k)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static void *
+map_create(FpCtx *fp, long n)
+{
+	return fpmap_create(fp->cxt, (uint32) Max(n, 64), NULL);
+}
+
+static void *
+map_get(void *map, Oid key)
+{
+	FpMapEntry *e = fpmap_lookup((fpmap_hash *) map, key);
+
+	return e ? e->value : NULL;
+}
+
+/* a new zeroed object of size sz under key */
+static void *
+map_put(FpCtx *fp, void *map, Oid key, Size sz)
+{
+	bool		found;
+	FpMapEntry *e = fpmap_insert((fpmap_hash *) map, key, &found);
+
+	e->value = MemoryContextAllocZero(fp->cxt, sz);
+	*(Oid *) e->value = key;
+	return e->value;
+}
 
 typedef struct FpNsp
 {
@@ -86,6 +137,19 @@ fp_hash_create(FpCtx *fp, const char *name, Size keysize, Size entrysize, long n
 	ctl.entrysize = entrysize;
 	ctl.hcxt = fp->cxt;
 	return hash_create(name, n, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* expected rows of an open catalog, to size a hash table once */
+static long
+expected_rows(Relation rel)
+{
+	float4		t = rel->rd_rel->reltuples;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+
+	/* reltuples is -1 before the first VACUUM/ANALYZE; guess from size */
+	if (t < 0)
+		t = (float4) nblocks * 40;
+	return (long) Min(Max(t * 1.2, 256.0), 64.0 * 1024 * 1024);
 }
 
 Relation
@@ -121,7 +185,7 @@ fp_qualify(FpCtx *fp, Oid nsp, const char *name)
 bool
 fp_is_user_nsp(FpCtx *fp, Oid nspid)
 {
-	FpNsp	   *n = hash_search(fp->nsp, &nspid, HASH_FIND, NULL);
+	FpNsp	   *n = map_get(fp->nsp, nspid);
 
 	return n != NULL && n->user;
 }
@@ -146,11 +210,11 @@ load_namespaces(FpCtx *fp)
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
 
-	fp->nsp = fp_hash_create(fp, "dualboot fp nsp", sizeof(Oid), sizeof(FpNsp), 64);
+	fp->nsp = map_create(fp, 64);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_namespace f = (Form_pg_namespace) GETSTRUCT(tup);
-		FpNsp	   *n = hash_search(fp->nsp, &f->oid, HASH_ENTER, NULL);
+		FpNsp	   *n = map_put(fp, fp->nsp, f->oid, sizeof(FpNsp));
 
 		n->ident = MemoryContextStrdup(fp->cxt,
 									   quote_identifier(NameStr(f->nspname)));
@@ -167,11 +231,11 @@ load_types(FpCtx *fp)
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
 
-	fp->typ = fp_hash_create(fp, "dualboot fp types", sizeof(Oid), sizeof(FpType), 1024);
+	fp->typ = map_create(fp, expected_rows(rel));
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_type f = (Form_pg_type) GETSTRUCT(tup);
-		FpType	   *t = hash_search(fp->typ, &f->oid, HASH_ENTER, NULL);
+		FpType	   *t = map_put(fp, fp->typ, f->oid, sizeof(FpType));
 
 		t->nsp = f->typnamespace;
 		t->name = MemoryContextStrdup(fp->cxt, NameStr(f->typname));
@@ -195,7 +259,7 @@ load_procs(FpCtx *fp)
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
 
-	fp->proc = fp_hash_create(fp, "dualboot fp procs", sizeof(Oid), sizeof(FpProc), 1024);
+	fp->proc = map_create(fp, expected_rows(rel));
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
@@ -203,7 +267,7 @@ load_procs(FpCtx *fp)
 
 		if (f->oid < FirstGenbkiObjectId)
 			continue;
-		p = hash_search(fp->proc, &f->oid, HASH_ENTER, NULL);
+		p = map_put(fp, fp->proc, f->oid, sizeof(FpProc));
 		p->nsp = f->pronamespace;
 		p->name = MemoryContextStrdup(fp->cxt, NameStr(f->proname));
 		p->ident = NULL;
@@ -231,15 +295,23 @@ load_classes(FpCtx *fp)
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
 
-	fp->rel = fp_hash_create(fp, "dualboot fp rels", sizeof(Oid), sizeof(FpRel), 4096);
+	fp->rel = map_create(fp, expected_rows(rel));
+	fp->maxrels = expected_rows(rel);
+	fp->rels = MemoryContextAlloc(fp->cxt, sizeof(FpRel *) * fp->maxrels);
+	fp->nrels = 0;
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_class f = (Form_pg_class) GETSTRUCT(tup);
-		FpRel	   *r = hash_search(fp->rel, &f->oid, HASH_ENTER, NULL);
+		FpRel	   *r = map_put(fp, fp->rel, f->oid, sizeof(FpRel));
 		Datum		d;
 		bool		isnull;
 
-		memset(((char *) r) + sizeof(Oid), 0, sizeof(FpRel) - sizeof(Oid));
+		if (fp->nrels >= fp->maxrels)
+		{
+			fp->maxrels *= 2;
+			fp->rels = repalloc(fp->rels, sizeof(FpRel *) * fp->maxrels);
+		}
+		fp->rels[fp->nrels++] = r;
 		r->nsp = f->relnamespace;
 		r->name = MemoryContextStrdup(fp->cxt, NameStr(f->relname));
 		r->relkind = f->relkind;
@@ -363,7 +435,7 @@ load_attributes(FpCtx *fp)
 
 		if (f->attnum <= 0 || f->attrelid < FirstNormalObjectId)
 			continue;
-		r = hash_search(fp->rel, &f->attrelid, HASH_FIND, NULL);
+		r = fp_rel(fp, f->attrelid);
 		if (r == NULL || !relkind_has_columns(r->relkind) || f->attnum > r->natts)
 			continue;
 		if (r->atts == NULL)
@@ -444,7 +516,7 @@ load_depend(FpCtx *fp)
 			m->extoid = f->refobjid;
 			if (f->classid == RelationRelationId)
 			{
-				FpRel	   *r = hash_search(fp->rel, &f->objid, HASH_FIND, NULL);
+				FpRel	   *r = fp_rel(fp, f->objid);
 
 				if (r)
 					r->user = false;
@@ -455,7 +527,7 @@ load_depend(FpCtx *fp)
 				 f->refclassid == RelationRelationId &&
 				 f->objsubid == 0 && f->refobjsubid > 0)
 		{
-			FpRel	   *r = hash_search(fp->rel, &f->objid, HASH_FIND, NULL);
+			FpRel	   *r = fp_rel(fp, f->objid);
 
 			if (r && r->relkind == RELKIND_SEQUENCE)
 			{
@@ -496,16 +568,25 @@ fp_build_maps(FpCtx *fp)
 	load_attributes(fp);
 }
 
+/*
+ * Lookups come in runs for the same relation (its columns, its constraints,
+ * the Vars of one expression): a one-entry cache saves most hash probes.
+ */
 FpRel *
 fp_rel(FpCtx *fp, Oid relid)
 {
-	return hash_search(fp->rel, &relid, HASH_FIND, NULL);
+	if (relid != fp->last_relid || fp->last_rel == NULL)
+	{
+		fp->last_rel = map_get(fp->rel, relid);
+		fp->last_relid = relid;
+	}
+	return fp->last_rel;
 }
 
 FpType *
 fp_type(FpCtx *fp, Oid typid)
 {
-	return hash_search(fp->typ, &typid, HASH_FIND, NULL);
+	return map_get(fp->typ, typid);
 }
 
 /* ---- lazily loaded maps ---- */
@@ -557,11 +638,12 @@ load_lazy(FpCtx *fp, FpCat cat)
 			elog(ERROR, "dualboot: no lazy map for object class %d", (int) cat);
 			return;
 	}
-	h = fp_hash_create(fp, "dualboot fp lazy", sizeof(Oid), sizeof(FpName), 64);
+	rel = fp_open(catalog);
+	h = fp_hash_create(fp, "dualboot fp lazy", sizeof(Oid), sizeof(FpName),
+					   expected_rows(rel));
 	/* own row context: we may be called while a caller's row is in use */
 	tmpcxt = AllocSetContextCreate(fp->cxt, "dualboot fp lazy row",
 								   ALLOCSET_SMALL_SIZES);
-	rel = fp_open(catalog);
 	scan = fp_beginscan(fp, rel);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
@@ -784,13 +866,13 @@ fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 	{
 		case FPC_NSP:
 			{
-				FpNsp	   *n = hash_search(fp->nsp, &oid, HASH_FIND, NULL);
+				FpNsp	   *n = map_get(fp->nsp, oid);
 
 				return n ? n->ident : unknown_ident(fp, cat, oid);
 			}
 		case FPC_REL:
 			{
-				FpRel	   *r = hash_search(fp->rel, &oid, HASH_FIND, NULL);
+				FpRel	   *r = fp_rel(fp, oid);
 
 				if (r == NULL)
 					return unknown_ident(fp, cat, oid);
@@ -800,7 +882,7 @@ fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 			}
 		case FPC_TYPE:
 			{
-				FpType	   *t = hash_search(fp->typ, &oid, HASH_FIND, NULL);
+				FpType	   *t = map_get(fp->typ, oid);
 
 				if (t == NULL)
 					return unknown_ident(fp, cat, oid);
@@ -810,7 +892,7 @@ fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 
 					/* an implicit array type is named after its element */
 					if (OidIsValid(t->typelem) && t->typlen == -1)
-						e = hash_search(fp->typ, &t->typelem, HASH_FIND, NULL);
+						e = map_get(fp->typ, t->typelem);
 					if (e != NULL && e->typarray == oid)
 						t->ident = MemoryContextStrdup(fp->cxt,
 													   psprintf("%s[]", fp_ident(fp, FPC_TYPE, t->typelem)));
@@ -821,7 +903,7 @@ fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 			}
 		case FPC_PROC:
 			{
-				FpProc	   *p = hash_search(fp->proc, &oid, HASH_FIND, NULL);
+				FpProc	   *p = map_get(fp->proc, oid);
 
 				if (p == NULL)
 					return unknown_ident(fp, cat, oid);
@@ -868,7 +950,7 @@ fp_attname(FpCtx *fp, Oid relid, int attnum)
 
 	if (attnum > 0)
 	{
-		r = hash_search(fp->rel, &relid, HASH_FIND, NULL);
+		r = fp_rel(fp, relid);
 		if (r && r->atts && attnum <= r->natts && r->atts[attnum - 1].name)
 			return r->atts[attnum - 1].qname;
 	}

@@ -508,15 +508,15 @@ put_columns(FpCtx *fp, FpRel *r)
 static void
 emit_relations(FpCtx *fp)
 {
-	HASH_SEQ_STATUS hs;
 	FpRel	   *r;
+	int			i;
 
-	hash_seq_init(&hs, fp->rel);
-	while ((r = hash_seq_search(&hs)) != NULL)
+	for (i = 0; i < fp->nrels; i++)
 	{
 		const char *kind;
 		ListCell   *lc;
 
+		r = fp->rels[i];
 		if (!r->user)
 			continue;
 		switch (r->relkind)

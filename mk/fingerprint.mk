@@ -1,0 +1,12 @@
+# mk/fingerprint.mk - the schema fingerprint (issue 4).
+#
+# PGXS does not track header dependencies: rebuild every fingerprint object
+# when its shared headers change (the structs in fingerprint_int.h are laid
+# out differently otherwise, and a stale object would read garbage).
+FINGERPRINT_OBJS = $(patsubst %.c,%.o,$(wildcard extension/fingerprint*.c))
+$(FINGERPRINT_OBJS): extension/fingerprint_int.h extension/fingerprint.h
+
+# `make bench-fingerprint`: the benchmark of docs/benchmarks.md (not a test).
+.PHONY: bench-fingerprint
+bench-fingerprint:
+	bench/fingerprint.sh
