@@ -474,7 +474,24 @@ status_json(const db_state *st, const ctl_boot *b, const char *path)
 	fprintf(f, ", \"last_trial_failed\": %s", st->last_trial_failed ? "true" : "false");
 	fputs(", \"state_path\": ", f);
 	ctl_json_string(f, path);
-	fputs("}\n", f);
+	fputs(", \"fingerprints\": [", f);
+	for (int i = 0, k = 0; i < DB_FPRINT_LEN; i++)
+	{
+		const db_fprint_entry *e = &st->fprints[i];
+
+		if (e->recorded_at == 0)
+			continue;
+		fprintf(f, "%s{\"slot\": ", k++ ? ", " : "");
+		ctl_json_string(f, db_slot_name(e->slot));
+		fputs(", \"database\": ", f);
+		ctl_json_string(f, e->dbname);
+		fputs(", \"fingerprint\": ", f);
+		ctl_json_string(f, e->fprint);
+		fputs(", \"recorded_at\": ", f);
+		json_time(f, e->recorded_at);
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
 }
 
 static void
@@ -519,6 +536,15 @@ status_text(const db_state *st, const ctl_boot *b, const char *path)
 		printf("last event:    %s by %s%s%s%s%s%s\n", db_event_name(h->event), h->actor,
 			   h->app[0] ? " (" : "", h->app, h->app[0] ? ")" : "",
 			   h->reason[0] ? ": " : "", h->reason);
+	for (int i = 0; i < DB_FPRINT_LEN; i++)
+	{
+		const db_fprint_entry *e = &st->fprints[i];
+
+		if (e->recorded_at != 0)
+			printf("fingerprint:   slot %s, database %s: %s (%s)\n", db_slot_name(e->slot),
+				   e->dbname, e->fprint,
+				   fmt_time(e->recorded_at, false, t, sizeof(t)) ? t : "unknown time");
+	}
 }
 
 static int

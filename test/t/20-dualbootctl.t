@@ -99,6 +99,13 @@ elif op == 'corrupt-both':
 elif op == 'magic':            # wrong magic in both copies
     rec[0:8] = b'NOTDUALB'
     rec[4096:4104] = b'NOTDUALB'
+elif op == 'fprint':           # newest copy: fingerprint entry 0 = slot B, db "app"
+    c = newest * 4096
+    e = c + 16 + 152
+    struct.pack_into('<qB7x', rec, e, 1795600000, 1)
+    rec[e + 16:e + 16 + 64] = b'app'.ljust(64, b'\0')
+    rec[e + 80:e + 80 + 112] = b'v1:pg15:3f2a'.ljust(112, b'\0')
+    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
 elif op == 'seqs':
     print(seq(0), seq(1)); sys.exit(0)
 open(path, 'r+b').write(rec)
@@ -316,6 +323,13 @@ suite() {
 	run --config "$D/defB.conf" --state "$D/both" --marker "$M" boot-select
 	check "$tag: both corrupt: boot-select boots the default stable slot B, exit 0" \
 		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1"' _ "$T/out" "$rc"
+	cp "$S" "$D/fp"
+	python3 "$T/rec.py" "$D/fp" fprint
+	expect_rc 0 "$tag: status --json of a record with a stored fingerprint" --state "$D/fp" status --json
+	check "$tag: ... lists it (slot, database, fingerprint, time)" \
+		json 'j["fingerprints"] == [{"slot": "B", "database": "app", "fingerprint": "v1:pg15:3f2a", "recorded_at": "2026-11-25T09:46:40Z"}]'
+	expect_rc 0 "$tag: status (text) shows it" --state "$D/fp" status
+	check "$tag: ... one fingerprint line" has "$out" "slot B, database app: v1:pg15:3f2a"
 	chmod o+w "$D/one"
 	expect_rc 2 "$tag: a world-writable record is refused" --state "$D/one" status
 }
