@@ -405,17 +405,27 @@ if ($orc == 77) {
 else {
 	my %r = $ores =~ /^(\w+)=(.*)$/mg;
 	my $diag = "rc=$orc\n$ores\n" . `tail -40 "$tmp/ovmf.err"`;
-	ok($orc == 0 && $r{entry_a} && $r{entry_b}, "OVMF: boot 0 created the two boot entries ($r{entry_a}/$r{entry_b})", $diag);
-	ok(($r{boot1_current} // "") eq ($r{entry_a} // "x") && ($r{boot1_next_after_sync} // "") eq ($r{entry_b} // "x"),
-	   "OVMF boot 1: booted A's entry through BootOrder; efi sync armed BootNext = B's entry", $diag);
-	ok(($r{boot2_current} // "") eq ($r{entry_b} // "x") && ($r{boot2_next} // "") eq "none" &&
-	   ($r{boot2_slot} // "") eq "B" && ($r{boot2_trial} // "") eq "1",
-	   "OVMF boot 2: firmware ran the test entry (BootCurrent = B's entry), BootNext consumed, trial of B", $diag);
-	ok(($r{boot2_next_after_sync} // "") eq "none",
-	   "OVMF boot 2: trial exhausted, efi sync leaves no BootNext", $diag);
-	ok(($r{boot3_current} // "") eq ($r{entry_a} // "x") && ($r{boot3_slot} // "") eq "A" &&
-	   ($r{boot3_order} // "") =~ /^\Q$r{entry_a}\E/,
-	   "OVMF boot 3: the firmware followed BootOrder to stable A's entry", $diag);
+	ok($orc == 0 && $r{entry_a} && $r{entry_b}, "OVMF boot 0 (setup, -kernel): efibootmgr created the two boot entries (" . ($r{entry_a} // "?") . "/" . ($r{entry_b} // "?") . ")", $diag);
+	my $A = $r{entry_a} // "x";
+	my $B = $r{entry_b} // "y";
+	ok(($r{boot1_current} // "") eq $A && ($r{boot1_cmdline_slot} // "") eq "A" &&
+	   ($r{boot1_next} // "") eq "none" && ($r{boot1_order} // "") =~ /^$A,/,
+	   "OVMF boot 1: the firmware followed BootOrder to A's entry (BootCurrent $A, A's command line)", $diag);
+	ok(($r{boot1_slot} // "") eq "A" && ($r{boot1_sync_rc} // "") eq "0" &&
+	   ($r{boot1_next_after_sync} // "") eq $B,
+	   "OVMF boot 1: trial of B armed, efi sync set BootNext = B's entry ($B) in real NVRAM", $diag);
+	ok(($r{boot2_current} // "") eq $B && ($r{boot2_cmdline_slot} // "") eq "B" &&
+	   ($r{boot2_next} // "") eq "none",
+	   "OVMF boot 2: the firmware ran the test entry (BootCurrent = $B, B's command line), BootNext consumed", $diag);
+	ok(($r{boot2_slot} // "") eq "B" && ($r{boot2_trial} // "") eq "1" &&
+	   ($r{boot2_order} // "") =~ /^$A,/,
+	   "OVMF boot 2: the selection agrees (trial boot of B); BootOrder still starts with stable A", $diag);
+	ok(($r{boot2_sync_rc} // "") eq "0" && ($r{boot2_next_after_sync} // "") eq "none",
+	   "OVMF boot 2: trial exhausted (no confirm): efi sync leaves no BootNext", $diag);
+	ok(($r{boot3_current} // "") eq $A && ($r{boot3_cmdline_slot} // "") eq "A" &&
+	   ($r{boot3_next} // "") eq "none" && ($r{boot3_slot} // "") eq "A" &&
+	   ($r{boot3_armed} // "") eq "0",
+	   "OVMF boot 3: the firmware followed BootOrder back to stable A; the trial is recorded as failed", $diag);
 }
 
 print "1..$n\n";
