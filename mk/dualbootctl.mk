@@ -47,3 +47,8 @@ install: install-dualbootctl
 .PHONY: ctl-test
 ctl-test: build/dualbootctl build/asan/dualbootctl
 	prove --timer test/t/20-dualbootctl.t
+
+# Figures (not a test): bench/results/dualbootctl.txt.
+.PHONY: bench-dualbootctl
+bench-dualbootctl: build/dualbootctl
+	bench/dualbootctl.sh
