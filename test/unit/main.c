@@ -78,6 +78,20 @@ tap_is_int(long long got, long long want, const char *fmt,...)
 	return got == want;
 }
 
+void
+tap_skip(const char *why, const char *fmt,...)
+{
+	va_list		ap;
+
+	n_tests++;
+	printf("ok %d - ", n_tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+}
+
 int
 tap_failures(void)
 {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -434,6 +435,95 @@ test_create(void)
 		   "db_create on an all-zero 8192-byte file initialises it");
 }
 
+/* A loop device over a file of `size` bytes, or "" when losetup is not usable. */
+static void
+loop_attach(const char *file, size_t size, char *dev, size_t devsize)
+{
+	static uint8_t zero[1 << 16];
+	char		cmd[700];
+	FILE	   *p;
+	uint8_t    *buf = zero;
+
+	dev[0] = '\0';
+	memset(zero, 0, sizeof(zero));
+	/* a pattern after the record, to prove nothing beyond 8192 bytes is written */
+	if (size > DB_RECORD_SIZE)
+		memset(zero + DB_RECORD_SIZE, 0xA5, 512);
+	file_write(file, buf, size, 0600);
+	snprintf(cmd, sizeof(cmd), "losetup --find --show '%s' 2>/dev/null", file);
+	if ((p = popen(cmd, "r")) == NULL)
+		return;
+	if (fgets(dev, (int) devsize, p) == NULL)
+		dev[0] = '\0';
+	dev[strcspn(dev, "\n")] = '\0';
+	if (pclose(p) != 0)
+		dev[0] = '\0';
+}
+
+static void
+loop_detach(const char *dev)
+{
+	char		cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "losetup -d '%s' 2>/dev/null", dev);
+	if (system(cmd) != 0)
+		tap_diag("could not detach %s", dev);
+}
+
+static void
+test_block_device(void)
+{
+	char		dev[256],
+				small[256];
+	db_context	c = ctx_make(DB_SLOT_A, NULL, NOW);
+	db_request	req = {.event = DB_EV_MARK_TEST, .tries = 4, .reason = "on a raw device"};
+	db_error	err;
+	db_state	st;
+	uint8_t		tail[512],
+				pattern[512];
+	const int	n = 5;
+
+	loop_attach(tmp_path("blk.img"), 1 << 16, dev, sizeof(dev));
+	if (dev[0] == '\0')
+	{
+		for (int i = 0; i < n; i++)
+			tap_skip("no loop device (losetup unavailable or not permitted)",
+					 "raw block device test %d", i + 1);
+		return;
+	}
+	tap_ok(db_create(dev, DB_SLOT_B, &c, "raw", false, &err) == DB_OK &&
+		   db_load(dev, &st, &err) == DB_OK && st.stable_slot == DB_SLOT_B,
+		   "db_create and db_load on a 64 KiB block device (%s)", dev);
+	c.current_slot = DB_SLOT_B;
+	if (!tap_ok(db_update(dev, &req, &c, NULL, &err) == DB_OK && db_load(dev, &st, &err) == DB_OK &&
+				st.trial_armed && st.tries_left == 4, "db_update on the block device"))
+		tap_diag("  %s", err.message);
+	tap_ok(db_create(dev, DB_SLOT_A, &c, NULL, false, &err) == DB_ERR_EXISTS,
+		   "db_create without force refuses the valid record on the device");
+	{
+		FILE	   *f = fopen(dev, "r");
+
+		memset(pattern, 0xA5, sizeof(pattern));
+		tap_ok(f && fseek(f, DB_RECORD_SIZE, SEEK_SET) == 0 &&
+			   fread(tail, 1, sizeof(tail), f) == sizeof(tail) &&
+			   memcmp(tail, pattern, sizeof(tail)) == 0,
+			   "the bytes after the record on the device are untouched");
+		if (f)
+			fclose(f);
+	}
+	loop_detach(dev);
+
+	loop_attach(tmp_path("small.img"), 4096, small, sizeof(small));
+	if (small[0])
+	{
+		tap_is_int(db_load(small, &st, &err), DB_ERR_BAD_FILE,
+				   "a block device of 4096 bytes is too small for a record");
+		loop_detach(small);
+	}
+	else
+		tap_skip("no loop device", "a block device of 4096 bytes is too small");
+}
+
 void
 test_files(void)
 {
@@ -443,4 +533,5 @@ test_files(void)
 	test_fields();
 	test_types();
 	test_create();
+	test_block_device();
 }

@@ -23,6 +23,7 @@ bool		tap_ok(bool cond, const char *fmt,...) __attribute__((format(printf, 2, 3)
 void		tap_diag(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 bool		tap_is_int(long long got, long long want, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
+void		tap_skip(const char *why, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 int			tap_done(void);		/* prints the plan, returns the exit status */
 int			tap_failures(void);
 
