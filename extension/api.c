@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
@@ -684,26 +685,61 @@ opt_text_arg(FunctionCallInfo fcinfo, int n)
 }
 
 /*
+ * A schema fingerprint as dualboot_schema_fingerprint() writes it:
+ * "dbfp<N>:pg<major>:<64 hex digits>". *prefix_len gets the length of the
+ * part that names the algorithm and the server major ("dbfp1:pg15:").
+ */
+static bool
+fingerprint_format(const char *s, size_t *prefix_len)
+{
+	const char *p = s;
+
+	if (strncmp(p, "dbfp", 4) != 0)
+		return false;
+	p += 4;
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (strncmp(p, ":pg", 3) != 0)
+		return false;
+	p += 3;
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (*p++ != ':')
+		return false;
+	*prefix_len = (size_t) (p - s);
+	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
+}
+
+/*
  * Refuse when the schema of the current database is not the expected one
- * (dualboot_confirm/promote with expected_fingerprint).
+ * (dualboot_confirm/promote with expected_fingerprint). The expected value
+ * may have been computed with or without privileges.
  */
 static void
 check_expected_fingerprint(const char *expected, const char *function)
 {
 	char	   *actual;
-	const char *ea;
-	const char *aa;
+	size_t		elen;
+	size_t		alen;
 
 	if (expected == NULL)
 		return;
+	if (!fingerprint_format(expected, &elen))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s(): expected_fingerprint \"%s\" is not a schema fingerprint",
+						function, expected),
+				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as "
+						 "dualboot_schema_fingerprint() returns it.")));
 	actual = dualboot_compute_fingerprint(false);
-	if (strcmp(actual, expected) == 0)
+	if (pg_strcasecmp(actual, expected) == 0)
 		return;
-	/* "dbfp1:pg15:<hex>": the part before the last ':' names algorithm and major */
-	ea = strrchr(expected, ':');
-	aa = strrchr(actual, ':');
-	if (ea == NULL || aa == NULL || (ea - expected) != (aa - actual) ||
-		strncmp(expected, actual, (size_t) (aa - actual)) != 0)
+	if (!fingerprint_format(actual, &alen) || alen != elen ||
+		pg_strncasecmp(actual, expected, alen) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s() refused: the expected schema fingerprint is not comparable "
@@ -713,6 +749,8 @@ check_expected_fingerprint(const char *expected, const char *function)
 						   "compared.", expected, actual),
 				 errhint("Pass a fingerprint computed by dualboot_schema_fingerprint() on "
 						 "the same PostgreSQL major version.")));
+	if (pg_strcasecmp(dualboot_compute_fingerprint(true), expected) == 0)
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("%s() refused: the schema of database \"%s\" is not the expected one",

@@ -72,6 +72,12 @@ FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg$$ ||
 -- a fingerprint of another major version cannot be compared
 SELECT code, message
 FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg9:$$ || repeat('0', 64) || $$')$$);
+-- not a fingerprint at all: 22023
+SELECT code, message FROM dbtest.try($$SELECT * FROM dualboot_confirm('sha256:1234')$$);
+-- the expected value may include privileges (dualboot_schema_fingerprint(true))
+BEGIN;
+SELECT confirmed FROM dualboot_confirm(dualboot_schema_fingerprint(true));
+ROLLBACK;
 -- confirm and promote in one transaction, both checking the schema
 BEGIN;
 SELECT confirmed, tries_left FROM dualboot_confirm(:'fp');
