@@ -73,3 +73,8 @@ install: install-hook
 .PHONY: vm-test
 vm-test: build/musl/dualboot-select build/musl/dbtool
 	prove --timer test/t/60-vm.t
+
+# Figures of the boot hook (not a test): bench/results/boot-*.txt.
+.PHONY: bench-boot
+bench-boot: build/musl/dualboot-select build/musl/dbtool
+	bench/boot.sh

@@ -203,6 +203,10 @@ EOF
 		install -m 0755 "$it/hooks/dualboot" "$cd_/hooks/dualboot"
 		install -m 0755 "$it/scripts/local-top/dualboot" "$cd_/scripts/local-top/dualboot"
 	fi
+	# Without the hook, point the configuration nowhere: a hook installed
+	# system-wide (make install) then adds nothing but its inert local-top
+	# script (it warns and copies neither selector nor config).
+	[ "$mode" = with-hook ] || conf=$VMDIR/no-such-dualboot.conf
 	DUALBOOT_LIBDIR=$VM_STAGE/usr/lib/dualboot DUALBOOT_CONF=$conf \
 		mkinitramfs -d "$cd_" -o "$out" "$KVER"
 }
