@@ -20,7 +20,9 @@
 #   boot 2  firmware follows BootNext: BootCurrent = B's entry, BootNext
 #           gone; selection = trial of B (tries 1 -> 0); `efi sync` leaves
 #           no BootNext (trial exhausted)
-#   boot 3  firmware follows BootOrder to A; selection: trial failed, A
+#   boot 3  firmware follows BootOrder to A; selection: trial failed, A;
+#           then BootNext = B and BootOrder = B,A,... are set by hand and
+#           `efi sync` must put them right in real NVRAM (delete, rewrite)
 #
 # Every QEMU run is under `timeout -k`, TCG only (see BOOT-NOTES), -no-reboot
 # and panic=-1 so that a failed boot ends QEMU.
@@ -145,6 +147,17 @@ else
 	$C efi sync
 	echo "DBTEST ${P}_sync_rc=$?"
 	echo "DBTEST ${P}_next_after_sync=$(u16 BootNext)"
+	if [ "$STEP" = 3 ]; then
+		# real NVRAM, other writes: an old BootNext of ours and B first in
+		# BootOrder (as after a promotion the record does not know about)
+		REST=$(order | tr ',' '\n' | grep -v -e "^$EFI_A\$" -e "^$EFI_B\$" | tr '\n' ',')
+		efibootmgr -q -n "$EFI_B" && efibootmgr -q -o "$EFI_B,$EFI_A,${REST%,}"
+		echo "DBTEST boot3_disturbed=next:$(u16 BootNext),order:$(order)"
+		$C efi sync
+		echo "DBTEST boot3_resync_rc=$?"
+		echo "DBTEST boot3_resync=next:$(u16 BootNext),order:$(order)"
+		echo "DBTEST boot3_resync2=$($C efi sync | sed -n 's/^in sync.*/in sync/p')"
+	fi
 	SHOW=$($C show)
 	echo "record: $SHOW"
 	echo "DBTEST ${P}_armed=$(echo "$SHOW" | sed -n 's/.* armed=\([01]\).*/\1/p')"

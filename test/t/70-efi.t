@@ -426,6 +426,12 @@ else {
 	   ($r{boot3_next} // "") eq "none" && ($r{boot3_slot} // "") eq "A" &&
 	   ($r{boot3_armed} // "") eq "0",
 	   "OVMF boot 3: the firmware followed BootOrder back to stable A; the trial is recorded as failed", $diag);
+	my ($rest) = ($r{boot1_order} // "") =~ /^$A,$B,?(.*)$/;
+	$rest = defined $rest && $rest ne "" ? ",$rest" : "";
+	ok(($r{boot3_disturbed} // "") eq "next:$B,order:$B,$A$rest" && ($r{boot3_resync_rc} // "") eq "0" &&
+	   ($r{boot3_resync} // "") eq "next:none,order:$A,$B$rest" && ($r{boot3_resync2} // "") eq "in sync",
+	   "OVMF boot 3: a stale BootNext of ours is deleted and BootOrder rewritten with A first in real NVRAM; then in sync",
+	   $diag);
 }
 
 print "1..$n\n";
