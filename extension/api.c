@@ -22,6 +22,16 @@
  * it (the last intent wins: mark_test(3) then mark_test(5) writes one
  * mark_test with 5 tries). If the replacing call was made in a savepoint that
  * is rolled back, the replaced request comes back.
+ *
+ * Read-only transactions (and hot standbys) cannot make requests.
+ *
+ * Limits (two resources, no two-phase commit between them): the record is
+ * written before PostgreSQL writes its commit record, so what fails after
+ * XACT_EVENT_PRE_COMMIT leaves the request written while the transaction
+ * rolls back: a serialization failure that SERIALIZABLE detects at commit,
+ * a full NOTIFY queue, or a crash between the two writes. Requests are
+ * idempotent intents (a repeated failback or mark_test is harmless), so the
+ * remedy is to look at dualboot_status() and ask again.
  */
 #include "postgres.h"
 
@@ -37,6 +47,7 @@
 #include "commands/dbcommands.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -445,10 +456,10 @@ free_intent(PendingIntent *p)
  * has queued, queue it, and return the state as it will be after commit.
  */
 static db_state *
-queue_request(const db_request *req, const DualbootBoot *b)
+queue_request(const db_request *req, const DualbootBoot *b, const char *function)
 {
-	const char *path = state_path();
-	db_state   *st = load_record(path);
+	const char *path;
+	db_state   *st;
 	db_state	before;
 	db_context	ctx;
 	db_context	qctx;
@@ -456,10 +467,15 @@ queue_request(const db_request *req, const DualbootBoot *b)
 	PendingIntent **list;
 	PendingIntent *replace = NULL;
 	PendingIntent *e;
-	uint64		seq_seen = st->seq;
+	uint64		seq_seen;
 	int			n;
 	int			rc;
 
+	/* a read-only transaction (or a hot standby) changes nothing */
+	PreventCommandIfReadOnly(psprintf("%s()", function));
+	path = state_path();
+	st = load_record(path);
+	seq_seen = st->seq;
 	make_context(&ctx, b);
 	qctx = ctx;
 	if (pending_top && pending_top->event == req->event)
@@ -777,7 +793,7 @@ dualboot_mark_test(PG_FUNCTION_ARGS)
 	req.tries = PG_GETARG_INT32(0);
 	req.reason = opt_text_arg(fcinfo, 1);
 	current_boot(&b);
-	return status_datum(fcinfo, queue_request(&req, &b), &b);
+	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_mark_test"), &b);
 }
 
 Datum
@@ -791,7 +807,7 @@ dualboot_confirm(PG_FUNCTION_ARGS)
 	check_expected_fingerprint(opt_text_arg(fcinfo, 0), "dualboot_confirm");
 	memset(&req, 0, sizeof(req));
 	req.event = DB_EV_CONFIRM;
-	return status_datum(fcinfo, queue_request(&req, &b), &b);
+	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_confirm"), &b);
 }
 
 Datum
@@ -804,7 +820,7 @@ dualboot_request_failback(PG_FUNCTION_ARGS)
 	req.event = DB_EV_FAILBACK;
 	req.reason = opt_text_arg(fcinfo, 0);
 	current_boot(&b);
-	return status_datum(fcinfo, queue_request(&req, &b), &b);
+	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_request_failback"), &b);
 }
 
 Datum
@@ -819,7 +835,7 @@ dualboot_promote(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.event = DB_EV_PROMOTE;
 	req.reason = opt_text_arg(fcinfo, 0);
-	return status_datum(fcinfo, queue_request(&req, &b), &b);
+	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_promote"), &b);
 }
 
 Datum
@@ -834,7 +850,7 @@ dualboot_record_fingerprint(PG_FUNCTION_ARGS)
 	req.event = DB_EV_RECORD_FPRINT;
 	req.dbname = get_database_name(MyDatabaseId);
 	req.fprint = dualboot_compute_fingerprint(false);
-	return status_datum(fcinfo, queue_request(&req, &b), &b);
+	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_record_fingerprint"), &b);
 }
 
 Datum

@@ -140,6 +140,15 @@ SELECT tries_total, length(last_reason) FROM dualboot_mark_test(7, repeat('é', 
 SELECT tries_total FROM dualboot_mark_test(1);
 ROLLBACK;
 
+-- a read-only transaction changes nothing (25006), but reads
+BEGIN READ ONLY;
+SELECT trial_armed FROM dualboot_status();
+SELECT * FROM dualboot_mark_test(3, 'read only');
+ROLLBACK;
+SET default_transaction_read_only = on;
+SELECT * FROM dualboot_request_failback();
+RESET default_transaction_read_only;
+
 -- PREPARE TRANSACTION after a request is refused (0A000), and the
 -- transaction is rolled back
 SELECT seq AS seq0 FROM dualboot_status() \gset
