@@ -103,7 +103,7 @@ SELECT confirmed FROM dualboot_confirm();
 SELECT seq AS seq0 FROM dualboot_status() \gset
 BEGIN;
 SELECT stable_slot FROM dualboot_promote('too late');
-\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" failback --reason 'operator' 2> /dev/null
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" failback --reason 'operator' > /dev/null 2>&1
 \set VERBOSITY terse
 COMMIT;
 \set VERBOSITY default
@@ -115,6 +115,7 @@ FROM dualboot_status();
 -- (actor: the session's role, shown as <me>; the hook; dualbootctl as "cli")
 SELECT seq, event, slot,
        CASE WHEN actor = session_user THEN '<me>' ELSE actor END AS actor,
-       regexp_replace(app, '^uid [0-9]+$', 'uid N') AS app, reason
+       regexp_replace(app, '^uid [0-9]+$', 'uid N') AS app,
+       CASE WHEN event = 'boot' THEN '(the hook''s log line)' ELSE reason END AS reason
 FROM dualboot_history();
 SELECT count(*) FILTER (WHERE "time" IS NULL) AS without_time FROM dualboot_history();
