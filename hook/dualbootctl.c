@@ -421,6 +421,9 @@ cmd_init(ctl_env *env, const ctl_args *a)
 	if (rc != DB_OK)
 	{
 		ctl_err("init: %s", err.message);
+		if (err.sys_errno == ENOENT && env->state_opt == NULL)
+			ctl_err("is the shared partition mounted at %s (state_mount=)? The folder "
+					"of state_file= must exist on it", env->cfg.state_mount);
 		return ctl_exit_code(rc);
 	}
 	memset(&err, 0, sizeof(err));

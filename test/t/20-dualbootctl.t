@@ -269,6 +269,12 @@ suite() {
 	run --config "$C" --marker "$M" boot-select
 	check "$tag: test root device missing: boot-select boots stable A" \
 		bash -c 'grep -qx DUALBOOT_SLOT=A "$1" && grep -qx "DUALBOOT_ROOT=$2" "$1" && grep -q "missing" "$1"' _ "$T/out" "$D/rootA"
+	sed "s|^state_mount=.*|state_mount=$D/not-mounted|" "$C" >"$D/nomount.conf"
+	expect_rc 2 "$tag: init when the shared partition is not mounted" --config "$D/nomount.conf" init --stable A
+	check "$tag: ... the message names state_mount" has "$err" "state_mount"
+	run --config "$ROOT/hook/dualboot.conf.example" --state "$S" status
+	check "$tag: the installed example configuration parses" \
+		bash -c '! grep -q "dualboot.conf.example:[0-9]" "$1"' _ "$T/err"
 	printf 'slot_c=/dev/sda\n' >"$D/bad.conf"
 	expect_rc 2 "$tag: a configuration with an unknown key" --config "$D/bad.conf" --state "$S" status
 	check "$tag: the error names file and line" has "$err" "bad.conf:1"
