@@ -104,15 +104,18 @@ WITH chk AS MATERIALIZED (
         COALESCE(($1 OPERATOR(pg_catalog.->>) 'include_privileges')::pg_catalog.bool, false)) AS m
     WHERE chk.ok
 )
-SELECT COALESCE(c.kind, o.kind), COALESCE(c.identity, o.identity),
-       CASE WHEN o.kind IS NULL THEN 'added'
-            WHEN c.kind IS NULL THEN 'removed'
-            ELSE 'changed' END,
-       o.fingerprint, c.fingerprint
-FROM old AS o FULL JOIN cur AS c
-  ON o.kind OPERATOR(pg_catalog.=) c.kind AND o.identity OPERATOR(pg_catalog.=) c.identity
-WHERE o.fingerprint IS DISTINCT FROM c.fingerprint
-ORDER BY 1 COLLATE "C", 2 COLLATE "C"
+SELECT d.kind, d.identity, d.change, d.saved_fingerprint, d.current_fingerprint
+FROM (
+    SELECT COALESCE(c.kind, o.kind) AS kind, COALESCE(c.identity, o.identity) AS identity,
+           CASE WHEN o.kind IS NULL THEN 'added'
+                WHEN c.kind IS NULL THEN 'removed'
+                ELSE 'changed' END AS change,
+           o.fingerprint AS saved_fingerprint, c.fingerprint AS current_fingerprint
+    FROM old AS o FULL JOIN cur AS c
+      ON o.kind OPERATOR(pg_catalog.=) c.kind AND o.identity OPERATOR(pg_catalog.=) c.identity
+    WHERE o.fingerprint IS DISTINCT FROM c.fingerprint
+) AS d
+ORDER BY d.kind COLLATE "C", d.identity COLLATE "C"
 $$;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_diff(jsonb) IS
