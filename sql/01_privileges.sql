@@ -32,6 +32,8 @@ SET dualboot.boot_marker_path = '/tmp/elsewhere';
 SELECT set_config('dualboot.state_path', '/tmp/elsewhere', false);
 ALTER ROLE regress_dualboot_reader SET dualboot.state_path = '/tmp/elsewhere';
 ALTER DATABASE contrib_regression SET dualboot.boot_marker_path = '/tmp/elsewhere';
+-- the server configuration takes absolute paths only (checked by ALTER SYSTEM too)
+ALTER SYSTEM SET dualboot.state_path = 'relative/record';
 -- the prefix is reserved: no invented dualboot.* settings
 SET dualboot.no_such_setting = 'x';
 
