@@ -117,7 +117,7 @@ fi
 #     slot-A/data, slot-B/data       the root partitions: one cluster each
 #     backup/                        where stable's pg_dump goes
 
-pg() { runuser -u postgres -- "$@"; }
+pg() { runuser -u postgres -- "$@" 9>&-; }
 
 stop_cluster() {
 	local d=$1
@@ -137,6 +137,9 @@ remove_machine() {
 
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
+# one demo at a time in a working folder (the lock goes with the process)
+exec 9>>"$WORK/.lock"
+flock -n 9 || fail "another demo is running in $WORK: wait for it, or use --workdir"
 remove_machine "$WORK/machine"
 [ -f "$WORK/machine.path" ] && remove_machine "$(cat "$WORK/machine.path")"
 rm -f "$WORK/machine.path" "$WORK/summary.txt" "$WORK/summary.json" "$WORK/state"
@@ -234,10 +237,20 @@ scenario() {
 
 # ---- the machine -------------------------------------------------------------
 
-PORT=$("$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+# A free port below the kernel's ephemeral range (outgoing connections take
+# those), the same for both slots: the machine has one PostgreSQL at a time.
+PORT=$("$PY" -c 'import random, socket
+for port in random.sample(range(20000, 30000), 200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break')
+[ -n "$PORT" ] || fail "no free TCP port on 127.0.0.1 between 20000 and 29999"
 export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=app
 unset PGPASSWORD PGSERVICE PGOPTIONS
 
