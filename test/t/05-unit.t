@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # 05-unit.t - the record library's unit tests (test/unit/), run twice:
 # built normally with -Werror, and again under AddressSanitizer +
-# UndefinedBehaviorSanitizer (-fno-sanitize-recover=all), plus the fast groups
-# of the plain build under valgrind memcheck; then the libFuzzer
+# UndefinedBehaviorSanitizer (-fno-sanitize-recover=all), plus the plain
+# build once more under valgrind memcheck; then the libFuzzer
 # target over the readers (test/fuzz/fuzz_record.c) for a bounded time from a
 # seed corpus of real records.
 #
@@ -83,15 +83,12 @@ if (build('build/unit/unit', 'build the unit tests (-Wall -Wextra -Werror)')) {
 	run_unit('build/unit/unit', 'unit', '');
 }
 
-# 1b. valgrind memcheck (uninitialised reads, which ASan does not see), on the
-# groups that run in seconds under it; the power-loss group's million decodes
-# are left to the sanitizer run.
+# 1b. valgrind memcheck: uninitialised reads, which ASan does not see.
 if (system('command -v valgrind >/dev/null 2>&1') != 0) {
 	skip('valgrind memcheck of the unit tests', 'valgrind not installed');
 } elsif (-x 'build/unit/unit') {
 	my ($rc, $out) = run('valgrind -q --error-exitcode=99 --leak-check=full ' .
-						 '--errors-for-leak-kinds=definite,indirect build/unit/unit ' .
-						 'lifecycle boot bootsel text files concurrency parsers');
+						 '--errors-for-leak-kinds=definite,indirect build/unit/unit');
 	my ($plan) = $out =~ /^1\.\.(\d+)$/m;
 	my $bad = () = $out =~ /^not ok/mg;
 	ok($rc == 0 && $plan && !$bad,
