@@ -80,8 +80,20 @@ test_bootsel(void)
 		   db_marker_read(marker, &m, &err) == DB_OK && m.slot == DB_SLOT_B && m.trial &&
 		   m.tries_left == 1 && m.seq == st.seq,
 		   "armed: trial boot of B on slot_b's device, tries 2 -> 1 written before boot");
-	tap_is_int(update(state, DB_EV_CONFIRM, 0, DB_SLOT_A, m.boot_id), DB_REFUSED,
-			   "confirm claiming to run on A is refused");
+	{
+		static uint8_t b0[DB_RECORD_SIZE],
+					b1[DB_RECORD_SIZE];
+
+		file_read(state, b0, sizeof(b0));
+		tap_ok(update(state, DB_EV_CONFIRM, 0, DB_SLOT_A, m.boot_id) == DB_REFUSED &&
+			   file_read(state, b1, sizeof(b1)) == sizeof(b1) &&
+			   memcmp(b0, b1, sizeof(b0)) == 0,
+			   "confirm claiming to run on A is refused and writes nothing");
+		tap_ok(update(state, DB_EV_MARK_TEST, 9, m.slot, m.boot_id) == DB_ERR_ARG &&
+			   file_read(state, b1, sizeof(b1)) == sizeof(b1) &&
+			   memcmp(b0, b1, sizeof(b0)) == 0,
+			   "mark_test with 9 tries is refused and writes nothing");
+	}
 	tap_is_int(update(state, DB_EV_CONFIRM, 0, m.slot, m.boot_id), DB_OK,
 			   "confirm from the marker's slot and boot_id is accepted");
 	tap_ok(db_load(state, &st, &err) == DB_OK && st.confirmed && st.tries_left == 2,
