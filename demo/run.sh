@@ -350,6 +350,7 @@ print("M_SQLSTATE=%s M_STEP=%s" % (shlex.quote(r["sqlstate"] or ""),
 
 summary() { # RESULT [ERROR]
 	"$PY" "$DEMO/summary.py" --steps "$STEPS" --checks "$CHECKS" --out-dir "$WORK" \
+		--history "$WORK/log/history.json" \
 		--meta "result=$1" --meta "error=${2:-}" --meta "workdir=$WORK" \
 		--meta "machine=$MACHINE" --meta "port=$PORT" --meta "boots=$BOOTS" \
 		--meta "elapsed_seconds=$((SECONDS - START))" --meta "dualbootctl=$CTL" \
@@ -585,6 +586,9 @@ expect new_stable_rows "with every row" "$P_USERS" "$BASE_USERS"
 
 scenario 7 "7. Summary"
 shutdown_machine
+say "  the record's history ring, newest first (dualbootctl history):"
+"$CTL" --state "$STATE" history | sed 's/^/    /'
+"$CTL" --state "$STATE" history --json >"$WORK/log/history.json"
 left=$(ls "$MACHINE"/slot-?/data/postmaster.pid 2>/dev/null || true)
 expect nothing_running "clusters left running" "${left:-none}" "none"
 summary ok

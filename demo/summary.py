@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """demo/summary.py - the demo's summary: a table for people, JSON for tests.
 
-    summary.py --steps FILE --checks FILE --out-dir DIR [--meta KEY=VALUE ...]
+    summary.py --steps FILE --checks FILE --out-dir DIR [--history FILE]
+               [--meta KEY=VALUE ...]
 
 Reads the steps probe.py appended (one JSON object a line) and the checks
 run.sh passed or failed, writes DIR/summary.txt and DIR/summary.json, and
@@ -63,6 +64,7 @@ def main():
     ap.add_argument("--steps", required=True)
     ap.add_argument("--checks", required=True)
     ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--history", help="`dualbootctl history --json` output, when there is one")
     ap.add_argument("--meta", action="append", default=[],
                     help="KEY=VALUE added to the JSON (integers kept as numbers)")
     args = ap.parse_args()
@@ -74,6 +76,10 @@ def main():
         k, _, v = kv.partition("=")
         summary[k] = int(v) if v.isdigit() else v
     summary["steps"] = steps
+    summary["history"] = None
+    if args.history and os.path.exists(args.history):
+        with open(args.history) as f:
+            summary["history"] = json.load(f)
     # stable's fingerprint at every observation of the stable slot, until the
     # promotion makes another slot stable
     first = next((x for x in steps if x.get("booted_role") == "stable"), None)

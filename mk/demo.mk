@@ -15,6 +15,8 @@ DEMO_ARGS ?=
 .PHONY: demo demo-run
 demo:
 	tools/deps.sh
+	@[ "$$(id -u)" = 0 ] || { echo "make demo: run it as root: it installs dualboot" \
+		"and runs the clusters as the postgres user" >&2; exit 1; }
 	$(MAKE) all
 	$(MAKE) install
 	$(MAKE) demo-run

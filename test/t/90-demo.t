@@ -188,6 +188,12 @@ def check_run(s, label):
        and "last_login" in last["columns"] and last["users"] == rows,
        label + ": the new stable runs the promoted schema with every row", promoted)
     is_(last["boot_count"], s["boots"], label + ": the record counted every boot")
+    hist = s.get("history") or []
+    ok(len(hist) > 0 and hist[0]["event"] == "promote" and hist[0]["actor"] == "postgres"
+       and hist[0]["seq"] == promoted[0]["seq"],
+       label + ": the history's newest entry is the promotion made from SQL", hist[:1])
+    ok(any(h["event"] == "failback" and h["actor"] == "postgres" and h["slot"] == "A"
+           for h in hist), label + ": the history keeps the failback requested from SQL")
     return steps
 
 
