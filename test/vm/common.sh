@@ -47,7 +47,8 @@ vm_kernel() {
 vm_root() {
 	slot=$1
 	img=$VMDIR/root-$(echo "$slot" | tr AB ab).img
-	if [ ! -s "$img" ] || [ "$TOP/test/vm/guest-init" -nt "$img" ]; then
+	if [ ! -s "$img" ] || [ "$TOP/test/vm/guest-init" -nt "$img" ] ||
+		[ "$TOP/build/musl/dbtool" -nt "$img" ]; then
 		d=$VMDIR/rootfs-$slot
 		rm -rf "$d"
 		mkdir -p "$d/bin" "$d/sbin" "$d/proc" "$d/sys" "$d/dev" "$d/run" \
@@ -57,6 +58,9 @@ vm_root() {
 			[ "$a" = busybox ] || ln -s busybox "$d/bin/$a"
 		done
 		install -m 0755 "$TOP/test/vm/guest-init" "$d/sbin/init"
+		# the record tool, to confirm a boot from inside the guest
+		mkdir -p "$d/usr/lib/dualboot"
+		install -m 0755 "$TOP/build/musl/dbtool" "$d/usr/lib/dualboot/dbtool"
 		echo "$slot" > "$d/etc/dualboot-slot"
 		rm -f "$img"
 		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img" 16M >/dev/null \

@@ -5,7 +5,9 @@
  *
  *   dbtool create FILE A|B          a fresh record (stable slot given)
  *   dbtool mark-test FILE TRIES     arm a trial of the test slot
- *   dbtool confirm FILE             confirm the last boot (as the test slot)
+ *   dbtool confirm FILE [MARKER]    confirm the last boot (as the test slot);
+ *                                   with MARKER, as the running system: the
+ *                                   slot from the marker, this kernel's boot_id
  *   dbtool failback FILE            request failback
  *   dbtool record-fprint FILE DB FP record a schema fingerprint for the
  *                                   slot that booted last
@@ -117,6 +119,25 @@ main(int argc, char **argv)
 	}
 	ctx.current_slot = st.last_boot_slot;
 	ctx.boot_id = st.last_boot_id[0] ? st.last_boot_id : NULL;
+	if (strcmp(cmd, "confirm") == 0 && argc > 3)
+	{
+		db_marker	m;
+		static char kid[DB_BOOTID_SIZE];
+
+		if (db_marker_read(argv[3], &m, &err) != DB_OK ||
+			db_kernel_boot_id(kid, sizeof(kid), &err) != DB_OK)
+		{
+			fprintf(stderr, "dbtool: %s\n", err.message);
+			return 1;
+		}
+		if (strcmp(m.boot_id, kid) != 0)
+		{
+			fprintf(stderr, "dbtool: the marker is from another boot\n");
+			return 1;
+		}
+		ctx.current_slot = m.slot;
+		ctx.boot_id = kid;
+	}
 	if (strcmp(cmd, "mark-test") == 0 && argc > 3)
 	{
 		req.event = DB_EV_MARK_TEST;

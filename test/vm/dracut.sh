@@ -13,11 +13,15 @@ dracut_prepare() {
 	debs=$VMDIR/dracut-debs
 	rm -rf "$debs" "$DRACUT_ROOT.tmp"
 	mkdir -p "$debs"
-	(cd "$debs" && apt-get download dracut dracut-core) || {
-		vm_log "apt-get download dracut dracut-core failed (no Debian archive reachable?" \
-			"run apt-get update first)"
-		return 1
-	}
+	if ! (cd "$debs" && apt-get download dracut dracut-core); then
+		# no package lists yet: fetch them once (as root), then retry
+		[ "$(id -u)" = 0 ] && apt-get update -qq &&
+			(cd "$debs" && apt-get download dracut dracut-core) || {
+			DRACUT_WHY="apt-get download dracut dracut-core failed (no Debian archive reachable)"
+			vm_log "$DRACUT_WHY"
+			return 1
+		}
+	fi
 	for d in "$debs"/*.deb; do
 		dpkg-deb -x "$d" "$DRACUT_ROOT.tmp" || return 1
 	done
