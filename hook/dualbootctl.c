@@ -88,21 +88,50 @@ ctl_exit_code(int rc)
 	}
 }
 
-/* s as a JSON string, quotes included. */
+/* Length of the well-formed UTF-8 sequence at p (1 to 4), 0 if none. */
+static int
+utf8_len(const unsigned char *p)
+{
+	char		buf[5] = {0};
+	int			n = p[0] < 0x80 ? 1 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (p[i] == 0)
+			return 0;
+		buf[i] = (char) p[i];
+	}
+	/* db_text_valid: well-formed, no overlongs or surrogates (controls are escaped first) */
+	return db_text_valid(buf, sizeof(buf)) ? n : 0;
+}
+
+/*
+ * s as a JSON string, quotes included. Record text is valid UTF-8 already;
+ * a path given by the user may not be: its stray bytes become U+FFFD.
+ */
 static void
 ctl_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+	for (const unsigned char *p = (const unsigned char *) s; p && *p;)
 	{
+		int			n;
+
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", f);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
+		else if ((n = utf8_len(p)) == 0)
+			fputs("\\ufffd", f);
 		else
-			fputc(*p, f);
+		{
+			fwrite(p, 1, (size_t) n, f);
+			p += n;
+			continue;
+		}
+		p++;
 	}
 	fputc('"', f);
 }

@@ -329,6 +329,10 @@ suite() {
 	run --config "$D/defB.conf" --state "$D/both" --marker "$M" boot-select
 	check "$tag: both corrupt: boot-select boots the default stable slot B, exit 0" \
 		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1"' _ "$T/out" "$rc"
+	cp "$S" "$D/bad"$'\xff'"name"
+	expect_rc 0 "$tag: a record path that is not UTF-8" --state "$D/bad"$'\xff'"name" status --json
+	check "$tag: ... still gives valid JSON (U+FFFD for the stray byte)" \
+		json 'j["state_path"].endswith("bad\ufffdname")'
 	cp "$S" "$D/fp"
 	python3 "$T/rec.py" "$D/fp" fprint
 	expect_rc 0 "$tag: status --json of a record with a stored fingerprint" --state "$D/fp" status --json
