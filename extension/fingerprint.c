@@ -109,6 +109,12 @@ put_int64(StringInfo b, int64 v)
 	appendBinaryStringInfo(b, p, tmp + sizeof(tmp) - p);
 }
 
+void
+fp_append_int(StringInfo b, int64 v)
+{
+	put_int64(b, v);
+}
+
 /* key=<length>:<bytes>\n: unambiguous whatever the value holds */
 void
 fp_put_str(FpCtx *fp, const char *key, const char *val)
@@ -238,7 +244,13 @@ fp_run(FpCtx *fp)
 	(void) set_config_option("search_path", "pg_catalog",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	fp->snap = RegisterSnapshot(GetLatestSnapshot());
+	/*
+	 * The latest snapshot sees every committed change and this transaction's
+	 * own DDL. In parallel mode (a caller's parallel query) a new snapshot
+	 * cannot be taken: use the transaction's.
+	 */
+	fp->snap = RegisterSnapshot(IsInParallelMode() ? GetTransactionSnapshot()
+								: GetLatestSnapshot());
 
 	fp_build_maps(fp);
 	fp_emit_all(fp);

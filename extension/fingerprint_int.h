@@ -18,6 +18,7 @@
 #include "access/tableam.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
+#include "portability/instr_time.h"
 
 #define FP_DIGEST_LEN 32
 
@@ -171,6 +172,26 @@ typedef struct FpCtx
 	bool		keep_canonical; /* dualboot_schema_canonical(): keep the text */
 } FpCtx;
 
+/*
+ * Each phase's time at DEBUG1 (SET client_min_messages = debug1): where the
+ * time goes, for docs/benchmarks.md. Costs nothing when not logged.
+ */
+#define FP_PHASE(call) \
+	do { \
+		instr_time	fp_t0, fp_t1; \
+		bool		fp_timed = message_level_is_interesting(DEBUG1); \
+		if (fp_timed) \
+			INSTR_TIME_SET_CURRENT(fp_t0); \
+		call; \
+		if (fp_timed) \
+		{ \
+			INSTR_TIME_SET_CURRENT(fp_t1); \
+			INSTR_TIME_SUBTRACT(fp_t1, fp_t0); \
+			elog(DEBUG1, "dualboot fingerprint: %s %.1f ms", #call, \
+				 INSTR_TIME_GET_MILLISEC(fp_t1)); \
+		} \
+	} while (0)
+
 /* fingerprint_maps.c */
 extern void fp_build_maps(FpCtx *fp);
 extern const char *fp_ident(FpCtx *fp, FpCat cat, Oid oid);
@@ -200,6 +221,7 @@ extern void fp_put_char(FpCtx *fp, const char *key, char val);
 extern void fp_put_bool(FpCtx *fp, const char *key, bool val);
 extern void fp_put_ref(FpCtx *fp, const char *key, FpCat cat, Oid oid);
 extern void fp_put_node(FpCtx *fp, const char *key, const char *tree, Oid baserel);
+extern void fp_append_int(StringInfo b, int64 v);
 extern void fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest);
 extern char *fp_qualify(FpCtx *fp, Oid nsp, const char *name);
 

@@ -560,12 +560,12 @@ fp_build_maps(FpCtx *fp)
 
 	for (i = 0; i < FPC_NUM; i++)
 		fp->lazy[i] = NULL;
-	load_namespaces(fp);
-	load_types(fp);
-	load_procs(fp);
-	load_classes(fp);
-	load_depend(fp);
-	load_attributes(fp);
+	FP_PHASE(load_namespaces(fp));
+	FP_PHASE(load_types(fp));
+	FP_PHASE(load_procs(fp));
+	FP_PHASE(load_classes(fp));
+	FP_PHASE(load_depend(fp));
+	FP_PHASE(load_attributes(fp));
 }
 
 /*

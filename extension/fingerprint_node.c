@@ -608,6 +608,38 @@ canon_constvalue(NC *nc)
 	pfree(bytes);
 }
 
+/*
+ * Copy the values of a field that needs no rewriting, as they stand, up to
+ * the next field name, node start or node end: one append instead of one
+ * per token. '{' and '}' inside a value are always backslash-escaped; a
+ * field name is a ':' that starts a token.
+ */
+static void
+copy_raw_span(NC *nc)
+{
+	const char *start = nc->p;
+	const char *s = start;
+	const char *end;
+
+	while (*s != '\0' && *s != '{' && *s != '}')
+	{
+		if (*s == '\\' && s[1] != '\0')
+		{
+			s += 2;
+			continue;
+		}
+		if (*s == ':' && s > start && is_space(s[-1]))
+			break;
+		s++;
+	}
+	end = s;
+	while (end > start && is_space(end[-1]))
+		end--;
+	nc->p = s;
+	if (end > start)
+		emit(nc, start, end - start);
+}
+
 void
 fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 {
@@ -629,8 +661,18 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	nc.maxlv = 8;
 	nc.lv = palloc(sizeof(QLevel) * nc.maxlv);
 
-	while ((t = next_tok(&nc, &len)) != NULL)
+	for (;;)
 	{
+		while (is_space(*nc.p))
+			nc.p++;
+		if (*nc.p == '\0')
+			break;
+		if (*nc.p != '{' && *nc.p != '}' && *nc.p != ':')
+		{
+			copy_raw_span(&nc);
+			continue;
+		}
+		t = next_tok(&nc, &len);
 		if (len == 1 && *t == '{')
 		{
 			const char *name = next_tok(&nc, &len);
@@ -669,6 +711,7 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 			if (r == NULL)
 			{
 				emit(&nc, t, len);
+				copy_raw_span(&nc);
 				continue;
 			}
 			if (r->action == FA_DROP)

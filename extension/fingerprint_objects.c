@@ -53,6 +53,7 @@
 #include "catalog/pg_publication_namespace.h"
 #endif
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -61,6 +62,7 @@
 #include "utils/rel.h"
 
 #include "fingerprint_int.h"
+
 
 /* a scan over one catalog, with the row context reset per row */
 typedef struct FpScan
@@ -159,54 +161,87 @@ col_array(FpScan *s, int attnum)
 	return isnull ? NULL : OidOutputFunctionCall(F_ARRAY_OUT, d);
 }
 
-/* an oid[] column, each element written as an identity */
-static void
-put_oid_array(FpCtx *fp, FpScan *s, int attnum, const char *key, FpCat cat)
+/*
+ * Lists written straight into the canonical buffer: key=a,b,c
+ */
+static inline void
+list_begin(FpCtx *fp, const char *key)
+{
+	appendStringInfoString(&fp->buf, key);
+	appendStringInfoChar(&fp->buf, '=');
+}
+
+static inline void
+list_item(FpCtx *fp, int i, const char *v)
+{
+	if (i > 0)
+		appendStringInfoChar(&fp->buf, ',');
+	appendStringInfoString(&fp->buf, v);
+}
+
+static inline void
+list_end(FpCtx *fp)
+{
+	appendStringInfoChar(&fp->buf, '\n');
+}
+
+/* an oid[] or int2[] column without NULL elements, or NULL */
+static ArrayType *
+col_plain_array(FpScan *s, int attnum, int *n)
 {
 	bool		isnull;
 	Datum		d = scan_attr(s, attnum, &isnull);
 	ArrayType  *a;
-	Datum	   *elems;
-	int			n,
-				i;
-	StringInfoData b;
 
 	if (isnull)
+		return NULL;
+	a = DatumGetArrayTypeP(d);
+	if (ARR_HASNULL(a))
+		elog(ERROR, "dualboot: unexpected NULL in a catalog array");
+	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	return a;
+}
+
+/* an oid[] column, each element written as an identity */
+static void
+put_oid_array(FpCtx *fp, FpScan *s, int attnum, const char *key, FpCat cat)
+{
+	int			n,
+				i;
+	ArrayType  *a = col_plain_array(s, attnum, &n);
+	Oid		   *v;
+
+	if (a == NULL)
 	{
 		fp_put_str(fp, key, NULL);
 		return;
 	}
-	a = DatumGetArrayTypeP(d);
-	deconstruct_array(a, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, NULL, &n);
-	initStringInfo(&b);
+	v = (Oid *) ARR_DATA_PTR(a);
+	list_begin(fp, key);
 	for (i = 0; i < n; i++)
-		appendStringInfo(&b, "%s%s", i ? "," : "", fp_ident(fp, cat, DatumGetObjectId(elems[i])));
-	fp_put_str(fp, key, b.data);
+		list_item(fp, i, fp_ident(fp, cat, v[i]));
+	list_end(fp);
 }
 
 /* an int2[] of column numbers of relid, written as column names */
 static void
 put_attnum_array(FpCtx *fp, FpScan *s, int attnum, const char *key, Oid relid)
 {
-	bool		isnull;
-	Datum		d = scan_attr(s, attnum, &isnull);
-	ArrayType  *a;
-	Datum	   *elems;
 	int			n,
 				i;
-	StringInfoData b;
+	ArrayType  *a = col_plain_array(s, attnum, &n);
+	int16	   *v;
 
-	if (isnull)
+	if (a == NULL)
 	{
 		fp_put_str(fp, key, NULL);
 		return;
 	}
-	a = DatumGetArrayTypeP(d);
-	deconstruct_array(a, INT2OID, sizeof(int16), true, TYPALIGN_SHORT, &elems, NULL, &n);
-	initStringInfo(&b);
+	v = (int16 *) ARR_DATA_PTR(a);
+	list_begin(fp, key);
 	for (i = 0; i < n; i++)
-		appendStringInfo(&b, "%s%s", i ? "," : "", fp_attname(fp, relid, DatumGetInt16(elems[i])));
-	fp_put_str(fp, key, b.data);
+		list_item(fp, i, fp_attname(fp, relid, v[i]));
+	list_end(fp);
 }
 
 static void
@@ -464,36 +499,57 @@ cmp_parent(const ListCell *a, const ListCell *b)
 	return x->seqno - y->seqno;
 }
 
+/* one line per live column, in live-column order (never attnum) */
 static void
 put_columns(FpCtx *fp, FpRel *r)
 {
 	int			i;
 	int			ordinal = 0;
+	StringInfo	b = &fp->buf;
+	bool		full;
 
-	if (r->atts == NULL)
+	if (r == NULL || r->atts == NULL)
 		return;
+	full = !(r->relkind == RELKIND_COMPOSITE_TYPE || r->relkind == RELKIND_VIEW);
 	for (i = 0; i < r->natts; i++)
 	{
 		FpAtt	   *a = &r->atts[i];
-
 		if (a->name == NULL)
 			continue;			/* dropped: leaves no trace */
 		ordinal++;
-		fp_put_int(fp, "column", ordinal);
-		fp_put_str(fp, " name", a->name);
-		fp_put_ref(fp, " type", FPC_TYPE, a->typid);
-		fp_put_int(fp, " typmod", a->typmod);
-		fp_put_ref(fp, " collation", FPC_COLL, a->collation);
-		if (r->relkind == RELKIND_COMPOSITE_TYPE || r->relkind == RELKIND_VIEW)
+		/* column=<ordinal> <qname> <type> <typmod> <collation> */
+		appendStringInfoString(b, "column=");
+		fp_append_int(b, ordinal);
+		appendStringInfoChar(b, ' ');
+		appendStringInfoString(b, a->qname);
+		appendStringInfoChar(b, ' ');
+		appendStringInfoString(b, fp_ident(fp, FPC_TYPE, a->typid));
+		appendStringInfoChar(b, ' ');
+		fp_append_int(b, a->typmod);
+		appendStringInfoChar(b, ' ');
+		appendStringInfoString(b, fp_ident(fp, FPC_COLL, a->collation));
+		if (full)
+		{
+			/* flags: notnull identity generated storage compression islocal */
+			char		flags[8];
+
+			flags[0] = ' ';
+			flags[1] = a->notnull ? 'N' : '-';
+			flags[2] = a->identity ? a->identity : '-';
+			flags[3] = a->generated ? a->generated : '-';
+			flags[4] = a->storage ? a->storage : '-';
+			flags[5] = a->compression ? a->compression : '-';
+			flags[6] = a->islocal ? 'L' : '-';
+			flags[7] = '\0';
+			appendStringInfoString(b, flags);
+			appendStringInfoChar(b, ' ');
+			fp_append_int(b, a->stattarget);
+			appendStringInfoChar(b, ' ');
+			fp_append_int(b, a->inhcount);
+		}
+		appendStringInfoChar(b, '\n');
+		if (!full)
 			continue;
-		fp_put_bool(fp, " notnull", a->notnull);
-		fp_put_char(fp, " identity", a->identity);
-		fp_put_char(fp, " generated", a->generated);
-		fp_put_char(fp, " storage", a->storage);
-		fp_put_char(fp, " compression", a->compression);
-		fp_put_int(fp, " stattarget", a->stattarget);
-		fp_put_bool(fp, " islocal", a->islocal);
-		fp_put_int(fp, " inhcount", a->inhcount);
 		if (a->has_default_digest)
 			fp_put_digest(fp, " default", a->default_digest);
 		if (a->options)
@@ -746,8 +802,6 @@ emit_triggers(FpCtx *fp)
 		bool		isnull;
 		Datum		d;
 		int			i;
-		StringInfoData cols;
-
 		if (f->tgisinternal || !user_rel(fp, f->tgrelid))
 			continue;
 		fp_begin(fp);
@@ -761,10 +815,10 @@ emit_triggers(FpCtx *fp)
 		fp_put_bool(fp, "deferrable", f->tgdeferrable);
 		fp_put_bool(fp, "initdeferred", f->tginitdeferred);
 		fp_put_int(fp, "nargs", f->tgnargs);
-		initStringInfo(&cols);
+		list_begin(fp, "columns");
 		for (i = 0; i < f->tgattr.dim1; i++)
-			appendStringInfo(&cols, "%s%s", i ? "," : "", fp_attname(fp, f->tgrelid, f->tgattr.values[i]));
-		fp_put_str(fp, "columns", cols.data);
+			list_item(fp, i, fp_attname(fp, f->tgrelid, f->tgattr.values[i]));
+		list_end(fp);
 		d = scan_attr(&s, Anum_pg_trigger_tgargs, &isnull);
 		if (!isnull)
 		{
@@ -1593,34 +1647,34 @@ void
 fp_emit_all(FpCtx *fp)
 {
 	/* folded into their tables, views and columns */
-	load_attrdefs(fp);
-	load_inherits(fp);
-	load_partkeys(fp);
-	load_foreign_tables(fp);
-	emit_rules(fp);
+	FP_PHASE(load_attrdefs(fp));
+	FP_PHASE(load_inherits(fp));
+	FP_PHASE(load_partkeys(fp));
+	FP_PHASE(load_foreign_tables(fp));
+	FP_PHASE(emit_rules(fp));
 
-	emit_schemas(fp);
-	emit_extensions(fp);
-	emit_relations(fp);
-	emit_sequences(fp);
-	emit_indexes(fp);
-	emit_constraints(fp);
-	emit_triggers(fp);
-	emit_policies(fp);
-	emit_types(fp);
-	emit_functions(fp);
-	emit_operators(fp);
-	emit_casts(fp);
-	emit_collations(fp);
-	emit_publications(fp);
-	emit_statistics(fp);
-	emit_event_triggers(fp);
-	emit_foreign(fp);
-	emit_languages(fp);
-	emit_text_search(fp);
+	FP_PHASE(emit_schemas(fp));
+	FP_PHASE(emit_extensions(fp));
+	FP_PHASE(emit_relations(fp));
+	FP_PHASE(emit_sequences(fp));
+	FP_PHASE(emit_indexes(fp));
+	FP_PHASE(emit_constraints(fp));
+	FP_PHASE(emit_triggers(fp));
+	FP_PHASE(emit_policies(fp));
+	FP_PHASE(emit_types(fp));
+	FP_PHASE(emit_functions(fp));
+	FP_PHASE(emit_operators(fp));
+	FP_PHASE(emit_casts(fp));
+	FP_PHASE(emit_collations(fp));
+	FP_PHASE(emit_publications(fp));
+	FP_PHASE(emit_statistics(fp));
+	FP_PHASE(emit_event_triggers(fp));
+	FP_PHASE(emit_foreign(fp));
+	FP_PHASE(emit_languages(fp));
+	FP_PHASE(emit_text_search(fp));
 	if (fp->include_acl)
 	{
-		emit_default_acls(fp);
-		emit_comments(fp);
+		FP_PHASE(emit_default_acls(fp));
+		FP_PHASE(emit_comments(fp));
 	}
 }

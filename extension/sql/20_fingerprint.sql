@@ -9,7 +9,7 @@ CREATE FUNCTION pg_catalog.dualboot_schema_fingerprint(
     include_privileges boolean DEFAULT false)
 RETURNS text
 AS 'MODULE_PATHNAME', 'dualboot_schema_fingerprint'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_fingerprint(boolean) IS
 'dbfp1:pg<major>:<sha256> of the canonical schema of the current database; with true, owners, privileges and comments too';
@@ -18,7 +18,7 @@ CREATE FUNCTION pg_catalog.dualboot_schema_manifest(
     include_privileges boolean DEFAULT false)
 RETURNS TABLE (kind text, identity text, fingerprint text)
 AS 'MODULE_PATHNAME', 'dualboot_schema_manifest'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1000;
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_manifest(boolean) IS
 'one row per schema object: kind, stable qualified identity, hex SHA-256 of its canonical form';
@@ -28,7 +28,7 @@ CREATE FUNCTION pg_catalog.dualboot_schema_canonical(
     include_privileges boolean DEFAULT false)
 RETURNS TABLE (kind text, identity text, canonical text)
 AS 'MODULE_PATHNAME', 'dualboot_schema_canonical'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1000;
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_canonical(boolean) IS
 'the canonical text behind each manifest row (for diagnosing a difference)';
@@ -53,7 +53,7 @@ LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION pg_catalog.dualboot_schema_manifest_json(
     include_privileges boolean DEFAULT false)
 RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
 SELECT pg_catalog.jsonb_build_object(
     'format', 'dualboot-manifest',
@@ -88,7 +88,7 @@ COMMENT ON FUNCTION pg_catalog.dualboot_schema_manifest_json(boolean) IS
 CREATE FUNCTION pg_catalog.dualboot_schema_diff(saved jsonb)
 RETURNS TABLE (kind text, identity text, change text,
                saved_fingerprint text, current_fingerprint text)
-LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
 WITH chk AS MATERIALIZED (
     SELECT pg_catalog.dualboot_fingerprint_require_comparable($1 OPERATOR(pg_catalog.->>) 'fingerprint') AS ok
