@@ -51,3 +51,9 @@ SELECT seq - :seq0 AS writes, trial_armed, tries_total, last_reason FROM dualboo
 SELECT seq - :seq0 AS n, event, reason, app FROM dualboot_history() LIMIT 2;
 -- leave the machine disarmed
 SELECT trial_armed FROM dualboot_request_failback('end of 30_concurrency');
+
+-- leave the database as pg_regress made it, for the tests that follow
+SET client_min_messages = warning;
+DROP SCHEMA dbtest CASCADE;
+DROP EXTENSION dualboot;
+RESET client_min_messages;

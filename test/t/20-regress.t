@@ -70,6 +70,8 @@ if [ "${1:-}" = --inside ]; then
 	ctl init --stable A --force >/dev/null 2>&1 &&
 		ctl boot-select --marker "$DUALBOOT_MARKER" >/dev/null 2>&1 ||
 		nok "re-create the record for the concurrency check"
+	# (the suite leaves the database without the extension)
+	psql_ -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS dualboot"
 	seq0=$(psql_ -Atc "SELECT seq FROM dualboot_status()")
 	K=60
 	{
