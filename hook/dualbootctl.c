@@ -860,7 +860,9 @@ static const struct
 static bool
 opt_in(const char *list, const char *opt, size_t len)
 {
-	for (const char *p = list; p && *p;)
+	if (list == NULL)
+		return false;
+	for (const char *p = list; *p;)
 	{
 		size_t		n = strcspn(p, " ");
 
