@@ -66,8 +66,7 @@ typedef struct FpAtt
 	char		generated;
 	char		storage;
 	char		compression;
-	bool		has_default_digest;
-	uint8		default_digest[FP_DIGEST_LEN];
+	char	   *default_canon;	/* canonical default expression, or NULL */
 	char	   *options;		/* attoptions as text, or NULL */
 	char	   *fdwoptions;		/* attfdwoptions as text, or NULL */
 	char	   *acl;			/* canonical column ACL (include_acl only) */

@@ -346,8 +346,7 @@ load_attrdefs(FpCtx *fp)
 			continue;
 		resetStringInfo(&fp->nodebuf);
 		fp_canon_node(fp, &fp->nodebuf, bin, f->adrelid);
-		fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, a->default_digest);
-		a->has_default_digest = true;
+		a->default_canon = MemoryContextStrdup(fp->cxt, fp->nodebuf.data);
 	}
 	scan_end(&s);
 }
@@ -550,8 +549,8 @@ put_columns(FpCtx *fp, FpRel *r)
 		appendStringInfoChar(b, '\n');
 		if (!full)
 			continue;
-		if (a->has_default_digest)
-			fp_put_digest(fp, " default", a->default_digest);
+		if (a->default_canon)
+			fp_put_str(fp, " default", a->default_canon);
 		if (a->options)
 			fp_put_str(fp, " options", a->options);
 		if (a->fdwoptions)
