@@ -1,7 +1,8 @@
 #!/bin/bash
 # test/t/20-regress.t - the extension against a real PostgreSQL server:
 # the pg_regress suite (sql/*.sql, expected/*.out) run by `make installcheck`,
-# then two concurrent sessions writing the same record.
+# then two concurrent sessions writing the same record, then the settings
+# changed through the server configuration (ALTER SYSTEM + reload).
 #
 # Nothing on the machine is configured by hand: the extension is installed
 # with `make install-extension DESTDIR=<scratch>` and a throw-away cluster
@@ -123,6 +124,42 @@ if [ "${1:-}" = --inside ]; then
 		nok "history after the concurrent writes ($hist)"
 		psql_ -c "SELECT * FROM dualboot_history()" 2>&1 | sed 's/^/# /' >&2
 	fi
+
+	# 3. the settings come from the server configuration: a reload (SIGHUP)
+	#    switches the record; an empty path is an error that says what to do
+	ctl2() { "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE.2" "$@"; }
+	ctl2 init --stable B >/dev/null 2>&1 || nok "dualbootctl init a second record"
+	[ "$(id -u)" = 0 ] && chown postgres "$DUALBOOT_STATE.2"
+	chmod 600 "$DUALBOOT_STATE.2"
+	# wait_for SQL WANT: a new session each time, bounded (10 s), no timing assertion
+	wait_for() {
+		local i got=""
+		for i in $(seq 1 100); do
+			got=$(psql_ -Atc "$1" 2>&1)
+			[ "$got" = "$2" ] && return 0
+			sleep 0.1
+		done
+		echo "# waited for '$2', last got: $got"
+		return 1
+	}
+	psql_ -q -c "ALTER SYSTEM SET dualboot.state_path = '$DUALBOOT_STATE.2'" -c "SELECT pg_reload_conf()" >/dev/null
+	if wait_for "SELECT stable_slot FROM dualboot_status()" B; then
+		ok "ALTER SYSTEM + pg_reload_conf() switches the record (PGC_SIGHUP)"
+	else
+		nok "reload to a second record"
+	fi
+	psql_ -q -c "ALTER SYSTEM SET dualboot.state_path = ''" -c "SELECT pg_reload_conf()" >/dev/null
+	if wait_for "SHOW dualboot.state_path" "" &&
+		psql_ -v VERBOSITY=verbose -Atc "SELECT * FROM dualboot_status()" >"$W/unset.log" 2>&1; then
+		nok "an empty dualboot.state_path is an error"
+	elif grep -q 'ERROR:  55000: dualboot.state_path is not set' "$W/unset.log" &&
+		grep -q 'HINT:  Set dualboot.state_path in postgresql.conf' "$W/unset.log"; then
+		ok "an empty dualboot.state_path: 55000 with a hint"
+	else
+		nok "an empty dualboot.state_path"
+		diag "$W/unset.log"
+	fi
+	psql_ -q -c "ALTER SYSTEM RESET dualboot.state_path" -c "SELECT pg_reload_conf()" >/dev/null
 	echo "$n $failed" >"$W/count"
 	exit 0
 fi
