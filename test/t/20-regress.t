@@ -159,6 +159,30 @@ if [ "${1:-}" = --inside ]; then
 		nok "an empty dualboot.state_path"
 		diag "$W/unset.log"
 	fi
+
+	# 4. the record on a raw block device (a loop device; root only)
+	loop=""
+	if [ "$(id -u)" = 0 ] && truncate -s 1M "$W/raw.img" &&
+		loop=$(losetup -f --show "$W/raw.img" 2>/dev/null); then
+		"$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$loop" init --stable A >/dev/null 2>&1 &&
+			chown postgres "$loop"
+		psql_ -q -c "ALTER SYSTEM SET dualboot.state_path = '$loop'" -c "SELECT pg_reload_conf()" >/dev/null
+		if wait_for "SHOW dualboot.state_path" "$loop" &&
+			psql_ -Atc "SELECT seq FROM dualboot_mark_test(2, 'on a raw device')" >"$W/raw.log" 2>&1 &&
+			"$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$loop" status --json >"$W/raw.json" 2>>"$W/raw.log" &&
+			grep -q '"trial_armed": *true' "$W/raw.json" && grep -q '"seq": *2[,}]' "$W/raw.json"; then
+			ok "the record on a raw block device ($loop): armed from SQL, read back by dualbootctl"
+		else
+			nok "the record on a raw block device"
+			diag "$W/raw.log" "$W/raw.json"
+		fi
+		psql_ -q -c "ALTER SYSTEM RESET dualboot.state_path" -c "SELECT pg_reload_conf()" >/dev/null
+		wait_for "SHOW dualboot.state_path" "$DUALBOOT_STATE" >/dev/null
+		chown root "$loop"
+		losetup -d "$loop"
+	else
+		ok "# SKIP the record on a raw block device: needs root and a free loop device"
+	fi
 	psql_ -q -c "ALTER SYSTEM RESET dualboot.state_path" -c "SELECT pg_reload_conf()" >/dev/null
 	echo "$n $failed" >"$W/count"
 	exit 0
