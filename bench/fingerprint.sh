@@ -89,14 +89,25 @@ time_dump() {
 	elapsed "$t0" "$t1"
 }
 
-# peak resident memory of a backend before and after one fingerprint
-fp_memory() {
-	$PSQL -d "$1" -At <<'EOF'
-SELECT pg_backend_pid() AS pid \gset
-\! grep VmHWM /proc/:pid/status | awk '{print "before_kB " $2}'
-SELECT dualboot_schema_fingerprint() \g /dev/null
-\! grep VmHWM /proc/:pid/status | awk '{print "after_kB " $2}'
-EOF
+# In one session: the function's own time (\timing, RUNS calls), the
+# backend's CPU time for them (utime+stime) and its peak resident memory
+# (VmHWM, which also counts the shared buffers it touched), before/after.
+in_session() {
+	pidf=$(mktemp)
+	sqlf=$(mktemp)
+	probe() { # probe LABEL: a psql \! line printing LABEL, CPU ticks, VmHWM kB
+		printf '%s\n' "\\! sh -c 'p=\$(cat $pidf); echo $1 \$(cut -d\" \" -f14 /proc/\$p/stat) \$(cut -d\" \" -f15 /proc/\$p/stat) \$(grep VmHWM /proc/\$p/status | tr -s \" \" | cut -d\" \" -f2)'"
+	}
+	{
+		printf 'SELECT pg_backend_pid() \\g %s\n' "$pidf"
+		probe before
+		printf 'SET client_min_messages = debug1;\n\\timing on\n'
+		for r in $(seq "$RUNS"); do printf 'SELECT dualboot_schema_fingerprint() \\g /dev/null\n'; done
+		printf '\\timing off\n'
+		probe after
+	} >"$sqlf"
+	$PSQL -d "$1" -At -f "$sqlf" 2>&1 | sed 's/^psql:[^ ]* DEBUG: */DEBUG: /'
+	rm -f "$pidf" "$sqlf"
 }
 
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GB RAM"
@@ -121,7 +132,12 @@ for n in $SIZES; do
 	fp=$(echo $fp_runs | tr ' ' '\n' | median)
 	dump=$(echo $dump_runs | tr ' ' '\n' | median)
 	plain=$(echo $sql_runs | tr ' ' '\n' | median)
-	mem=$(fp_memory "$db" | tr '\n' ' ')
+	sess=$(in_session "$db")
+	insess=$(echo "$sess" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{printf "%.3f\n", $1 / 1000}')
+	insess_med=$(echo "$insess" | median)
+	cpu=$(echo "$sess" | awk -v hz="$(getconf CLK_TCK)" -v runs="$RUNS" \
+		'$1 == "before" {b = $2 + $3; hb = $4} $1 == "after" {a = $2 + $3; ha = $4}
+		 END {printf "%.3f s per call; VmHWM %d kB before, %d kB after", (a - b) / hz / runs, hb, ha}')
 	{
 		echo "# bench/fingerprint.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "machine: $machine"
@@ -129,11 +145,16 @@ for n in $SIZES; do
 		echo "tables: $n  relations (pg_class rows): $rels  manifest rows: $objs"
 		echo "schema build: $(elapsed "$t0" "$t1") s"
 		echo "runs: $RUNS (seconds, each a fresh psql connection)"
-		echo "dualboot_schema_fingerprint:  median $fp  runs$fp_runs"
+		echo "dualboot_schema_fingerprint (fresh psql each): median $fp  runs$fp_runs"
+		echo "dualboot_schema_fingerprint (one session, psql timing): median $insess_med  runs" $insess
+		echo "dualboot_schema_fingerprint backend CPU (user+sys): $cpu"
 		echo "pg_dump -s | sha256sum:        median $dump  runs$dump_runs"
 		echo "plain-SQL pg_get_* fingerprint: median $plain  runs$sql_runs"
-		echo "speedup vs pg_dump -s: $(echo "scale=1; $dump / $fp" | bc)x  vs plain SQL: $(echo "scale=1; $plain / $fp" | bc)x"
-		echo "backend VmHWM (kB, includes touched shared buffers): $mem"
+		echo "speedup vs pg_dump -s, fresh connections both: $(echo "scale=1; $dump / $fp" | bc)x; vs plain SQL: $(echo "scale=1; $plain / $fp" | bc)x"
+		echo "speedup vs pg_dump -s, function time: $(echo "scale=1; $dump / $insess_med" | bc)x"
+		echo "phases of the last call (ms, DEBUG1):"
+		echo "$sess" | grep 'dualboot fingerprint:' | tail -n 40 | sed 's/^.*dualboot fingerprint: /  /'
+		echo "load average at the end (other work on the machine): $(cut -d' ' -f1-3 /proc/loadavg)"
 	} | tee "$out"
 	$PSQL -c "DROP DATABASE $db"
 done

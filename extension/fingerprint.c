@@ -252,15 +252,17 @@ fp_run(FpCtx *fp)
 	fp->snap = RegisterSnapshot(IsInParallelMode() ? GetTransactionSnapshot()
 								: GetLatestSnapshot());
 
-	fp_build_maps(fp);
-	fp_emit_all(fp);
+	FP_PHASE(fp_build_maps(fp));
+	FP_PHASE(fp_emit_all(fp));
 
 	UnregisterSnapshot(fp->snap);
 	fp->snap = NULL;
 	AtEOXact_GUC(true, save_nestlevel);
 	MemoryContextSwitchTo(old);
 
-	qsort(fp->entries, fp->nentries, sizeof(FpEntry), cmp_entry);
+	FP_PHASE(qsort(fp->entries, fp->nentries, sizeof(FpEntry), cmp_entry));
+	elog(DEBUG1, "dualboot fingerprint: %d objects, %zu kB of memory at the end",
+		 fp->nentries, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
 
 static void
