@@ -153,6 +153,19 @@ ctl_state_path(const ctl_env *env, char *out, size_t size)
 			ctl_err("--state: not a usable path");
 			return CTL_EXIT_USAGE;
 		}
+		/* a raw partition may be named as in the configuration: LABEL=, UUID=, ... */
+		if (strncmp(env->state_opt, "LABEL=", 6) == 0 ||
+			strncmp(env->state_opt, "UUID=", 5) == 0 ||
+			strncmp(env->state_opt, "PARTLABEL=", 10) == 0 ||
+			strncmp(env->state_opt, "PARTUUID=", 9) == 0)
+		{
+			if (db_resolve_device(env->state_opt, out, size) != DB_OK)
+			{
+				ctl_err("--state %s: no such device", env->state_opt);
+				return CTL_EXIT_USAGE;
+			}
+			return CTL_EXIT_OK;
+		}
 		memcpy(out, env->state_opt, strlen(env->state_opt) + 1);
 		return CTL_EXIT_OK;
 	}

@@ -342,6 +342,11 @@ suite() {
 	expect_rc 0 "$tag: a record path that is not UTF-8" --state "$D/bad"$'\xff'"name" status --json
 	check "$tag: ... still gives valid JSON (U+FFFD for the stray byte)" \
 		json 'j["state_path"].endswith("bad\ufffdname")'
+	expect_rc 2 "$tag: --state LABEL= of a device that does not exist" \
+		--state "LABEL=dualboot-test-none-$$" status
+	check "$tag: ... says so" has "$err" "no such device"
+	cp "$S" "$D/a=b"
+	expect_rc 0 "$tag: a file name with '=' is a file, not a device spec" --state "$D/a=b" status
 	cp "$S" "$D/fp"
 	python3 "$T/rec.py" "$D/fp" fprint
 	expect_rc 0 "$tag: status --json of a record with a stored fingerprint" --state "$D/fp" status --json
