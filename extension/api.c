@@ -46,8 +46,11 @@
 #include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
+#include "catalog/pg_authid.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -166,6 +169,53 @@ server_os_user(void)
 	return pw ? pw->pw_name : "?";
 }
 
+/*
+ * The paths are GUC_SUPERUSER_ONLY: a role that may not read the settings
+ * (neither superuser nor pg_read_all_settings) gets messages with the paths
+ * replaced by the setting names.
+ */
+static bool
+may_read_paths(void)
+{
+	Oid			roleid = GetUserId();
+
+	return superuser_arg(roleid) || has_privs_of_role(roleid, ROLE_PG_READ_ALL_SETTINGS);
+}
+
+static char *
+replace_all(const char *s, const char *what, const char *with)
+{
+	StringInfoData buf;
+	size_t		wlen = strlen(what);
+	const char *p;
+
+	if (wlen == 0 || strstr(s, what) == NULL)
+		return pstrdup(s);
+	initStringInfo(&buf);
+	while ((p = strstr(s, what)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, s, (int) (p - s));
+		appendStringInfoString(&buf, with);
+		s = p + wlen;
+	}
+	appendStringInfoString(&buf, s);
+	return buf.data;
+}
+
+/* s as the current role may see it */
+static const char *
+shown(const char *s)
+{
+	char	   *r;
+
+	if (s == NULL || may_read_paths())
+		return s;
+	r = replace_all(s, dualboot_state_path ? dualboot_state_path : "",
+					"<dualboot.state_path>");
+	return replace_all(r, dualboot_boot_marker_path ? dualboot_boot_marker_path : "",
+					   "<dualboot.boot_marker_path>");
+}
+
 /* The configured record path, or an error saying how to configure it. */
 static const char *
 state_path(void)
@@ -185,8 +235,11 @@ state_path(void)
  * ERROR that names the path and says what to do.
  */
 static void
-report_record_error(int rc, const db_error *err, const char *path)
+report_record_error(int rc, const db_error *err, const char *real_path)
 {
+	const char *path = shown(real_path);
+	const char *message = shown(err->message);
+
 	switch (rc)
 	{
 		case DB_ERR_NOT_FOUND:
@@ -203,7 +256,7 @@ report_record_error(int rc, const db_error *err, const char *path)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("dualboot state record \"%s\" cannot be used", path),
-					 errdetail("%s.", err->message),
+					 errdetail("%s.", message),
 					 errhint("dualboot.state_path must name the record itself: a regular "
 							 "file of %d bytes made by \"dualbootctl init\", or a block "
 							 "device. Symbolic links and directories are refused.",
@@ -215,7 +268,7 @@ report_record_error(int rc, const db_error *err, const char *path)
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("dualboot state record \"%s\" is corrupt", path),
 					 errdetail("%s. The record was left as it is: SQL never overwrites a "
-							   "corrupt record.", err->message),
+							   "corrupt record.", message),
 					 errhint("Inspect it with \"dualbootctl --state %s status\". If no copy "
 							 "can be recovered, re-create it as root with \"dualbootctl "
 							 "--state %s init --stable A|B --force\", naming the slot that "
@@ -226,7 +279,7 @@ report_record_error(int rc, const db_error *err, const char *path)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("dualboot state record \"%s\" has a newer format than this "
 							"extension understands", path),
-					 errdetail("%s.", err->message),
+					 errdetail("%s.", message),
 					 errhint("Update the dualboot extension on this slot; the record was "
 							 "not changed.")));
 			break;
@@ -235,7 +288,7 @@ report_record_error(int rc, const db_error *err, const char *path)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not access dualboot state record \"%s\": %m", path),
-					 errdetail("%s.", err->message),
+					 errdetail("%s.", message),
 					 errhint("The server runs as operating system user \"%s\": it needs "
 							 "read and write access to the record and search access to "
 							 "its folders.", server_os_user())));
@@ -243,12 +296,12 @@ report_record_error(int rc, const db_error *err, const char *path)
 		case DB_ERR_ARG:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid dualboot request: %s", err->message)));
+					 errmsg("invalid dualboot request: %s", message)));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("dualboot state record \"%s\": %s", path, err->message)));
+					 errmsg("dualboot state record \"%s\": %s", path, message)));
 	}
 }
 
@@ -274,7 +327,7 @@ require_known_slot(const DualbootBoot *b, const char *function)
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("%s() needs to know the current slot, and it is unknown", function),
-			 errdetail("%s", b->why),
+			 errdetail("%s", shown(b->why)),
 			 errhint("The dualboot boot hook (or \"dualbootctl boot-select --marker PATH\") "
 					 "writes the marker at boot; dualboot.boot_marker_path must name it.")));
 }
@@ -309,16 +362,16 @@ report_apply_error(int rc, const db_error *err, db_event event, const db_state *
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid argument for dualboot %s: %s", db_event_name(event),
-						err->message),
+						shown(err->message)),
 				 errhint("tries must be between %d and %d; a reason is at most %d bytes of "
 						 "UTF-8 text without control characters.",
 						 DB_TRIES_MIN, DB_TRIES_MAX, DB_REASON_SIZE - 1)));
 	if (rc == DB_REFUSED)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("dualboot %s refused: %s", db_event_name(event), err->message),
+				 errmsg("dualboot %s refused: %s", db_event_name(event), shown(err->message)),
 				 errdetail("State record \"%s\": stable slot %s, trial %s, tries left %u, "
-						   "%s.", path, db_slot_name(st->stable_slot),
+						   "%s.", shown(path), db_slot_name(st->stable_slot),
 						   st->trial_armed ? "armed" : "not armed", st->tries_left,
 						   st->confirmed ? "confirmed" : "not confirmed"),
 				 errhint("%s", refusal_hint(event, st))));
@@ -494,9 +547,9 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the dualboot %s request queued earlier in this transaction "
 							"no longer applies: %s", db_event_name(list[i]->event),
-							err.message),
+							shown(err.message)),
 					 errdetail("The state record \"%s\" changed since that call (sequence "
-							   "%llu then, %llu now).", path,
+							   "%llu then, %llu now).", shown(path),
 							   (unsigned long long) list[i]->seq_seen,
 							   (unsigned long long) seq_seen),
 					 errhint("Roll back this transaction, check dualboot_status(), and "
@@ -604,10 +657,10 @@ flush_pending(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("dualboot %s refused at commit: %s",
-						db_event_name(list[failed]->event), err.message),
+						db_event_name(list[failed]->event), shown(err.message)),
 				 errdetail("The state record \"%s\" changed between the call (sequence "
 						   "%llu) and the commit (sequence %llu); nothing was written and "
-						   "the transaction was rolled back.", path,
+						   "the transaction was rolled back.", shown(path),
 						   (unsigned long long) list[failed]->seq_seen,
 						   (unsigned long long) seq_read),
 				 errhint("Check dualboot_status() and repeat the request if it still "
@@ -871,7 +924,7 @@ dualboot_require_test(PG_FUNCTION_ARGS)
 						db_slot_name(b.slot)),
 				 errdetail("dualboot_require_test() guards scripts that must only run in a "
 						   "rehearsal; the state record \"%s\" names slot %s stable.",
-						   path, db_slot_name(st->stable_slot)),
+						   shown(path), db_slot_name(st->stable_slot)),
 				 errhint("Arm a trial with dualboot_mark_test(), reboot into the test slot %s "
 						 "and run the script there.", db_slot_name(db_test_slot(st)))));
 	PG_RETURN_TEXT_P(cstring_to_text(db_slot_name(b.slot)));

@@ -72,6 +72,10 @@ LANGUAGE sql STABLE AS $$
         'operating system user "[^"]*"', 'operating system user "<user>"', 'g')
 $$;
 
+-- (callable by the unprivileged roles of 01_privileges, which may not read the paths)
+ALTER FUNCTION dbtest.scrub(text) SECURITY DEFINER;
+GRANT USAGE ON SCHEMA dbtest TO PUBLIC;
+
 -- run a statement; report its SQLSTATE, message, detail and hint (scrubbed)
 CREATE FUNCTION dbtest.try(cmd text,
     OUT code text, OUT message text, OUT detail text, OUT hint text)

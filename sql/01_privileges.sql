@@ -23,6 +23,15 @@ SELECT * FROM dualboot_record_fingerprint();
 SHOW dualboot.state_path;
 SELECT count(*) AS visible_dualboot_settings FROM pg_settings WHERE name LIKE 'dualboot.%';
 SET dualboot.state_path = '/tmp/elsewhere';
+-- errors do not show them the paths either ($STATE would be the real one)
+\! mv "$DUALBOOT_STATE" "$DUALBOOT_STATE.away"
+\x on
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+\x off
+\! mv "$DUALBOOT_STATE.away" "$DUALBOOT_STATE"
+\! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
+SELECT detail FROM dbtest.try('SELECT dualboot_require_test()');
+\! mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
 RESET ROLE;
 
 -- not even a superuser's session can change them: only the server
