@@ -367,6 +367,27 @@ make_context(db_context *ctx, const ctl_boot *b)
 /* ------------------------------------------------------------------ */
 /* reading for status / history                                        */
 
+/* What a record error means for the next boot, and what to do about it. */
+static void
+explain(const ctl_env *env, int rc, const char *path)
+{
+	const char *def = db_slot_name(env->cfg.default_slot);
+
+	if (rc == DB_ERR_NOT_FOUND)
+		ctl_err("create the record with: dualbootctl --state %s init --stable A|B", path);
+	else if (rc == DB_ERR_NO_VALID || rc == DB_ERR_INVALID)
+		ctl_err("with no valid record the hook boots the configured default stable "
+				"slot %s (default=); if the record is lost, recreate it with "
+				"dualbootctl init --stable A|B --force", def);
+	else if (rc == DB_ERR_BAD_FILE)
+		ctl_err("while it is so, the hook boots the configured default stable slot %s "
+				"(default=)", def);
+	else if (rc == DB_ERR_NEWER_VERSION)
+		ctl_err("a newer dualboot wrote it: this version will not change it, and a "
+				"hook of this version boots the configured default stable slot %s; "
+				"upgrade dualboot on this slot", def);
+}
+
 static int
 load_record(const ctl_env *env, char *path, size_t size, db_state *st)
 {
@@ -380,16 +401,7 @@ load_record(const ctl_env *env, char *path, size_t size, db_state *st)
 	if (rc == DB_OK)
 		return CTL_EXIT_OK;
 	ctl_err("%s", err.message);
-	if (rc == DB_ERR_NOT_FOUND)
-		ctl_err("create the record with: dualbootctl --state %s init --stable A|B", path);
-	else if (rc == DB_ERR_NO_VALID || rc == DB_ERR_INVALID || rc == DB_ERR_BAD_FILE)
-		ctl_err("with no valid record the hook boots the default stable slot %s "
-				"(default= in the configuration); recreate it with "
-				"dualbootctl init --stable A|B --force",
-				db_slot_name(env->cfg.default_slot));
-	else if (rc == DB_ERR_NEWER_VERSION)
-		ctl_err("a newer dualboot wrote it; this version boots the stable slot "
-				"and will not change it: upgrade dualboot on this slot");
+	explain(env, rc, path);
 	return CTL_EXIT_USAGE;
 }
 
@@ -686,9 +698,7 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 		ctl_err("%s%s: %s", name, rc == DB_REFUSED ? " refused" : "", err.message);
 		if (rc == DB_REFUSED && b.slot == DB_SLOT_NONE && b.why[0])
 			ctl_err("current slot unknown: %s", b.why);
-		if (rc == DB_ERR_NOT_FOUND)
-			ctl_err("create the record with: dualbootctl --state %s init --stable A|B",
-					path);
+		explain(env, rc, path);
 		return ctl_exit_code(rc);
 	}
 	switch (req->event)
