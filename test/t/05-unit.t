@@ -21,6 +21,7 @@ $| = 1;
 
 my $n = 0;
 my $failed = 0;
+my $leaks = 1;		# LeakSanitizer usable (probed before the sanitizer run)
 
 sub ok {
 	my ($cond, $desc) = @_;
@@ -99,7 +100,6 @@ if (system('command -v valgrind >/dev/null 2>&1') != 0) {
 # 2. AddressSanitizer + UndefinedBehaviorSanitizer (leak checking included)
 if (build('build/unit/unit-san', 'build the unit tests with -fsanitize=address,undefined')) {
 	# LeakSanitizer needs ptrace-like access that some containers deny: probe it
-	my $leaks = 1;
 	my (undef, $probe) = run('ASAN_OPTIONS=detect_leaks=1 build/unit/unit-san text');
 	if ($probe =~ /LeakSanitizer has encountered a fatal error/) {
 		$leaks = 0;
@@ -137,7 +137,7 @@ if ($prc != 0) {
 		or diag($cout);
 	my $t0 = time;
 	my ($frc, $fout) = run("build/unit/fuzz-record -max_total_time=$seconds -timeout=20 " .
-						   "-rss_limit_mb=2048 -print_final_stats=1 " .
+						   "-rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=$leaks " .
 						   "-artifact_prefix=build/unit/fuzz- $corpus $seeds");
 	my $elapsed = time - $t0;
 	my ($runs) = $fout =~ /stat::number_of_executed_units:\s*(\d+)/;
