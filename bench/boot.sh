@@ -75,10 +75,13 @@ fi
 	for f in usr/lib/dualboot/dualboot-select usr/lib/dualboot/dualboot-boot \
 		etc/dualboot/dualboot.conf scripts/local-top/dualboot; do
 		s=$(lsinitramfs -l "$WITH" | awk -v f="$f" '$NF == f { print $5 }')
-		echo "file $f $s"
+		w=$(lsinitramfs "$WITHOUT" | grep -cx "$f")
+		echo "file $f $s${w:+ (also in the image without hook: $w)}"
 		u=$((u + ${s:-0}))
 	done
 	echo "added_files_uncompressed_bytes=$u"
+	echo "# (\"also in the image without hook: 1\" = the inert local-top script of a hook"
+	echo "# installed system-wide by make install; it exits at once without the selector)"
 	echo "# modules the hook adds for the state partition (ext4, vfat, nls_*) are"
 	echo "# already in this list-based image; on MODULES=dep hosts they may add more"
 } > "$R/boot-initramfs-size.txt"
@@ -87,7 +90,7 @@ fi
 rm -f "$W/rec"
 "$DBTOOL" create "$W/rec" A >/dev/null || exit 1
 : > "$W/with.wall"; : > "$W/without.wall"; : > "$W/with.init"; : > "$W/without.init"
-: > "$W/sel.us"; : > "$W/sel-trial.us"
+: > "$W/sel.us"; : > "$W/sel-trial.us"; : > "$W/hook.s"
 i=0
 while [ "$i" -lt "$BOOTS" ]; do
 	i=$((i + 1))
@@ -99,6 +102,9 @@ while [ "$i" -lt "$BOOTS" ]; do
 	vm_report "$W/with-$i.log" uptime >> "$W/with.init"
 	sed -n 's/.*dualboot: boot slot.*\[\([0-9]*\) us\].*/\1/p' "$W/with-$i.log" |
 		head -1 >> "$W/sel.us"
+	# the whole hook: its first kernel log line to the selector's decision
+	grep '^DBTEST log' "$W/with-$i.log" | sed -n 's/^DBTEST log \[ *\([0-9.]*\)\].*/\1/p' |
+		sed -n '1p;$p' | tr '\n' ' ' | awk 'NF == 2 { printf "%.3f\n", $2 - $1 }' >> "$W/hook.s"
 	# a trial boot: the selector also writes the decrement (fdatasync)
 	"$DBTOOL" create "$W/rec-t" A >/dev/null && "$DBTOOL" mark-test "$W/rec-t" 3
 	vm_disk "$W/disk-t.img" ext4 "$W/rec-t" || exit 1
@@ -116,6 +122,9 @@ done
 	echo "# trial (boot fields written), trial = armed trial (decrement written)"
 	echo "selector_us_stable_boot $(stats < "$W/sel.us")"
 	echo "selector_us_trial_boot $(stats < "$W/sel-trial.us")"
+	echo "# the whole hook (dualboot-boot: find the state partition, mount it, peek,"
+	echo "# wait for the root, select), its first to last dualboot: kernel log line"
+	echo "hook_s_stable_boot $(stats < "$W/hook.s")"
 } > "$R/boot-selector-runtime.txt"
 
 {
