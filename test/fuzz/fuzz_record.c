@@ -7,7 +7,10 @@
  *      is valid and the field checks are what gets fuzzed) and decoded;
  *   2  a boot marker file, read with db_marker_read;
  *   3  a configuration file, read with db_config_parse_file;
- *   4  a kernel command line, applied with db_config_apply_cmdline.
+ *   4  a kernel command line, applied with db_config_apply_cmdline;
+ *   5  a record file (the input padded or cut to 8192 bytes) given to
+ *      db_boot_select and db_update: a record that cannot be read is never
+ *      written, one that can is written as a valid record.
  *
  * Besides "no crash, no sanitizer report", it checks properties: a decoded
  * state re-encodes to the same state; every event applied to a valid state
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dbstate.h"
@@ -76,6 +80,9 @@ put(const uint8_t *data, size_t size)
 	if (size)
 		fwrite(data, 1, size, f);
 	fclose(f);
+	/* whatever the umask: a world-writable record would be refused */
+	if (chmod(p, 0600) != 0)
+		abort();
 	return p;
 }
 
@@ -265,6 +272,46 @@ fuzz_cmdline(const uint8_t *data, size_t size)
 	free(s);
 }
 
+static void
+fuzz_storage(const uint8_t *data, size_t size)
+{
+	static uint8_t rec[DB_RECORD_SIZE],
+				after[DB_RECORD_SIZE];
+	db_config	cfg;
+	db_boot_result res;
+	db_state	st;
+	const char *path;
+	FILE	   *f;
+	int			rc;
+
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec, data, size < sizeof(rec) ? size : sizeof(rec));
+	path = put(rec, sizeof(rec));
+	rc = db_decode_record(rec, sizeof(rec), &st, NULL, NULL);
+	db_config_defaults(&cfg);
+	cfg.default_slot = size ? data[0] & 1 : 0;
+	db_boot_select(&cfg, path, NULL, 1764000000, &res);
+	CHECK(res.dec.slot == DB_SLOT_A || res.dec.slot == DB_SLOT_B);
+	f = fopen(path, "r");
+	CHECK(f && fread(after, 1, sizeof(after), f) == sizeof(after));
+	fclose(f);
+	if (rc != DB_OK)
+	{
+		/* unreadable: the default slot, and not one byte written */
+		CHECK(res.state_rc == rc && res.dec.slot == cfg.default_slot && !res.dec.write);
+		CHECK(memcmp(rec, after, sizeof(rec)) == 0);
+	}
+	else
+	{
+		db_state	now;
+
+		CHECK(res.state_rc == DB_OK && res.dec.write);
+		CHECK(db_decode_record(after, sizeof(after), &now, NULL, NULL) == DB_OK);
+		CHECK(now.seq == st.seq + 1 && now.boot_count == st.boot_count + 1);
+		CHECK(res.dec.slot == (res.dec.trial ? db_test_slot(&st) : st.stable_slot));
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -277,7 +324,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5)
+	switch (data[0] % 6)
 	{
 		case 0:
 			fuzz_record(data + 1, size - 1);
@@ -291,8 +338,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 			fuzz_config(data + 1, size - 1);
 			break;
-		default:
+		case 4:
 			fuzz_cmdline(data + 1, size - 1);
+			break;
+		default:
+			fuzz_storage(data + 1, size - 1);
 			break;
 	}
 	return 0;

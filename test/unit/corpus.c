@@ -41,6 +41,7 @@ seed_record(const char *dir, const char *path)
 
 	file_read(path, img, sizeof(img));
 	seed(dir, 0, img, sizeof(img));
+	seed(dir, 5, img, sizeof(img));
 	if (db_decode_record(img, sizeof(img), &st, NULL, NULL) == DB_OK)
 		seed(dir, 1, &st, sizeof(st));
 }
