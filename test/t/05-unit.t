@@ -56,7 +56,7 @@ sub build {
 # Run a unit binary; its test points become ours, with a prefix.
 sub run_unit {
 	my ($bin, $label, $env) = @_;
-	my ($plan, $seen, $inner_failed) = (undef, 0, 0);
+	my ($plan, $seen) = (undef, 0);
 	open(my $fh, '-|', "$env $bin 2>&1") or die "run $bin: $!";
 	while (my $line = <$fh>) {
 		chomp $line;
