@@ -31,6 +31,7 @@ db_boot_select(const db_config *cfg, const char *state_path,
 	char		dev[2][DB_CONF_VALUE_SIZE];
 	db_boot_input in;
 	db_state	st;
+	db_state	orig;
 	db_handle	h;
 	db_error	err;
 	bool		opened = false;
@@ -77,6 +78,8 @@ db_boot_select(const db_config *cfg, const char *state_path,
 			in.have_state = true;
 	}
 
+	if (in.have_state)
+		orig = st;
 	db_boot_decide(in.have_state ? &st : NULL, &in, &res->dec);
 	if (res->dec.write && db_write(&h, &st, &err) != DB_OK)
 	{
@@ -85,6 +88,7 @@ db_boot_select(const db_config *cfg, const char *state_path,
 		 * forever, so boot stable instead.
 		 */
 		note(res, err.code, err.message);
+		st = orig;				/* the marker tells what the record still says */
 		res->dec.slot = st.stable_slot;
 		res->dec.trial = false;
 		res->dec.write = false;
