@@ -31,13 +31,22 @@ build/efi/plan_test: test/efi/plan_test.c hook/efi.c $(LIB_SRCS) $(EFI_HDRS)
 all: build/efi/efitool build/efi/plan_test
 
 EFI_UNITDIR = /lib/systemd/system
+EFI_LIBDIR = /usr/lib/dualboot
+EFI_ITDIR = /usr/share/initramfs-tools
 
+# systemd units of `efi sync`; the boot-time BootCurrent cross-check and its
+# initramfs-tools hook and local-bottom script (inert without efi_a=/efi_b=).
 .PHONY: install-efi efi-test
 install-efi:
-	install -d $(DESTDIR)$(EFI_UNITDIR)
+	install -d $(DESTDIR)$(EFI_UNITDIR) $(DESTDIR)$(EFI_LIBDIR) $(DESTDIR)$(EFI_ITDIR)/hooks \
+		$(DESTDIR)$(EFI_ITDIR)/scripts/local-bottom
 	install -m 0644 hook/systemd/dualboot-efi-sync.path \
 		hook/systemd/dualboot-efi-sync.service \
 		hook/systemd/dualboot-efi-sync-shutdown.service $(DESTDIR)$(EFI_UNITDIR)/
+	install -m 0755 hook/dualboot-efi-check $(DESTDIR)$(EFI_LIBDIR)/dualboot-efi-check
+	install -m 0755 hook/initramfs-tools/hooks/dualboot-efi $(DESTDIR)$(EFI_ITDIR)/hooks/dualboot-efi
+	install -m 0755 hook/initramfs-tools/scripts/local-bottom/dualboot-efi \
+		$(DESTDIR)$(EFI_ITDIR)/scripts/local-bottom/dualboot-efi
 
 install: install-efi
 

@@ -66,6 +66,8 @@ mkdir -p "$R/bin" "$R/sbin" "$R/etc" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tm
 cp "$BUSYBOX" "$R/bin/busybox"
 cp "$ROOT/build/efi/efitool" "$R/bin/efitool"
 cp "$(command -v efibootmgr)" "$R/bin/efibootmgr"
+mkdir -p "$R/usr/lib/dualboot"
+cp "$ROOT/hook/dualboot-efi-check" "$R/usr/lib/dualboot/dualboot-efi-check"
 for b in "$ROOT/build/efi/efitool" "$(command -v efibootmgr)"; do
 	ldd "$b" | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}'
 done | sort -u | while read -r lib; do
@@ -138,10 +140,13 @@ else
 	echo "DBTEST ${P}_next=$(u16 BootNext)"
 	echo "DBTEST ${P}_order=$(order)"
 	echo "DBTEST ${P}_cmdline_slot=$(sed -n 's/.*dualboot_test_slot=\([AB]\).*/\1/p' /proc/cmdline)"
-	SEL=$($C boot)
+	SEL=$($C boot --marker /run/dualboot/booted)
 	echo "selection: $SEL"
 	echo "DBTEST ${P}_slot=$(echo "$SEL" | sed -n 's/^slot=\([AB]\).*/\1/p')"
 	echo "DBTEST ${P}_trial=$(echo "$SEL" | sed -n 's/.* trial=\([01]\).*/\1/p')"
+	DUALBOOT_CONF=/etc/dualboot.conf /usr/lib/dualboot/dualboot-efi-check
+	cat /run/dualboot/efi-check
+	echo "DBTEST ${P}_check=$(sed -n 's/^firmware_slot=//p' /run/dualboot/efi-check)/$(sed -n 's/^hook_slot=//p' /run/dualboot/efi-check)/$(sed -n 's/^agrees=//p' /run/dualboot/efi-check)"
 	[ "$STEP" = 1 ] && $C mark-test --tries 1
 	$C efi status
 	$C efi sync

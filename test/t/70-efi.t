@@ -359,6 +359,51 @@ ok(efi($m, "bind", "C", "0001") == 2 && efi($m, "bind", "A", "12345") == 2 && ef
    "bind with a bad slot, a bad number or a missing argument: exit 2");
 ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command: exit 2");
 
+# ---- 4b. the boot-time cross-check (hook/dualboot-efi-check) ----
+{
+	my $d = machine("check");
+	my $check = "$root/hook/dualboot-efi-check";
+	my $xrun = sub {
+		my (%e) = @_;
+		unlink "$d/efi-check", "$d/kmsg";
+		local $ENV{DUALBOOT_CONF} = $e{conf} // "$d/dualboot.conf";
+		local $ENV{DUALBOOT_CMDLINE} = $e{cmdline} // "/dev/null";
+		local $ENV{DUALBOOT_MARKER} = "$d/booted";
+		local $ENV{DUALBOOT_EFIVARS} = "$d/vars";
+		local $ENV{DUALBOOT_EFI_CHECK} = "$d/efi-check";
+		local $ENV{DUALBOOT_KMSG} = "$d/kmsg";
+		my $rc = system($check) >> 8;
+		my $o = -e "$d/efi-check" ? `cat "$d/efi-check"` : "";
+		my $k = -e "$d/kmsg" ? `cat "$d/kmsg"` : "";
+		return ($rc, $o, $k);
+	};
+	open my $mk, ">", "$d/booted" or die;
+	print $mk "slot=B\nrole=test\ntrial=1\nseq=3\n";
+	close $mk;
+	put_var("$d/vars", "BootCurrent", pack("v", 2));
+	my ($rc, $o, $k) = $xrun->();
+	ok($rc == 0 && $o =~ /^boot_current=0002$/m && $o =~ /^firmware_slot=B$/m && $o =~ /^hook_slot=B$/m &&
+	   $o =~ /^agrees=1$/m && $k eq "", "cross-check: BootCurrent is the chosen slot's entry: agrees=1, nothing logged", "$o$k");
+	put_var("$d/vars", "BootCurrent", pack("v", 1));
+	($rc, $o, $k) = $xrun->();
+	ok($rc == 0 && $o =~ /^agrees=0$/m && $k =~ /^dualboot: firmware mode: MISMATCH: the firmware booted Boot0001, slot A's entry, but the hook chose slot B/,
+	   "cross-check: firmware ran A's entry, hook chose B: agrees=0 and a dualboot: kernel log line", "$o$k");
+	open my $cl, ">", "$d/cmdline" or die;
+	print $cl "quiet dualboot.efi_a=0002 dualboot.efi_b=0001\n";
+	close $cl;
+	($rc, $o, $k) = $xrun->(cmdline => "$d/cmdline");
+	ok($rc == 0 && $o =~ /^entry_a=0002$/m && $o =~ /^agrees=1$/m, "cross-check: dualboot.efi_a=/efi_b= on the command line override the config", $o);
+	put_var("$d/vars", "BootCurrent", "\x01\x02\x03");
+	($rc, $o, $k) = $xrun->();
+	ok($rc == 0 && $o =~ /^boot_current=unknown$/m && $o =~ /^agrees=unknown$/m && $k =~ /cannot cross-check/,
+	   "cross-check: a garbage BootCurrent gives agrees=unknown, exit 0", "$o$k");
+	open my $c0, ">", "$d/noefi.conf" or die;
+	print $c0 "default=A\n";
+	close $c0;
+	($rc, $o, $k) = $xrun->(conf => "$d/noefi.conf");
+	ok($rc == 0 && $o eq "" && $k eq "", "cross-check: firmware mode off: does nothing, exit 0");
+}
+
 # ---- 5. memory: valgrind on the commands ----
 SKIP_VG: {
 	if (system("command -v valgrind >/dev/null") != 0) {
@@ -417,6 +462,9 @@ else {
 	ok(($r{boot2_current} // "") eq $B && ($r{boot2_cmdline_slot} // "") eq "B" &&
 	   ($r{boot2_next} // "") eq "none",
 	   "OVMF boot 2: the firmware ran the test entry (BootCurrent = $B, B's command line), BootNext consumed", $diag);
+	ok(($r{boot1_check} // "") eq "A/A/1" && ($r{boot2_check} // "") eq "B/B/1" && ($r{boot3_check} // "") eq "A/A/1",
+	   "OVMF: the boot-time cross-check (dualboot-efi-check) finds BootCurrent and the chosen slot agreeing in all three boots",
+	   $diag);
 	ok(($r{boot2_slot} // "") eq "B" && ($r{boot2_trial} // "") eq "1" &&
 	   ($r{boot2_order} // "") =~ /^$A,/,
 	   "OVMF boot 2: the selection agrees (trial boot of B); BootOrder still starts with stable A", $diag);
