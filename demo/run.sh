@@ -7,11 +7,11 @@
 # it writes is the one the extension reads (dualboot.boot_marker_path). Only
 # the chosen slot's cluster runs, as on real hardware.
 #
-#   demo/run.sh [--workdir DIR] [--keep] [--fail-at SCENARIO]
+#   demo/run.sh [--workdir DIR] [--keep] [--fail-at N]
 #
 #   --workdir DIR   the working folder (default: build/demo in the repository)
 #   --keep          keep the stopped clusters for inspection
-#   --fail-at N     stop with a failure when scenario N starts (tests the
+#   --fail-at N     stop with a failure when part N (1-7) starts (tests the
 #                   failure path: exit status 1, nothing left running)
 #
 # Needs root (the clusters run as the `postgres` user; the selector runs as
@@ -163,7 +163,8 @@ fi
 STATE=$MACHINE/state
 CONF=$MACHINE/dualboot.conf
 MARKER=$MACHINE/run/booted
-mkdir -p "$MACHINE/backup" "$MACHINE/log" "$MACHINE/bin"
+mkdir -p "$MACHINE/log" "$MACHINE/bin"
+install -d -m 0700 "$MACHINE/backup"
 chown postgres: "$MACHINE/log"
 install -d -o postgres -g postgres -m 0755 "$MACHINE/slot-A" "$MACHINE/slot-B"
 
@@ -392,9 +393,21 @@ chmod 0660 "$STATE"
 say "  dualbootctl init --stable A: record on the shared partition, owner postgres, mode 0660"
 expect state_owner_mode "state file owner and mode" "$(stat -c '%U %a' "$STATE")" "postgres 660"
 
-say "  initdb: the cluster of slot A (user postgres, trust on loopback only)"
-pg "$PGBIN/initdb" -D "$MACHINE/slot-A/data" -U postgres --auth=trust -E UTF8 \
-	--locale=C -N >"$MACHINE/log/initdb.log" 2>&1 || fail "initdb failed: see $MACHINE/log/initdb.log"
+# Superuser postgres with a random password (scram-sha-256, loopback TCP
+# only, no Unix socket): no other local user can get into the demo's
+# clusters. The clients find the password in PGPASSFILE.
+password=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
+install -o postgres -g postgres -m 0600 /dev/null "$MACHINE/pwfile"
+install -o postgres -g postgres -m 0600 /dev/null "$MACHINE/pgpass"
+printf '%s\n' "$password" >"$MACHINE/pwfile"
+printf '127.0.0.1:*:*:postgres:%s\n' "$password" >"$MACHINE/pgpass"
+unset password
+export PGPASSFILE=$MACHINE/pgpass
+say "  initdb: the cluster of slot A (superuser postgres, password in a private file)"
+pg "$PGBIN/initdb" -D "$MACHINE/slot-A/data" -U postgres --pwfile="$MACHINE/pwfile" \
+	--auth-host=scram-sha-256 --auth-local=peer -E UTF8 --locale=C -N \
+	>"$MACHINE/log/initdb.log" 2>&1 || fail "initdb failed: see $MACHINE/log/initdb.log"
+rm -f "$MACHINE/pwfile"
 cat >>"$MACHINE/slot-A/data/postgresql.conf" <<EOF
 
 # ---- dualboot demo: the simulated machine ----
