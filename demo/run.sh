@@ -9,7 +9,8 @@
 #
 #   demo/run.sh [--workdir DIR] [--keep] [--fail-at N]
 #
-#   --workdir DIR   the working folder (default: build/demo in the repository)
+#   --workdir DIR   the working folder (default: $DUALBOOT_DEMO_DIR, else
+#                   build/demo in the repository)
 #   --keep          keep the stopped clusters for inspection
 #   --fail-at N     stop with a failure when part N (1-7) starts (tests the
 #                   failure path: exit status 1, nothing left running)
@@ -28,7 +29,7 @@ WORK=${DUALBOOT_DEMO_DIR:-$TOP/build/demo}
 KEEP=0
 FAIL_AT=
 
-usage() { sed -n '10,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 		--workdir) [ $# -ge 2 ] || { usage >&2; exit 2; }; WORK=$2; shift 2 ;;
@@ -137,6 +138,9 @@ remove_machine() {
 
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
+# every path from here on is absolute; the postgres user may not be allowed
+# into the caller's folder
+cd /
 # one demo at a time in a working folder (the lock goes with the process)
 exec 9>>"$WORK/.lock"
 flock -n 9 || fail "another demo is running in $WORK: wait for it, or use --workdir"
