@@ -338,6 +338,16 @@ db_load(const char *path, db_state *st, db_error *err)
 	if ((rc = db_open(&h, path, false, err)) != DB_OK)
 		return rc;
 	rc = db_read(&h, st, err);
+	/*
+	 * Readers go without a lock: the CRC rejects a copy being written. One
+	 * read could still overlap two whole updates and find both copies torn;
+	 * read again under a shared lock before calling the record corrupt.
+	 */
+	if (rc == DB_ERR_NO_VALID && flock(h.fd, LOCK_SH) == 0)
+	{
+		rc = db_read(&h, st, err);
+		(void) flock(h.fd, LOCK_UN);
+	}
 	db_close(&h);
 	return rc;
 }
