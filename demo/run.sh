@@ -127,10 +127,15 @@ stop_cluster() {
 		pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
 }
 
-# Stop and remove what a previous run (possibly killed) left behind.
+# Stop and remove what a previous run (possibly killed) left behind: the
+# machine folder under WORK, or the temporary one named in WORK/machine.path.
 remove_machine() {
 	local m=$1
 	[ -n "$m" ] && [ -d "$m" ] || return 0
+	case $m in
+		"$WORK/machine" | */dualboot-demo.??????) ;;
+		*) fail "$WORK/machine.path names $m, which is not a demo machine folder" ;;
+	esac
 	stop_cluster "$m/slot-A/data"
 	stop_cluster "$m/slot-B/data"
 	rm -rf "$m"
@@ -176,7 +181,7 @@ RUNNING=
 cleanup() {
 	local rc=$?
 	trap - ERR
-	set +e
+	set +eu
 	[ -n "$RUNNING" ] && stop_cluster "$MACHINE/slot-$RUNNING/data"
 	stop_cluster "$MACHINE/slot-A/data"
 	stop_cluster "$MACHINE/slot-B/data"
