@@ -441,8 +441,8 @@ say "  refresh the test slot B from stable: pg_basebackup (representative data)"
 pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$MACHINE/slot-B/data" \
 	-X stream -c fast -N >"$MACHINE/log/basebackup-1.log" 2>&1 ||
 	fail "pg_basebackup failed: see $MACHINE/log/basebackup-1.log"
-say "  nightly backup of stable: pg_dump app > backup/app.sql"
-"$PGBIN/pg_dump" -d app -f "$MACHINE/backup/app.sql"
+say "  nightly backup of stable: pg_dump app > backup.sql"
+"$PGBIN/pg_dump" -d app -f "$MACHINE/backup/backup.sql"
 FP_SEQ=$P_SEQ
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
 say "  SELECT dualboot_record_fingerprint(): stable's schema fingerprint stored in the record"
@@ -501,8 +501,8 @@ expect app_v2_rows "row count unchanged" "$P_USERS" "$BASE_USERS"
 
 scenario 4 "4. Scenario 3: a restore drill (stable's pg_dump restored on the test slot)"
 "$PGBIN/createdb" restore_drill
-sql -d restore_drill -f "$MACHINE/backup/app.sql" >/dev/null
-say "  createdb restore_drill; psql -f backup/app.sql restore_drill"
+sql -d restore_drill -f "$MACHINE/backup/backup.sql" >/dev/null
+say "  createdb restore_drill; psql -f backup.sql restore_drill"
 probe "scenario 3: backup restored on B (db restore_drill)" 4 --db restore_drill
 expect restore_fp "the restored database's fingerprint equals stable's" "$P_FINGERPRINT" "$BASE_FP"
 expect restore_rows "the restored users rows equal stable's" "$P_USERS/$P_USERS_MD5" \
