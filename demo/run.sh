@@ -496,6 +496,7 @@ scenario 3 "3. Scenario 2: an application logic change (the new code records log
 probe "scenario 2: app v2 ran on B" 3
 expect app_v2 "rows with last_login on the test slot" "$P_LAST_LOGINS" "3"
 expect app_v2_rows "row count unchanged" "$P_USERS" "$BASE_USERS"
+say "  (stable's rows are checked the next time slot A boots: part 5)"
 
 # ==== scenario 3 ===============================================================
 
