@@ -5,6 +5,8 @@
  *   efi status [--json] [--marker PATH]   variables, slot entries, agreement
  *   efi bind A|B XXXX                     check Boot#### exists, print efi_x=
  *   efi sync [--dry-run]                  make the firmware follow the record
+ *   efi create A|B --disk DEV [--part N] --loader PATH [--label TEXT] [--args TEXT]
+ *                                         make a slot's Boot#### entry
  *
  * Exit status: 0 ok (also: firmware mode not configured, nothing to do),
  * 1 refused (an entry is missing or invalid, a write failed: nothing was
@@ -32,7 +34,11 @@ usage(FILE *f)
 			"  efi bind A|B XXXX                    check that Boot#### exists; print the\n"
 			"                                       efi_a=/efi_b= line for the config\n"
 			"  efi sync [--dry-run]                 apply the record's intent to BootNext/\n"
-			"                                       BootOrder (writes only what changes)\n");
+			"                                       BootOrder (writes only what changes)\n"
+			"  efi create A|B --disk DEV [--part N] --loader PATH [--label TEXT] [--args TEXT]\n"
+			"                                       make the slot's Boot#### entry (the\n"
+			"                                       loader on the ESP, args as UCS-2) and\n"
+			"                                       print the efi_a=/efi_b= line\n");
 }
 
 static void
@@ -394,6 +400,91 @@ cmd_bind(int argc, char **argv, const db_config *cfg)
 	return 0;
 }
 
+/* ---- create ---- */
+
+static int
+cmd_create(int argc, char **argv)
+{
+	int			slot;
+	const char *disk = NULL;
+	const char *loader = NULL;
+	const char *label = NULL;
+	const char *args = NULL;
+	char		deflabel[32];
+	long		part = 1;
+	uint16_t	num;
+	db_error	err;
+	dbe_entry	e;
+	int			rc;
+
+	if (argc < 1 || (slot = db_slot_parse(argv[0])) < 0)
+	{
+		fprintf(stderr, "dualbootctl efi create: give the slot (A or B) first\n");
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++)
+	{
+		const char *o = argv[i];
+
+		if (i + 1 >= argc)
+		{
+			fprintf(stderr, "dualbootctl efi create: \"%s\" needs a value\n", o);
+			return 2;
+		}
+		if (strcmp(o, "--disk") == 0)
+			disk = argv[++i];
+		else if (strcmp(o, "--loader") == 0)
+			loader = argv[++i];
+		else if (strcmp(o, "--label") == 0)
+			label = argv[++i];
+		else if (strcmp(o, "--args") == 0)
+			args = argv[++i];
+		else if (strcmp(o, "--part") == 0)
+		{
+			char	   *end;
+
+			part = strtol(argv[++i], &end, 10);
+			if (*end || part < 1 || part > 128)
+			{
+				fprintf(stderr, "dualbootctl efi create: --part \"%s\" is not a partition "
+						"number (1 to 128)\n", argv[i]);
+				return 2;
+			}
+		}
+		else
+		{
+			fprintf(stderr, "dualbootctl efi create: unexpected argument \"%s\"\n", o);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (disk == NULL || loader == NULL)
+	{
+		fprintf(stderr, "dualbootctl efi create: --disk and --loader are required\n");
+		return 2;
+	}
+	if (label == NULL)
+	{
+		snprintf(deflabel, sizeof(deflabel), "dualboot %s", db_slot_name((uint8_t) slot));
+		label = deflabel;
+	}
+	if ((rc = need_efivars()) != 0)
+		return rc;
+	if ((rc = dbe_create_entry(disk, (int) part, loader, label, args, &num, &err)) != DB_OK)
+	{
+		fprintf(stderr, "dualbootctl efi create: %s; nothing was written\n", err.message);
+		return rc == DB_ERR_ARG ? 2 : 1;
+	}
+	if (dbe_read_entry(num, &e, &err) == DB_OK)
+		fprintf(stderr, "created Boot%04X \"%s\" %s%s%s\n", num, e.desc, e.path,
+				e.args[0] ? " " : "", e.args);
+	fprintf(stderr, "put this line in the config (dualboot.conf) to bind slot %s, then run "
+			"\"dualbootctl efi sync\":\n", db_slot_name((uint8_t) slot));
+	printf("efi_%c=%04X\n", slot == 0 ? 'a' : 'b', num);
+	return 0;
+}
+
 /* ---- sync ---- */
 
 static int
@@ -535,6 +626,8 @@ dualbootctl_efi_main(int argc, char **argv, const db_config *cfg, const char *st
 		return cmd_bind(argc - 1, argv + 1, cfg);
 	if (strcmp(argv[0], "sync") == 0)
 		return cmd_sync(argc - 1, argv + 1, cfg, state_path);
+	if (strcmp(argv[0], "create") == 0)
+		return cmd_create(argc - 1, argv + 1);
 	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0)
 	{
 		usage(stdout);

@@ -159,19 +159,40 @@ dbe_plan_sync(const db_state *st, const int32_t map[2], const dbe_vars *cur,
 				 (unsigned) cur->next);
 	}
 
-	/* BootOrder: stable first, every other entry keeps its relative place */
+	/*
+	 * BootOrder: stable first, every other entry keeps its relative place.
+	 * The test slot's entry must be listed too (appended when missing):
+	 * firmware such as EDK2 treats a Boot#### number that BootOrder does not
+	 * list as free and may overwrite it with an entry of its own.
+	 */
 	want_first = (uint16_t) map[stable];
-	if (cur->order_present && cur->order_len > 0 && cur->order[0] == want_first)
-		return DB_OK;
-	plan->order[n++] = want_first;
-	for (size_t i = 0; cur->order_present && i < cur->order_len; i++)
 	{
-		if (cur->order[i] == want_first)
-			continue;
-		if (n >= DBE_ORDER_MAX)
-			return eerr(err, DB_ERR_INVALID, 0,
-						"BootOrder has more than %d entries", DBE_ORDER_MAX);
-		plan->order[n++] = cur->order[i];
+		bool		have_test = false;
+		bool		first_ok = cur->order_present && cur->order_len > 0 &&
+			cur->order[0] == want_first;
+
+		for (size_t i = 0; cur->order_present && i < cur->order_len; i++)
+			if (cur->order[i] == map[test])
+				have_test = true;
+		if (first_ok && have_test)
+			return DB_OK;
+		plan->order[n++] = want_first;
+		for (size_t i = 0; cur->order_present && i < cur->order_len; i++)
+		{
+			if (cur->order[i] == want_first)
+				continue;
+			if (n >= DBE_ORDER_MAX)
+				return eerr(err, DB_ERR_INVALID, 0,
+							"BootOrder has more than %d entries", DBE_ORDER_MAX);
+			plan->order[n++] = cur->order[i];
+		}
+		if (!have_test)
+		{
+			if (n >= DBE_ORDER_MAX)
+				return eerr(err, DB_ERR_INVALID, 0,
+							"BootOrder has more than %d entries", DBE_ORDER_MAX);
+			plan->order[n++] = (uint16_t) map[test];
+		}
 	}
 	plan->write_order = true;
 	plan->order_len = n;
@@ -473,4 +494,138 @@ dbe_apply(const dbe_vars *cur, const dbe_plan *plan, db_error *err)
 					"the firmware variables read back differ from what was written "
 					"(NVRAM full or write-protected?)");
 	return DB_OK;
+}
+
+int
+dbe_create_entry(const char *disk, int part, const char *loader, const char *label,
+				 const char *args, uint16_t *num, db_error *err)
+{
+	ssize_t		dpsz;
+	ssize_t		optsz;
+	uint8_t    *dp = NULL;
+	uint8_t    *opt = NULL;
+	uint8_t    *ucs = NULL;
+	size_t		ucslen = 0;
+	dbe_vars	v;
+	dbe_entry	check;
+	char		name[16];
+	int			rc = DB_OK;
+	long		n;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (label == NULL || label[0] == '\0' || strlen(label) >= DBE_DESC_SIZE ||
+		!db_text_valid(label, DBE_DESC_SIZE))
+		return eerr(err, DB_ERR_ARG, 0, "the label must be 1 to %d bytes of text",
+					DBE_DESC_SIZE - 1);
+	if (loader == NULL || loader[0] != '\\')
+		return eerr(err, DB_ERR_ARG, 0, "the loader must be a path on the EFI system "
+					"partition with backslashes, e.g. \\EFI\\dualboot\\vmlinuz");
+	if (args)
+	{
+		size_t		len = strlen(args);
+
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char) args[i] < 0x20 || (unsigned char) args[i] > 0x7e)
+				return eerr(err, DB_ERR_ARG, 0, "the arguments must be printable ASCII");
+		if (len > DBE_ARGS_SIZE - 1)
+			return eerr(err, DB_ERR_ARG, 0, "the arguments are longer than %d bytes",
+						DBE_ARGS_SIZE - 1);
+		if (len > 0)
+		{
+			ucslen = 2 * (len + 1);
+			ucs = calloc(1, ucslen);
+			if (ucs == NULL)
+				return eerr(err, DB_ERR_IO, ENOMEM, "out of memory");
+			for (size_t i = 0; i < len; i++)
+				ucs[2 * i] = (uint8_t) args[i];
+		}
+	}
+	if ((rc = dbe_read_vars(&v, err)) != DB_OK)
+		goto out;
+
+	errno = 0;
+	dpsz = efi_generate_file_device_path_from_esp(NULL, 0, disk, part, loader,
+												  EFIBOOT_ABBREV_HD);
+	if (dpsz > 0 && (dp = malloc((size_t) dpsz)) != NULL)
+		dpsz = efi_generate_file_device_path_from_esp(dp, dpsz, disk, part, loader,
+													  EFIBOOT_ABBREV_HD);
+	if (dpsz <= 0 || dp == NULL)
+	{
+		int			e = errno;
+
+		efi_error_clear();
+		rc = eerr(err, DB_ERR_ARG, e, "cannot make a device path for %s on partition %d of "
+				  "%s (is it a GPT disk with an EFI system partition there?): %s",
+				  loader, part, disk, syserr(e));
+		goto out;
+	}
+	optsz = efi_loadopt_create(NULL, 0, DBE_LOAD_OPTION_ACTIVE, (efidp) dp, dpsz,
+							   (unsigned char *) label, ucs, ucslen);
+	if (optsz <= 0 || (opt = malloc((size_t) optsz)) == NULL ||
+		efi_loadopt_create(opt, optsz, DBE_LOAD_OPTION_ACTIVE, (efidp) dp, dpsz,
+						   (unsigned char *) label, ucs, ucslen) != optsz)
+	{
+		efi_error_clear();
+		rc = eerr(err, DB_ERR_IO, errno, "cannot build the load option");
+		goto out;
+	}
+
+	/* the lowest free number: no variable, not listed, not BootNext */
+	for (n = 0; n <= 0xFFFF; n++)
+	{
+		size_t		sz;
+		bool		used = v.next == n;
+
+		for (size_t i = 0; !used && v.order_present && i < v.order_len; i++)
+			used = v.order[i] == n;
+		if (used)
+			continue;
+		snprintf(name, sizeof(name), "Boot%04lX", n);
+		errno = 0;
+		if (efi_get_variable_size(EFI_GLOBAL_GUID, name, &sz) < 0 && errno == ENOENT)
+			break;
+		efi_error_clear();
+	}
+	efi_error_clear();
+	if (n > 0xFFFF)
+	{
+		rc = eerr(err, DB_ERR_IO, 0, "no free Boot#### number");
+		goto out;
+	}
+	errno = 0;
+	if (efi_set_variable(EFI_GLOBAL_GUID, name, opt, (size_t) optsz, DBE_VAR_ATTRS, 0644) < 0)
+	{
+		int			e = errno;
+
+		efi_error_clear();
+		rc = eerr(err, DB_ERR_IO, e, "cannot write the UEFI variable %s: %s", name, syserr(e));
+		goto out;
+	}
+	/* listed at the end of BootOrder, or firmware may take the number back */
+	if (v.order_len >= DBE_ORDER_MAX)
+		rc = eerr(err, DB_ERR_IO, 0, "BootOrder is full");
+	else
+	{
+		v.order[v.order_len] = (uint16_t) n;
+		rc = set_order(true, v.order, v.order_len + 1, err);
+	}
+	if (rc != DB_OK)
+	{
+		if (efi_del_variable(EFI_GLOBAL_GUID, name) < 0)
+			db_error_prefix(err, "the new entry could not be removed again: ");
+		efi_error_clear();
+		goto out;
+	}
+	if ((rc = dbe_read_entry((uint16_t) n, &check, err)) != DB_OK)
+	{
+		db_error_prefix(err, "after writing: ");
+		goto out;
+	}
+	*num = (uint16_t) n;
+out:
+	free(ucs);
+	free(dp);
+	free(opt);
+	return rc;
 }

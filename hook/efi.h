@@ -8,6 +8,7 @@
  *   trial armed, tries left  -> BootNext = the test slot's entry
  *   anything else            -> no BootNext of ours (one we set is deleted)
  *   always                   -> BootOrder starts with the stable slot's entry
+ *                               and lists the test slot's entry
  *
  * so that a test boot which dies before anything can react falls back to
  * stable in the firmware itself.
@@ -120,5 +121,20 @@ int			dbe_read_entry(uint16_t num, dbe_entry *e, db_error *err);
  * result is read back and checked. DB_OK or DB_ERR_IO with err set.
  */
 int			dbe_apply(const dbe_vars *cur, const dbe_plan *plan, db_error *err);
+
+/*
+ * Create a new, active Boot#### entry for a loader on the EFI system
+ * partition: HD(part of disk)/File(loader), the description, and args (ASCII,
+ * e.g. "initrd=\\initrd.img root=...") as UCS-2 optional data, which is what
+ * a kernel's EFI stub reads. The number is the lowest one not in use (no
+ * variable, not in BootOrder, not BootNext). The entry is appended to
+ * BootOrder: EDK2 firmware treats an unlisted number as free and reuses it
+ * for its own entries (seen under OVMF); `sync` then moves the stable slot's
+ * entry to the front. DB_OK with *num set; DB_ERR_ARG/DB_ERR_IO with err set
+ * (nothing left written).
+ */
+int			dbe_create_entry(const char *disk, int part, const char *loader,
+							 const char *label, const char *args, uint16_t *num,
+							 db_error *err);
 
 #endif							/* DUALBOOT_EFI_H */

@@ -57,12 +57,9 @@ main(int argc, char **argv)
 	}
 	if (config && db_config_parse_file(&cfg, config, &err) != DB_OK)
 		return fail(2, "config", &err);
-	if (state == NULL && config)
-	{
-		if (db_config_state_path(&cfg, path, sizeof(path), &err) != DB_OK)
-			return fail(2, "config", &err);
+	/* as dualbootctl: no state path from the config leaves it unknown (NULL) */
+	if (state == NULL && config && db_config_state_path(&cfg, path, sizeof(path), &err) == DB_OK)
 		state = path;
-	}
 	if (strcmp(argv[i], "efi") == 0)
 		return dualbootctl_efi_main(argc - i, argv + i, &cfg, state);
 	if (state == NULL)

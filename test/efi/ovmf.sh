@@ -11,9 +11,9 @@
 # and whose last 4 KiB are a control block written by this script
 # ("STEP=... EFI_A=... EFI_B=...").
 #
-#   boot 0  (-kernel; setup) efibootmgr creates "dualboot A"/"dualboot B"
-#           (Boot#### -> \EFI\dualboot\vmlinuz, initrd= in the UCS-2
-#           optional data); BootOrder = A,B
+#   boot 0  (-kernel; setup) `efi create` makes "dualboot A"/"dualboot B"
+#           (Boot#### -> HD(1,GPT,..)/File(\EFI\dualboot\vmlinuz), initrd=
+#           in the UCS-2 optional data); `efi sync` puts A first in BootOrder
 #   boot 1  firmware follows BootOrder to A; the guest runs the boot
 #           selection (stable A), arms a trial of B (tries 1) and runs
 #           `efi sync`: BootNext = B's entry
@@ -121,14 +121,19 @@ eval "$CTL"
 echo "DBTEST step=$STEP state=$STATE esp=$ESP"
 P="boot$STEP"
 if [ "$STEP" = 0 ]; then
+	# the entries are made by dualboot itself (efi create), BootOrder by efi sync
+	printf 'default=A\n' > /etc/dualboot.conf
 	for s in A B; do
-		efibootmgr -q -c -d "$ESP" -p 1 -L "dualboot $s" -l '\EFI\dualboot\vmlinuz' \
-			-u "initrd=\\EFI\\dualboot\\initrd.img console=ttyS0 panic=-1 quiet dualboot_test_slot=$s" \
-			|| echo "DBTEST error=efibootmgr_$s"
+		efitool efi create $s --disk "$ESP" --part 1 --loader '\EFI\dualboot\vmlinuz' \
+			--args "initrd=\\EFI\\dualboot\\initrd.img console=ttyS0 panic=-1 quiet dualboot_test_slot=$s" \
+			>> /etc/dualboot.conf || echo "DBTEST error=create_$s"
 	done
-	A=$(efibootmgr | sed -n 's/^Boot\([0-9A-F]\{4\}\)\*\{0,1\} dualboot A.*/\1/p' | head -1)
-	B=$(efibootmgr | sed -n 's/^Boot\([0-9A-F]\{4\}\)\*\{0,1\} dualboot B.*/\1/p' | head -1)
-	efibootmgr -q -o "$A,$B" || echo "DBTEST error=bootorder"
+	cat /etc/dualboot.conf
+	A=$(sed -n 's/^efi_a=//p' /etc/dualboot.conf)
+	B=$(sed -n 's/^efi_b=//p' /etc/dualboot.conf)
+	echo "DBTEST boot0_order_before=$(order)"
+	efitool --state "$STATE" --config /etc/dualboot.conf efi sync
+	echo "DBTEST boot0_sync_rc=$?"
 	efibootmgr -v
 	echo "DBTEST entry_a=$A"
 	echo "DBTEST entry_b=$B"
