@@ -7,6 +7,24 @@
 Reads the steps probe.py appended (one JSON object a line) and the checks
 run.sh passed or failed, writes DIR/summary.txt and DIR/summary.json, and
 prints the table.
+
+summary.json (format 1):
+  result                 "ok" or "failed"; error: the failure message or ""
+  workdir, machine, port, dualbootctl, boots, elapsed_seconds
+  baseline_fingerprint   stable's schema fingerprint at set-up; users_rows
+  steps[]                one object per step, in order: label, scenario (the
+                         part, "1".."6"), boot (number of the boot it ran in),
+                         booted_slot, booted_role, came_up; the record as
+                         `dualbootctl status --json` gives it (the columns of
+                         dualboot_status(): current_slot ... updated_at); and,
+                         when PostgreSQL answered: sql_current_slot,
+                         sql_current_role (dualboot_status() on the server),
+                         fingerprint, users, users_md5, columns, last_logins
+  stable_fingerprints    the distinct fingerprints seen on the first stable
+                         slot while it was stable; stable_fingerprint_identical
+  checks[]               name, ok, detail of every check the demo made
+  checks_passed, checks_failed
+  history                `dualbootctl history --json` at the end (or null)
 """
 import argparse
 import json
