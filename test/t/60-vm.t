@@ -38,7 +38,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..17"
+echo "1..18"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -229,7 +229,18 @@ record "$W/s5.img"
 expect "record valid" "$(rv valid)" 0
 assert "scenario 5: a record with both copies corrupt boots stable slot A"
 
-# 7. scenario 6: state partition missing -> stable within the timeout
+# 7. a record written by a newer format version: stable, and never rewritten
+mkrec "$W/rec0" B 2
+"$DBTOOL" future "$W/rec0" || problem "dbtool future failed"
+vm_disk "$W/s5b.img" ext4 "$W/rec0"
+boot s5b "$W/s5b.img" "$IT"
+guest A stable 0
+guest_log "newer dualboot format version"
+vm_state_get "$W/s5b.img" "$W/rec.bin"
+cmp -s "$W/rec.bin" "$W/rec0" || problem "the newer record was modified by the boot"
+assert "a record of a newer format version boots the configured default A and stays untouched"
+
+# 8. scenario 6: state partition missing -> stable within the timeout
 mkrec "$W/rec0" A 2
 vm_disk "$W/s6.img" ext4 "$W/rec0"
 vm_disk_drop "$W/s6.img" 1 || problem "cannot delete partition 1"
@@ -241,7 +252,7 @@ expect "tries_left untouched" "$(rv tries_left)" 2
 expect "boot_count untouched" "$(rv boot_count)" 0
 assert "scenario 6: missing state partition boots stable slot A after the (overridden) timeout"
 
-# 8. scenario 7: the test slot's root partition missing -> stable, trial failed
+# 9. scenario 7: the test slot's root partition missing -> stable, trial failed
 mkrec "$W/rec0" A 2
 vm_disk "$W/s7.img" ext4 "$W/rec0"
 vm_disk_drop "$W/s7.img" 3 || problem "cannot delete partition 3"
@@ -255,7 +266,7 @@ expect "trial_armed" "$(rv trial_armed)" 0
 expect "last_boot_slot" "$(rv last_boot_slot)" A
 assert "scenario 7: missing test root partition boots stable slot A and fails the trial"
 
-# 9. scenario 8: the marker in /run of the booted root matches this boot
+# 10. scenario 8: the marker in /run of the booted root matches this boot
 [ -n "$S2_BOOTID" ] || problem "no boot_id from scenario 2"
 expect "record last_boot_id = kernel boot_id" "$S2_RECID" "$S2_BOOTID"
 expect "marker seq = record seq" "$S2_SEQ" "$S2_RECSEQ"
@@ -267,7 +278,7 @@ for l in "$W"/*.log; do
 done
 assert "scenario 8: /run/dualboot/booted survives into the root with this boot's boot_id"
 
-# 10. vfat state partition (an EFI system partition): trial boots B
+# 11. vfat state partition (an EFI system partition): trial boots B
 mkrec "$W/rec0" A 2
 vm_disk "$W/vf.img" vfat "$W/rec0"
 boot vfat "$W/vf.img" "$IT"
@@ -277,7 +288,7 @@ expect "tries_left" "$(rv tries_left)" 1
 expect "last_boot_slot" "$(rv last_boot_slot)" B
 assert "state file on vfat: trial boots B and the decrement is persisted"
 
-# 11. raw state partition (no filesystem): trial boots B
+# 12. raw state partition (no filesystem): trial boots B
 mkrec "$W/rec0" A 2
 vm_disk "$W/raw.img" raw "$W/rec0"
 boot raw "$W/raw.img" "$IT" dualboot.state_file=
@@ -287,7 +298,7 @@ expect "tries_left" "$(rv tries_left)" 1
 expect "last_boot_slot" "$(rv last_boot_slot)" B
 assert "record on the raw partition: trial boots B and the decrement is persisted"
 
-# 12. kernel command line override: an empty raw partition, dualboot.default=B
+# 13. kernel command line override: an empty raw partition, dualboot.default=B
 vm_disk "$W/def.img" raw
 boot defb "$W/def.img" "$IT" dualboot.state_file= dualboot.default=B
 guest B stable 0
@@ -311,14 +322,14 @@ else
 fi
 
 if [ -n "$DRACUT_OK" ]; then
-# 13. dracut, scenario 1
+# 14. dracut, scenario 1
 	vm_disk "$W/d1.img" ext4
 	boot d1 "$W/d1.img" "$DR"
 	guest A stable 0
 	guest_log "no valid record"
 assert "dracut: no record boots the default stable slot A"
 
-# 14. dracut, scenario 2
+# 15. dracut, scenario 2
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d2.img" ext4 "$W/rec0"
 	boot d2a "$W/d2.img" "$DR"; guest B test 1
@@ -330,7 +341,7 @@ assert "dracut: no record boots the default stable slot A"
 	expect "last_boot_slot" "$(rv last_boot_slot)" A
 assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as failed"
 
-# 15. dracut, scenario 5
+# 16. dracut, scenario 5
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d5.img" ext4 "$W/rec0"
 	corrupt "$W/d5.img"
@@ -340,7 +351,7 @@ assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as
 	expect "record valid" "$(rv valid)" 0
 assert "dracut: a corrupt record boots stable slot A"
 
-# 16. dracut refuses a systemd-based image at build time, with the reason
+# 17. dracut refuses a systemd-based image at build time, with the reason
 	if dracut_build "$W/dracut-systemd.initrd" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1
 	then
 		problem "dracut built a systemd-based image with the dualboot module"
@@ -349,7 +360,7 @@ assert "dracut: a corrupt record boots stable slot A"
 		problem "no explanation in the build output (see $W/dracut-systemd.log)"
 assert "dracut: a systemd-based image is refused at build time with an explanation"
 
-# 17. the marker on dracut boots matches the kernel too (scenario 8 there)
+# 18. the marker on dracut boots matches the kernel too (scenario 8 there)
 	for l in "$W"/d[125]*.log; do
 		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 		[ -n "$k" ] && [ "$k" = "$m" ] ||

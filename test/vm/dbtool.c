@@ -12,14 +12,19 @@
  *   dbtool record-fprint FILE DB FP record a schema fingerprint for the
  *                                   slot that booted last
  *   dbtool dump FILE                the record as key=value lines
+ *   dbtool future FILE              restamp both copies as written by the next
+ *                                   format version (valid CRC), as a newer
+ *                                   dualboot would leave them
  *
  * Exit status: 0 ok, 1 refused or unreadable, 2 bad usage.
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dbstate.h"
 
@@ -68,6 +73,44 @@ dump(const char *path)
 	return 0;
 }
 
+/*
+ * Header fields of a copy (docs/state-format.md section 2): the format
+ * version is the u16 at offset 8, the CRC-32C of bytes 0-4091 is the u32 at
+ * offset 4092. The CRC comes from the library.
+ */
+#define COPY_VERSION_OFF 8
+#define COPY_CRC_OFF     (DB_COPY_SIZE - 4)
+
+static int
+future(const char *path)
+{
+	uint8_t		rec[DB_RECORD_SIZE];
+	int			fd = open(path, O_RDWR);
+
+	if (fd < 0 || pread(fd, rec, sizeof(rec), 0) != (ssize_t) sizeof(rec))
+	{
+		perror(path);
+		return 1;
+	}
+	for (int c = 0; c < 2; c++)
+	{
+		uint8_t    *copy = rec + c * DB_COPY_SIZE;
+		uint32_t	crc;
+
+		copy[COPY_VERSION_OFF] = (uint8_t) (DB_FORMAT_VERSION + 1);
+		copy[COPY_VERSION_OFF + 1] = 0;
+		crc = db_crc32c(0, copy, COPY_CRC_OFF);
+		for (int i = 0; i < 4; i++)
+			copy[COPY_CRC_OFF + i] = (uint8_t) (crc >> (8 * i));
+	}
+	if (pwrite(fd, rec, sizeof(rec), 0) != (ssize_t) sizeof(rec) || close(fd) != 0)
+	{
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,6 +139,8 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "dump") == 0)
 		return dump(path);
+	if (strcmp(cmd, "future") == 0)
+		return future(path);
 	if (strcmp(cmd, "create") == 0)
 	{
 		int			s = argc > 3 ? db_slot_parse(argv[3]) : -1;
