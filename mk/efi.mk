@@ -33,13 +33,15 @@ all: build/efi/efitool build/efi/plan_test
 EFI_UNITDIR = /lib/systemd/system
 EFI_LIBDIR = /usr/lib/dualboot
 EFI_ITDIR = /usr/share/initramfs-tools
+EFI_DRACUTDIR = /usr/lib/dracut/modules.d/91dualboot-efi
 
 # systemd units of `efi sync`; the boot-time BootCurrent cross-check and its
-# initramfs-tools hook and local-bottom script (inert without efi_a=/efi_b=).
+# initramfs-tools hook and local-bottom script (inert without efi_a=/efi_b=),
+# and the dracut module dualboot-efi (included only on request).
 .PHONY: install-efi efi-test
 install-efi:
 	install -d $(DESTDIR)$(EFI_UNITDIR) $(DESTDIR)$(EFI_LIBDIR) $(DESTDIR)$(EFI_ITDIR)/hooks \
-		$(DESTDIR)$(EFI_ITDIR)/scripts/local-bottom
+		$(DESTDIR)$(EFI_ITDIR)/scripts/local-bottom $(DESTDIR)$(EFI_DRACUTDIR)
 	install -m 0644 hook/systemd/dualboot-efi-sync.path \
 		hook/systemd/dualboot-efi-sync.service \
 		hook/systemd/dualboot-efi-sync-shutdown.service $(DESTDIR)$(EFI_UNITDIR)/
@@ -47,6 +49,8 @@ install-efi:
 	install -m 0755 hook/initramfs-tools/hooks/dualboot-efi $(DESTDIR)$(EFI_ITDIR)/hooks/dualboot-efi
 	install -m 0755 hook/initramfs-tools/scripts/local-bottom/dualboot-efi \
 		$(DESTDIR)$(EFI_ITDIR)/scripts/local-bottom/dualboot-efi
+	install -m 0755 hook/dracut/91dualboot-efi/module-setup.sh \
+		hook/dracut/91dualboot-efi/dualboot-efi-pre-pivot.sh $(DESTDIR)$(EFI_DRACUTDIR)/
 
 install: install-efi
 
