@@ -197,10 +197,15 @@ cmp_entry(const void *a, const void *b)
 {
 	const FpEntry *x = a;
 	const FpEntry *y = b;
-	int			c = strcmp(x->kind, y->kind);
 
-	if (c != 0)
-		return c;
+	/* kinds are static strings: the same kind is the same pointer */
+	if (x->kind != y->kind)
+	{
+		int			c = strcmp(x->kind, y->kind);
+
+		if (c != 0)
+			return c;
+	}
 	return strcmp(x->identity, y->identity);
 }
 

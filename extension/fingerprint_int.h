@@ -156,8 +156,10 @@ typedef struct FpCtx
 	FpRel	  **rels;			/* every relation, in pg_class order */
 	int			nrels;
 	int			maxrels;
-	Oid			last_relid;		/* one-entry cache of fp_rel() */
+	Oid			last_relid;		/* two-entry cache of fp_rel() */
 	FpRel	   *last_rel;
+	Oid			prev_relid;
+	FpRel	   *prev_rel;
 	void	   *typ;			/* type map: Oid -> FpType */
 	void	   *proc;			/* function map: Oid -> FpProc */
 	HTAB	   *extmember;		/* FpExtKey -> extension oid */

@@ -337,7 +337,8 @@ load_classes(FpCtx *fp)
 		if (!isnull)
 			r->reloptions = MemoryContextStrdup(fp->cxt,
 												OidOutputFunctionCall(F_ARRAY_OUT, d));
-		if (fp->include_acl)
+		if (fp->include_acl && f->relkind != RELKIND_INDEX &&
+			f->relkind != RELKIND_PARTITIONED_INDEX && f->relkind != RELKIND_COMPOSITE_TYPE)
 		{
 			ObjectType	ot = f->relkind == RELKIND_SEQUENCE ? OBJECT_SEQUENCE : OBJECT_TABLE;
 			MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
@@ -387,6 +388,14 @@ attoptions_text(FpCtx *fp, Datum d)
 	StringInfoData b;
 	char	   *result = NULL;
 
+	/* the common case on this build: one server-internal option only */
+	if (!ARR_HASNULL(a) && ARR_NDIM(a) == 1 && ARR_DIMS(a)[0] == 1)
+	{
+		text	   *t = (text *) ARR_DATA_PTR(a);
+
+		if (VARSIZE_ANY_EXHDR(t) >= 3 && memcmp(VARDATA_ANY(t), "pg_", 3) == 0)
+			return NULL;
+	}
 	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	b.data = NULL;
 	for (i = 0; i < n; i++)
@@ -468,8 +477,9 @@ load_attributes(FpCtx *fp)
 		d = heap_getattr(tup, Anum_pg_attribute_attoptions, desc, &isnull);
 		if (!isnull)
 			a->options = attoptions_text(fp, d);
-		d = heap_getattr(tup, Anum_pg_attribute_attfdwoptions, desc, &isnull);
-		if (!isnull)
+		d = r->relkind != RELKIND_FOREIGN_TABLE ? (Datum) 0 :
+			heap_getattr(tup, Anum_pg_attribute_attfdwoptions, desc, &isnull);
+		if (r->relkind == RELKIND_FOREIGN_TABLE && !isnull)
 			a->fdwoptions = MemoryContextStrdup(fp->cxt,
 												OidOutputFunctionCall(F_ARRAY_OUT, d));
 		if (fp->include_acl)
@@ -575,12 +585,20 @@ fp_build_maps(FpCtx *fp)
 FpRel *
 fp_rel(FpCtx *fp, Oid relid)
 {
-	if (relid != fp->last_relid || fp->last_rel == NULL)
-	{
-		fp->last_rel = map_get(fp->rel, relid);
-		fp->last_relid = relid;
-	}
-	return fp->last_rel;
+	FpRel	   *r;
+
+	if (relid == fp->last_relid && fp->last_rel != NULL)
+		return fp->last_rel;
+	/* two entries: an index and its table alternate */
+	if (relid == fp->prev_relid && fp->prev_rel != NULL)
+		r = fp->prev_rel;
+	else
+		r = map_get(fp->rel, relid);
+	fp->prev_relid = fp->last_relid;
+	fp->prev_rel = fp->last_rel;
+	fp->last_relid = relid;
+	fp->last_rel = r;
+	return r;
 }
 
 FpType *

@@ -260,6 +260,20 @@ put_owner_acl(FpCtx *fp, FpScan *s, Oid owner, int aclattnum, ObjectType ot)
 	}
 }
 
+/* "a.b" without printf, in the current (row) context */
+static char *
+join_dot(const char *a, const char *b)
+{
+	size_t		la = strlen(a),
+				lb = strlen(b);
+	char	   *r = palloc(la + lb + 2);
+
+	memcpy(r, a, la);
+	r[la] = '.';
+	memcpy(r + la + 1, b, lb + 1);
+	return r;
+}
+
 static bool
 user_object(FpCtx *fp, Oid classid, Oid oid, Oid nsp)
 {
@@ -483,7 +497,7 @@ emit_rules(FpCtx *fp)
 		fp_put_char(fp, "enabled", f->ev_enabled);
 		fp_put_node(fp, "qual", qual, f->ev_class);
 		fp_put_node(fp, "action", action, f->ev_class);
-		fp_end(fp, "rule", psprintf("%s.%s", fp_ident(fp, FPC_REL, f->ev_class),
+		fp_end(fp, "rule", join_dot(fp_ident(fp, FPC_REL, f->ev_class),
 									quote_identifier(NameStr(f->rulename))));
 	}
 	scan_end(&s);
@@ -783,7 +797,7 @@ emit_constraints(FpCtx *fp)
 #endif
 		put_oid_array(fp, &s, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
 		fp_put_node(fp, "expr", col_text(&s, Anum_pg_constraint_conbin), f->conrelid);
-		fp_end(fp, kind, psprintf("%s.%s", owner, quote_identifier(NameStr(f->conname))));
+		fp_end(fp, kind, join_dot(owner, quote_identifier(NameStr(f->conname))));
 	}
 	scan_end(&s);
 }
@@ -832,7 +846,7 @@ emit_triggers(FpCtx *fp)
 		fp_put_str(fp, "oldtable", isnull ? NULL : NameStr(*DatumGetName(d)));
 		d = scan_attr(&s, Anum_pg_trigger_tgnewtable, &isnull);
 		fp_put_str(fp, "newtable", isnull ? NULL : NameStr(*DatumGetName(d)));
-		fp_end(fp, "trigger", psprintf("%s.%s", fp_ident(fp, FPC_REL, f->tgrelid),
+		fp_end(fp, "trigger", join_dot(fp_ident(fp, FPC_REL, f->tgrelid),
 									   quote_identifier(NameStr(f->tgname))));
 	}
 	scan_end(&s);
@@ -893,7 +907,7 @@ emit_policies(FpCtx *fp)
 		}
 		fp_put_node(fp, "using", col_text(&s, Anum_pg_policy_polqual), f->polrelid);
 		fp_put_node(fp, "check", col_text(&s, Anum_pg_policy_polwithcheck), f->polrelid);
-		fp_end(fp, "policy", psprintf("%s.%s", fp_ident(fp, FPC_REL, f->polrelid),
+		fp_end(fp, "policy", join_dot(fp_ident(fp, FPC_REL, f->polrelid),
 									  quote_identifier(NameStr(f->polname))));
 	}
 	scan_end(&s);
