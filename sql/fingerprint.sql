@@ -5,7 +5,7 @@
 -- the rest of the database, which other tests share.
 --
 CREATE EXTENSION IF NOT EXISTS dualboot;
-SET client_min_messages = warning;
+SET client_min_messages = error;  -- no WARNING that depends on server settings (wal_level)
 
 -- the value names the algorithm and the server major, and fits the record
 SELECT dualboot_schema_fingerprint() ~ '^dbfp1:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
