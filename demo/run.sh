@@ -85,6 +85,8 @@ for p in initdb pg_ctl pg_basebackup pg_dump psql createdb postgres; do
 done
 [ -f "$(pg_config --sharedir)/extension/dualboot.control" ] ||
 	fail "the dualboot extension is not installed: run 'make install' (or 'make demo')"
+EXTLIB=$(pg_config --pkglibdir)/dualboot.so
+EXTSUM=$(cat "$EXTLIB" "$(pg_config --sharedir)"/extension/dualboot--*.sql 2>/dev/null | md5sum)
 CTL=${DUALBOOTCTL:-}
 if [ -z "$CTL" ]; then
 	CTL=$(command -v dualbootctl || true)
@@ -171,6 +173,7 @@ if ! pg test -x "$MACHINE" 2>/dev/null; then
 fi
 STATE=$MACHINE/state
 CONF=$MACHINE/dualboot.conf
+CTLM=$MACHINE/bin/dualbootctl
 MARKER=$MACHINE/run/booted
 mkdir -p "$MACHINE/log" "$MACHINE/bin"
 install -d -m 0700 "$MACHINE/backup"
@@ -191,6 +194,12 @@ cleanup() {
 		if [ -z "$FAILED" ]; then
 			FAILED="interrupted (exit status $rc)"
 			printf '\n%sdemo FAILED: %s%s\n' "$RED" "$FAILED" "$OFF" >&2
+		fi
+		if [ "$(cat "$EXTLIB" "$(pg_config --sharedir)"/extension/dualboot--*.sql 2>/dev/null |
+			md5sum)" != "$EXTSUM" ]; then
+			FAILED="$FAILED (note: the installed extension was replaced while the demo ran)"
+			say "note: the installed extension ($EXTLIB) was replaced while the demo ran:" \
+				"another 'make install'?" >&2
 		fi
 		printf '%s\n' "$FAILED" >"$WORK/log/failure"
 		summary failed "$FAILED" >/dev/null 2>&1
@@ -326,7 +335,7 @@ boot() {
 # on other boots it does nothing). Sets B_CONFIRMED (1 when it confirmed).
 confirm_boot() {
 	local rc=0
-	DUALBOOT_MARKER=$MARKER DUALBOOT_CONF=$CONF DUALBOOTCTL=$MACHINE/bin/dualbootctl \
+	DUALBOOT_MARKER=$MARKER DUALBOOT_CONF=$CONF DUALBOOTCTL=$CTLM \
 		DUALBOOT_CONFIRM_TIMEOUT=2 "$CONFIRM" >"$WORK/log/confirm.out" 2>&1 || rc=$?
 	sed 's/^/  /' "$WORK/log/confirm.out"
 	B_CONFIRMED=0
@@ -338,7 +347,7 @@ confirm_boot() {
 probe() {
 	local label=$1 scen=$2 facts
 	shift 2
-	facts=$(DEMO_CTL=$CTL DEMO_STATE=$STATE DEMO_MARKER=$MARKER "$PY" "$DEMO/probe.py" \
+	facts=$(DEMO_CTL=$CTLM DEMO_STATE=$STATE DEMO_MARKER=$MARKER "$PY" "$DEMO/probe.py" \
 		--steps "$STEPS" --label "$label" --scenario "$scen" --boot "$BOOTS" \
 		--booted-slot "$B_SLOT" --booted-role "$B_ROLE" --up "$B_UP" "$@") ||
 		fail "could not observe the machine after: $label"
@@ -389,14 +398,15 @@ slot_a=$MACHINE/slot-A
 slot_b=$MACHINE/slot-B
 default=A
 EOF
-# the machine's /run is $MACHINE/run: tools that find the current slot from
-# the boot marker (dualboot-confirm calls dualbootctl) get it through this
-cat >"$MACHINE/bin/dualbootctl" <<EOF
+# dualbootctl as this machine's administrator runs it: its configuration is
+# $CONF (never the host's /etc/dualboot) and its /run is $MACHINE/run, where
+# the current slot's boot marker is (dualboot-confirm calls it too)
+cat >"$CTLM" <<EOF
 #!/bin/sh
-exec "$CTL" --marker "$MARKER" "\$@"
+exec "$CTL" --config "$CONF" --marker "$MARKER" "\$@"
 EOF
-chmod 0755 "$MACHINE/bin/dualbootctl"
-"$CTL" --state "$STATE" init --stable A >/dev/null
+chmod 0755 "$CTLM"
+"$CTLM" --state "$STATE" init --stable A >/dev/null
 chown postgres:postgres "$STATE"
 chmod 0660 "$STATE"
 say "  dualbootctl init --stable A: record on the shared partition, owner postgres, mode 0660"
@@ -610,8 +620,8 @@ expect new_stable_rows "with every row" "$P_USERS" "$BASE_USERS"
 scenario 7 "7. Summary"
 shutdown_machine
 say "  the record's history ring, newest first (dualbootctl history):"
-"$CTL" --state "$STATE" history | sed 's/^/    /'
-"$CTL" --state "$STATE" history --json >"$WORK/log/history.json"
+"$CTLM" --state "$STATE" history | sed 's/^/    /'
+"$CTLM" --state "$STATE" history --json >"$WORK/log/history.json"
 left=$(ls "$MACHINE"/slot-?/data/postmaster.pid 2>/dev/null || true)
 expect nothing_running "clusters left running" "${left:-none}" "none"
 summary ok
