@@ -96,13 +96,17 @@ in_session() {
 	pidf=$(mktemp)
 	sqlf=$(mktemp)
 	probe() { # probe LABEL: a psql \! line printing LABEL, CPU ticks, VmHWM kB
-		printf '%s\n' "\\! sh -c 'p=\$(cat $pidf); echo $1 \$(cut -d\" \" -f14 /proc/\$p/stat) \$(cut -d\" \" -f15 /proc/\$p/stat) \$(grep VmHWM /proc/\$p/status | tr -s \" \" | cut -d\" \" -f2)'"
+		printf '%s\n' "\\! sh -c 'p=\$(cat $pidf); echo $1 \$(cut -d\" \" -f14 /proc/\$p/stat) \$(cut -d\" \" -f15 /proc/\$p/stat) \$(grep VmHWM /proc/\$p/status | tr -s \" \" | cut -d\" \" -f2) \$(grep RssShmem /proc/\$p/status | tr -s \" \" | cut -d\" \" -f2)'"
 	}
 	{
 		printf 'SELECT pg_backend_pid() \\g %s\n' "$pidf"
 		probe before
-		printf 'SET client_min_messages = debug1;\n\\timing on\n'
-		for r in $(seq "$RUNS"); do printf 'SELECT dualboot_schema_fingerprint() \\g /dev/null\n'; done
+		printf '\\timing on\n'
+		for r in $(seq "$RUNS"); do
+			# the last call also logs its phases (DEBUG1)
+			[ "$r" = "$RUNS" ] && printf 'SET client_min_messages = debug1;\n'
+			printf 'SELECT dualboot_schema_fingerprint() \\g /dev/null\n'
+		done
 		printf '\\timing off\n'
 		probe after
 	} >"$sqlf"
@@ -133,11 +137,12 @@ for n in $SIZES; do
 	dump=$(echo $dump_runs | tr ' ' '\n' | median)
 	plain=$(echo $sql_runs | tr ' ' '\n' | median)
 	sess=$(in_session "$db")
-	insess=$(echo "$sess" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{printf "%.3f\n", $1 / 1000}')
+	# (the SET before the last call is timed too: leave out times under 5 ms)
+	insess=$(echo "$sess" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '$1 >= 5 {printf "%.3f\n", $1 / 1000}')
 	insess_med=$(echo "$insess" | median)
 	cpu=$(echo "$sess" | awk -v hz="$(getconf CLK_TCK)" -v runs="$RUNS" \
-		'$1 == "before" {b = $2 + $3; hb = $4} $1 == "after" {a = $2 + $3; ha = $4}
-		 END {printf "%.3f s per call; VmHWM %d kB before, %d kB after", (a - b) / hz / runs, hb, ha}')
+		'$1 == "before" {b = $2 + $3; hb = $4; sb = $5} $1 == "after" {a = $2 + $3; ha = $4; sa = $5}
+		 END {printf "%.3f s per call; VmHWM %d kB before, %d kB after, of which shared buffers touched (RssShmem) %d kB before, %d kB after", (a - b) / hz / runs, hb, ha, sb, sa}')
 	{
 		echo "# bench/fingerprint.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "machine: $machine"
@@ -153,7 +158,7 @@ for n in $SIZES; do
 		echo "speedup vs pg_dump -s, fresh connections both: $(echo "scale=1; $dump / $fp" | bc)x; vs plain SQL: $(echo "scale=1; $plain / $fp" | bc)x"
 		echo "speedup vs pg_dump -s, function time: $(echo "scale=1; $dump / $insess_med" | bc)x"
 		echo "phases of the last call (ms, DEBUG1):"
-		echo "$sess" | grep 'dualboot fingerprint:' | tail -n 40 | sed 's/^.*dualboot fingerprint: /  /'
+		echo "$sess" | grep 'dualboot fingerprint:' | sed 's/^.*dualboot fingerprint: /  /'
 		echo "load average at the end (other work on the machine): $(cut -d' ' -f1-3 /proc/loadavg)"
 	} | tee "$out"
 	$PSQL -c "DROP DATABASE $db"

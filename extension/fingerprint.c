@@ -121,12 +121,10 @@ fp_put_str(FpCtx *fp, const char *key, const char *val)
 {
 	size_t		len;
 
-	put_key(&fp->buf, key);
+	/* an absent value writes no line: keys are explicit, so still unambiguous */
 	if (val == NULL)
-	{
-		appendBinaryStringInfo(&fp->buf, "-\n", 2);
 		return;
-	}
+	put_key(&fp->buf, key);
 	len = strlen(val);
 	put_int64(&fp->buf, (int64) len);
 	appendStringInfoChar(&fp->buf, ':');
@@ -163,7 +161,8 @@ fp_put_bool(FpCtx *fp, const char *key, bool val)
 void
 fp_put_ref(FpCtx *fp, const char *key, FpCat cat, Oid oid)
 {
-	fp_put_str(fp, key, fp_ident(fp, cat, oid));
+	if (OidIsValid(oid))
+		fp_put_str(fp, key, fp_ident(fp, cat, oid));
 }
 
 void

@@ -98,6 +98,7 @@ typedef struct FpRel
 	uint8		view_digest[FP_DIGEST_LEN];
 	char	   *partkey;		/* canonical partition key, or NULL */
 	char	   *ftinfo;			/* foreign table server and options, or NULL */
+	char	   *colsig;			/* column names by attnum (fingerprint_node.c) */
 	List	   *parents;		/* parents in inhseqno order (Oids) */
 	Oid			owned_by_rel;	/* sequences: OWNED BY / identity */
 	int16		owned_by_att;
@@ -166,6 +167,8 @@ typedef struct FpCtx
 	HTAB	   *lazy[FPC_NUM];	/* FpName maps built on first use */
 	StringInfoData buf;			/* canonical bytes of the current object */
 	StringInfoData nodebuf;		/* scratch for node tree canonical form */
+	void	   *canon_memo;		/* memo of canonical node trees */
+	int			canon_memo_n;
 	pg_cryptohash_ctx *hash;	/* per-object digest */
 	FpEntry    *entries;
 	int			nentries;

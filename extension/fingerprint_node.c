@@ -32,7 +32,9 @@
 
 #include "access/transam.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -619,10 +621,13 @@ canon_constvalue(NC *nc)
 static void
 copy_raw_span(NC *nc)
 {
-	const char *start = nc->p;
-	const char *s = start;
+	const char *start;
+	const char *s;
 	const char *end;
 
+	while (is_space(*nc->p))
+		nc->p++;
+	start = s = nc->p;
 	while (*s != '\0' && *s != '{' && *s != '}')
 	{
 		if (*s == '\\' && s[1] != '\0')
@@ -642,8 +647,8 @@ copy_raw_span(NC *nc)
 		emit(nc, start, end - start);
 }
 
-void
-fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
+static void
+canon_node_stream(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 {
 	NC			nc;
 	const char *t;
@@ -769,4 +774,111 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 		}
 		emit(&nc, t, len);
 	}
+}
+
+/*
+ * Memo of canonical forms. Without a Query node, a stored expression's
+ * canonical form depends only on its text and on the names of the columns
+ * of the relation it belongs to (its Vars), all else being fixed for the
+ * computation: the same CHECK, DEFAULT or index expression on many tables
+ * with the same columns is streamed once. Keyed by a hash of the text and
+ * of the relation's column names, confirmed by comparing both in full.
+ */
+typedef struct CanonMemo
+{
+	struct CanonMemo *next;
+	const char *colsig;
+	char	   *tree;
+	char	   *canon;
+	int			canonlen;
+} CanonMemo;
+
+typedef struct CanonMemoSlot
+{
+	uint32		key;			/* hash key */
+	CanonMemo  *chain;
+} CanonMemoSlot;
+
+/* "name,name,,name": column names by attnum, empty for dropped ones */
+static const char *
+rel_colsig(FpCtx *fp, Oid relid)
+{
+	FpRel	   *r = OidIsValid(relid) ? fp_rel(fp, relid) : NULL;
+	StringInfoData b;
+	int			i;
+
+	if (r == NULL || r->atts == NULL)
+		return "";
+	if (r->colsig != NULL)
+		return r->colsig;
+	initStringInfo(&b);
+	for (i = 0; i < r->natts; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&b, ',');
+		if (r->atts[i].name)
+			appendStringInfoString(&b, r->atts[i].qname);
+	}
+	r->colsig = MemoryContextStrdup(fp->cxt, b.data);
+	pfree(b.data);
+	return r->colsig;
+}
+
+void
+fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
+{
+	const char *sig;
+	uint32		key;
+	CanonMemoSlot *slot;
+	CanonMemo  *m;
+	bool		found;
+	size_t		treelen;
+	int			start;
+
+	if (strstr(tree, "{QUERY") != NULL)
+	{
+		canon_node_stream(fp, out, tree, baserel);
+		return;
+	}
+	if (fp->canon_memo == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(CanonMemoSlot);
+		ctl.hcxt = fp->cxt;
+		fp->canon_memo = hash_create("dualboot fp canon memo", 1024, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	sig = rel_colsig(fp, baserel);
+	treelen = strlen(tree);
+	key = hash_bytes((const unsigned char *) tree, (int) treelen) ^
+		(hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31);
+	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, &found);
+	if (!found)
+		slot->chain = NULL;
+	for (m = slot->chain; m != NULL; m = m->next)
+	{
+		if ((m->colsig == sig || strcmp(m->colsig, sig) == 0) &&
+			strcmp(m->tree, tree) == 0)
+		{
+			appendBinaryStringInfo(out, m->canon, m->canonlen);
+			return;
+		}
+	}
+	start = out->len;
+	canon_node_stream(fp, out, tree, baserel);
+	if (fp->canon_memo_n >= 50000)
+		return;					/* bounded: a schema of mostly unique trees */
+	fp->canon_memo_n++;
+	m = MemoryContextAlloc(fp->cxt, sizeof(CanonMemo));
+	m->colsig = sig;
+	m->tree = MemoryContextStrdup(fp->cxt, tree);
+	m->canonlen = out->len - start;
+	m->canon = MemoryContextAlloc(fp->cxt, m->canonlen + 1);
+	memcpy(m->canon, out->data + start, m->canonlen);
+	m->canon[m->canonlen] = '\0';
+	m->next = slot->chain;
+	slot->chain = m;
 }
