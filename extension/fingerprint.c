@@ -265,8 +265,8 @@ fp_run(FpCtx *fp)
 	MemoryContextSwitchTo(old);
 
 	FP_PHASE(qsort(fp->entries, fp->nentries, sizeof(FpEntry), cmp_entry));
-	elog(DEBUG1, "dualboot fingerprint: %d objects, %zu kB of memory at the end",
-		 fp->nentries, MemoryContextMemAllocated(fp->cxt, true) / 1024);
+	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
+		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
 
 static void

@@ -799,6 +799,61 @@ typedef struct CanonMemoSlot
 	CanonMemo  *chain;
 } CanonMemoSlot;
 
+/*
+ * The memo compares and hashes stored texts without their ":location N"
+ * values: where a CHECK stood in its CREATE TABLE differs from table to
+ * table, and the canonical form drops it anyway.
+ */
+static inline const char *
+skip_location(const char *p)
+{
+	/* p points just after ":location " */
+	if (*p == '-')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+static uint32
+hash_tree(const char *s)
+{
+	uint32		h = 2166136261u;
+
+	while (*s)
+	{
+		if (*s == ':' && strncmp(s, ":location ", 10) == 0)
+		{
+			s = skip_location(s + 10);
+			continue;
+		}
+		h = (h ^ (unsigned char) *s) * 16777619u;
+		s++;
+	}
+	return h;
+}
+
+static bool
+equal_trees(const char *a, const char *b)
+{
+	for (;;)
+	{
+		if (*a == ':' && *b == ':' && strncmp(a, ":location ", 10) == 0 &&
+			strncmp(b, ":location ", 10) == 0)
+		{
+			a = skip_location(a + 10);
+			b = skip_location(b + 10);
+			continue;
+		}
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
 /* "name,name,,name": column names by attnum, empty for dropped ones */
 static const char *
 rel_colsig(FpCtx *fp, Oid relid)
@@ -832,7 +887,6 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	CanonMemoSlot *slot;
 	CanonMemo  *m;
 	bool		found;
-	size_t		treelen;
 	int			start;
 
 	if (strstr(tree, "{QUERY") != NULL)
@@ -852,8 +906,7 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	sig = rel_colsig(fp, baserel);
-	treelen = strlen(tree);
-	key = hash_bytes((const unsigned char *) tree, (int) treelen) ^
+	key = hash_tree(tree) ^
 		(hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31);
 	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, &found);
 	if (!found)
@@ -861,7 +914,7 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	for (m = slot->chain; m != NULL; m = m->next)
 	{
 		if ((m->colsig == sig || strcmp(m->colsig, sig) == 0) &&
-			strcmp(m->tree, tree) == 0)
+			equal_trees(m->tree, tree))
 		{
 			appendBinaryStringInfo(out, m->canon, m->canonlen);
 			return;
