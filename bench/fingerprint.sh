@@ -5,9 +5,9 @@
 #
 #   bench/fingerprint.sh [SIZES]        default SIZES: "1000 10000 50000"
 #
-# Runs itself inside a throw-away cluster (Debian's pg_virtualenv) when no
-# PG* environment points at one. Needs the extension installed (make install,
-# as root). For each size it builds a synthetic schema (every table: identity
+# Runs itself inside a throw-away cluster (Debian's pg_virtualenv) that loads
+# this checkout's build of the extension from a scratch folder
+# (make install-extension DESTDIR=..., extension_destdir). For each size it builds a synthetic schema (every table: identity
 # key, defaults, checks, a foreign key, two indexes, one of them on an
 # expression with a predicate; every tenth table also a view, a trigger
 # function and a trigger), then times each method RUNS times (median) and
@@ -19,12 +19,22 @@ SIZES=${1:-"1000 10000 50000"}
 RUNS=${RUNS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ -z "${PGPORT:-}" ] && [ -z "${DUALBOOT_BENCH_INNER:-}" ]; then
+if [ -z "${DUALBOOT_BENCH_INNER:-}" ]; then
+	# this checkout's build, in a scratch folder the cluster reads through
+	# Debian's extension_destdir (whatever else is installed does not count)
+	X=$(mktemp -d "${TMPDIR:-/tmp}/dualboot-bench.XXXXXX")
+	trap 'rm -rf "$X"' EXIT
+	chmod 755 "$X"
+	make -s -C "$here/.." install-extension DESTDIR="$X/install" >"$X/install.log" 2>&1 ||
+		{ cat "$X/install.log" >&2; exit 1; }
 	export DUALBOOT_BENCH_INNER=1
-	exec pg_virtualenv -o shared_buffers=1GB -o max_locks_per_transaction=2048 \
+	unset PGSERVICE PGDATABASE PGHOST PGPORT PGUSER PGPASSWORD
+	pg_virtualenv -t -o "extension_destdir=$X/install" \
+		-o shared_buffers=1GB -o max_locks_per_transaction=2048 \
 		-o fsync=off -o synchronous_commit=off -o full_page_writes=off \
 		-o max_wal_size=8GB -o autovacuum=off \
 		"$0" "$SIZES"
+	exit $?
 fi
 
 mkdir -p "$here/results"

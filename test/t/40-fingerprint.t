@@ -6,8 +6,9 @@
 # changed, and neither search_path nor maintenance of the whole database
 # moves the value.
 #
-# Installs the extension (make install; CI runs as root) and runs inside a
-# throw-away cluster (Debian's pg_virtualenv). The fixture schema is
+# Installs the extension into a scratch folder (make install-extension
+# DESTDIR=...) and runs inside a throw-away cluster (Debian's pg_virtualenv)
+# that reads it from there (extension_destdir). The fixture schema is
 # test/fingerprint/schema.sql. TAP; the plan is printed at the end.
 set -u
 
@@ -31,14 +32,22 @@ finish() {
 }
 
 if [ "${1:-}" != --inside ]; then
-	if ! make -s install >/tmp/dualboot-40-install.log 2>&1; then
-		nok "make install"
-		diag </tmp/dualboot-40-install.log
+	# Our own build, in a scratch folder the throw-away cluster reads through
+	# Debian's extension_destdir: what another checkout installed on the
+	# machine does not matter.
+	X=$(mktemp -d "${TMPDIR:-/tmp}/dualboot-fp.XXXXXX")
+	trap 'rm -rf "$X"' EXIT
+	chmod 755 "$X"
+	if ! make -s install-extension DESTDIR="$X/install" >"$X/install.log" 2>&1; then
+		nok "make install-extension DESTDIR=<scratch>"
+		diag <"$X/install.log"
 		finish
 	fi
-	ok "make install"
+	ok "make install-extension DESTDIR=<scratch>"
 	# the inner run continues the numbering and prints the plan
-	exec pg_virtualenv "$0" --inside "$n"
+	unset PGSERVICE PGDATABASE PGHOST PGPORT PGUSER PGPASSWORD
+	pg_virtualenv -t -o "extension_destdir=$X/install" "$0" --inside "$n"
+	exit $?
 fi
 n=$2
 
