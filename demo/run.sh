@@ -7,18 +7,22 @@
 # it writes is the one the extension reads (dualboot.boot_marker_path). Only
 # the chosen slot's cluster runs, as on real hardware.
 #
-#   demo/run.sh [--workdir DIR] [--keep] [--fail-at N]
+#   demo/run.sh [--workdir DIR] [--destdir DIR] [--keep] [--fail-at N]
 #
 #   --workdir DIR   the working folder (default: $DUALBOOT_DEMO_DIR, else
 #                   build/demo in the repository)
+#   --destdir DIR   run what `make install DESTDIR=DIR` staged there, not
+#                   the system's installation (the clusters load the
+#                   extension through Debian's extension_destdir setting)
 #   --keep          keep the stopped clusters for inspection
 #   --fail-at N     stop with a failure when part N (1-7) starts (tests the
 #                   failure path: exit status 1, nothing left running)
 #
 # Needs root (the clusters run as the `postgres` user; the selector runs as
-# root, as in the initramfs), the installed extension and dualbootctl
-# (`make install`), and python3 with psycopg2. Writes the narration to the
-# terminal and the summary to DIR/summary.txt and DIR/summary.json.
+# root, as in the initramfs), the installed extension, dualbootctl and
+# dualboot-confirm (`make install`), and python3 with psycopg2. Writes the
+# narration to the terminal and the summary to DIR/summary.txt and
+# DIR/summary.json.
 # Exit status: 0 when every scenario behaved as designed, 1 otherwise.
 
 set -Eeuo pipefail
@@ -28,11 +32,13 @@ DEMO=$TOP/demo
 WORK=${DUALBOOT_DEMO_DIR:-$TOP/build/demo}
 KEEP=0
 FAIL_AT=
+STAGE=
 
-usage() { sed -n '10,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 		--workdir) [ $# -ge 2 ] || { usage >&2; exit 2; }; WORK=$2; shift 2 ;;
+		--destdir) [ $# -ge 2 ] || { usage >&2; exit 2; }; STAGE=$2; shift 2 ;;
 		--keep) KEEP=1; shift ;;
 		--fail-at) [ $# -ge 2 ] || { usage >&2; exit 2; }; FAIL_AT=$2; shift 2 ;;
 		-h|--help) usage; exit 0 ;;
@@ -83,18 +89,36 @@ PGBIN=$(pg_config --bindir)
 for p in initdb pg_ctl pg_basebackup pg_dump psql createdb postgres; do
 	[ -x "$PGBIN/$p" ] || fail "$PGBIN/$p not found: install postgresql-15 (tools/deps.sh)"
 done
-[ -f "$(pg_config --sharedir)/extension/dualboot.control" ] ||
-	fail "the dualboot extension is not installed: run 'make install' (or 'make demo')"
-EXTLIB=$(pg_config --pkglibdir)/dualboot.so
-EXTSUM=$(cat "$EXTLIB" "$(pg_config --sharedir)"/extension/dualboot--*.sql 2>/dev/null | md5sum)
-CTL=${DUALBOOTCTL:-}
-if [ -z "$CTL" ]; then
-	CTL=$(command -v dualbootctl || true)
-	[ -n "$CTL" ] || CTL=$TOP/build/dualbootctl
+PGLIB=$(pg_config --pkglibdir)
+PGEXT=$(pg_config --sharedir)/extension
+if [ -n "$STAGE" ]; then
+	[ -d "$STAGE" ] || fail "--destdir $STAGE: no such folder (make install DESTDIR=$STAGE)"
+	STAGE=$(cd "$STAGE" && pwd)
+	"$PGBIN/postgres" --describe-config 2>/dev/null | grep '^extension_destdir' >/dev/null ||
+		fail "--destdir needs Debian's extension_destdir setting, which this PostgreSQL lacks"
+	[ -f "$STAGE$PGEXT/dualboot.control" ] ||
+		fail "no dualboot extension under $STAGE: run 'make install DESTDIR=$STAGE'"
+	CTL=${DUALBOOTCTL:-$STAGE/usr/sbin/dualbootctl}
+	LIBDIR=$STAGE/usr/lib/dualboot
+	INSTALL_HINT="make install DESTDIR=$STAGE"
+else
+	[ -f "$PGEXT/dualboot.control" ] ||
+		fail "the dualboot extension is not installed: run 'make install' (or 'make demo')"
+	CTL=${DUALBOOTCTL:-}
+	if [ -z "$CTL" ]; then
+		CTL=$(command -v dualbootctl || true)
+		[ -n "$CTL" ] || CTL=$TOP/build/dualbootctl
+	fi
+	LIBDIR=/usr/lib/dualboot
+	INSTALL_HINT="make install"
 fi
-[ -x "$CTL" ] || fail "dualbootctl not found: run 'make install' (or 'make demo')"
-CONFIRM=${DUALBOOT_CONFIRM:-/usr/lib/dualboot/dualboot-confirm}
-[ -x "$CONFIRM" ] || fail "$CONFIRM not found: run 'make install' (or 'make demo')"
+EXTLIB=$STAGE$PGLIB/dualboot.so
+EXTSUM=$(cat "$EXTLIB" "$STAGE$PGEXT"/dualboot--*.sql 2>/dev/null | md5sum)
+[ -x "$CTL" ] || fail "dualbootctl not found: run '$INSTALL_HINT' (or 'make demo')"
+CONFIRM=${DUALBOOT_CONFIRM:-$LIBDIR/dualboot-confirm}
+[ -x "$CONFIRM" ] || fail "$CONFIRM not found: run '$INSTALL_HINT' (or 'make demo')"
+[ -x "$LIBDIR/dualboot-select" ] ||
+	fail "$LIBDIR/dualboot-select not found: run '$INSTALL_HINT' (or 'make demo')"
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
 	# Debian's python3-psycopg2 is for the system interpreter, which another
@@ -195,8 +219,8 @@ cleanup() {
 			FAILED="interrupted (exit status $rc)"
 			printf '\n%sdemo FAILED: %s%s\n' "$RED" "$FAILED" "$OFF" >&2
 		fi
-		if [ "$(cat "$EXTLIB" "$(pg_config --sharedir)"/extension/dualboot--*.sql 2>/dev/null |
-			md5sum)" != "$EXTSUM" ]; then
+		if [ "$(cat "$EXTLIB" "$STAGE$PGEXT"/dualboot--*.sql 2>/dev/null | md5sum)" != "$EXTSUM" ]
+		then
 			FAILED="$FAILED (note: the installed extension was replaced while the demo ran)"
 			say "note: the installed extension ($EXTLIB) was replaced while the demo ran:" \
 				"another 'make install'?" >&2
@@ -335,7 +359,7 @@ boot() {
 # on other boots it does nothing). Sets B_CONFIRMED (1 when it confirmed).
 confirm_boot() {
 	local rc=0
-	DUALBOOT_MARKER=$MARKER DUALBOOT_CONF=$CONF DUALBOOTCTL=$CTLM \
+	DUALBOOT_MARKER=$MARKER DUALBOOT_CONF=$CONF DUALBOOTCTL=$CTLM DUALBOOT_LIBDIR=$LIBDIR \
 		DUALBOOT_CONFIRM_TIMEOUT=2 "$CONFIRM" >"$WORK/log/confirm.out" 2>&1 || rc=$?
 	sed 's/^/  /' "$WORK/log/confirm.out"
 	B_CONFIRMED=0
@@ -388,6 +412,7 @@ say "the machine:     slot A root = $MACHINE/slot-A, slot B root = $MACHINE/slot
 say "                 shared state partition = $STATE, /run = $MACHINE/run"
 say "PostgreSQL:      $("$PGBIN/postgres" --version), on 127.0.0.1:$PORT only"
 say "selector:        $CTL boot-select (the decision the initramfs makes)"
+say "health check:    $CONFIRM (what dualboot-confirm.service runs)"
 
 scenario 1 "1. Set-up: stable slot A with the application database"
 cat >"$CONF" <<EOF
@@ -437,6 +462,15 @@ cluster_name = 'dualboot-demo'
 dualboot.state_path = '$STATE'
 dualboot.boot_marker_path = '$MARKER'
 EOF
+if [ -n "$STAGE" ]; then
+	# the staged extension, copied where the postgres user can read it
+	mkdir -p "$MACHINE/install$PGLIB" "$MACHINE/install$PGEXT"
+	cp -p "$STAGE$PGLIB"/dualboot.so "$MACHINE/install$PGLIB/"
+	cp -p "$STAGE$PGEXT"/dualboot* "$MACHINE/install$PGEXT/"
+	chmod -R a+rX "$MACHINE/install"
+	echo "extension_destdir = '$MACHINE/install'" >>"$MACHINE/slot-A/data/postgresql.conf"
+	say "  the extension comes from $STAGE (make install DESTDIR=...), via extension_destdir"
+fi
 
 boot "first power-on"
 expect boot1_slot "first boot chooses the stable slot" "$B_SLOT/$B_ROLE/$B_UP" "A/stable/1"
