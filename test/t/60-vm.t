@@ -38,7 +38,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..18"
+echo "1..21"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -73,6 +73,16 @@ boot() {
 		problem "$name: QEMU failed or timed out (see $log)"
 	fi
 	grep -q '^DBTEST end' "$log" 2>/dev/null || problem "$name: the guest did not report (see $log)"
+	LOG=$log
+}
+
+# boot_dies NAME IMG INITRD: a boot that must end without reaching the root's
+# init (the initramfs panics; panic=-1 and -no-reboot end QEMU)
+boot_dies() {
+	name=$1 img=$2 initrd=$3
+	log=$W/$name.log
+	vm_boot "$img" "$initrd" "$log" >/dev/null || problem "$name: QEMU failed or timed out"
+	grep -q '^DBTEST' "$log" && problem "$name: the guest reached its init (see $log)"
 	LOG=$log
 }
 
@@ -298,7 +308,42 @@ expect "tries_left" "$(rv tries_left)" 1
 expect "last_boot_slot" "$(rv last_boot_slot)" B
 assert "record on the raw partition: trial boots B and the decrement is persisted"
 
-# 13. kernel command line override: an empty raw partition, dualboot.default=B
+# 13. a test slot that never comes up: its initramfs panics, the next boot is stable
+mkrec "$W/rec0" A 1
+vm_disk "$W/dead.img" ext4 "$W/rec0"
+# root B without any init: initramfs-tools panics "No init found"
+# (nor busybox's /bin/init or /bin/sh, which init would fall back to)
+for f in /sbin/init /bin/init /bin/sh; do
+	debugfs -w -R "rm $f" "$W/dead.img?offset=$((P3_START * 512))" >/dev/null 2>&1
+done
+boot_dies dead1 "$W/dead.img" "$IT"
+grep -q 'dualboot: boot slot B (test, trial)' "$LOG" || problem "boot 1 did not choose B"
+grep -q 'No init found' "$LOG" || problem "boot 1 did not fail in the initramfs (see $LOG)"
+record "$W/dead.img"
+expect "tries_left after the dead boot" "$(rv tries_left)" 0
+expect "last_boot_slot after the dead boot" "$(rv last_boot_slot)" B
+boot dead2 "$W/dead.img" "$IT"
+guest A stable 0
+guest_log "tries exhausted"
+record "$W/dead.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+expect "trial_armed" "$(rv trial_armed)" 0
+assert "a test slot whose boot dies before init falls back to stable A by itself"
+
+# 14. LABEL= and UUID= device specs, given on the kernel command line
+mkrec "$W/rec0" A 2
+vm_disk "$W/lbl.img" ext4 "$W/rec0"
+uuid_b=$(dumpe2fs -h "$(vm_root B)" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
+[ -n "$uuid_b" ] || problem "no UUID for root B"
+boot lbl "$W/lbl.img" "$IT" dualboot.state_device=LABEL=DBSTATE \
+	dualboot.slot_a=LABEL=rootA "dualboot.slot_b=UUID=$uuid_b"
+guest B test 1
+expect "decision root" "$(vm_decision "$LOG" ROOT)" /dev/vda3
+record "$W/lbl.img"
+expect "tries_left" "$(rv tries_left)" 1
+assert "LABEL= and UUID= devices from dualboot.KEY= overrides: trial boots B"
+
+# 15. kernel command line override: an empty raw partition, dualboot.default=B
 vm_disk "$W/def.img" raw
 boot defb "$W/def.img" "$IT" dualboot.state_file= dualboot.default=B
 guest B stable 0
@@ -315,21 +360,21 @@ else
 	# dracut cannot be unpacked here (offline): say so, do not pretend
 	DRACUT_OK=""
 	why=$(tail -1 "$W/dracut-prepare.log")
-	for d in 1 2 3 4 5; do
+	for d in 1 2 3 4 5 6; do
 		n=$((n + 1))
 		echo "ok $n # SKIP dracut unavailable: $why"
 	done
 fi
 
 if [ -n "$DRACUT_OK" ]; then
-# 14. dracut, scenario 1
+# 16. dracut, scenario 1
 	vm_disk "$W/d1.img" ext4
 	boot d1 "$W/d1.img" "$DR"
 	guest A stable 0
 	guest_log "no valid record"
 assert "dracut: no record boots the default stable slot A"
 
-# 15. dracut, scenario 2
+# 17. dracut, scenario 2
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d2.img" ext4 "$W/rec0"
 	boot d2a "$W/d2.img" "$DR"; guest B test 1
@@ -341,7 +386,7 @@ assert "dracut: no record boots the default stable slot A"
 	expect "last_boot_slot" "$(rv last_boot_slot)" A
 assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as failed"
 
-# 16. dracut, scenario 5
+# 18. dracut, scenario 5
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d5.img" ext4 "$W/rec0"
 	corrupt "$W/d5.img"
@@ -351,7 +396,16 @@ assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as
 	expect "record valid" "$(rv valid)" 0
 assert "dracut: a corrupt record boots stable slot A"
 
-# 17. dracut refuses a systemd-based image at build time, with the reason
+# 19. dracut, scenario 6
+mkrec "$W/rec0" A 2
+vm_disk "$W/d6.img" ext4 "$W/rec0"
+vm_disk_drop "$W/d6.img" 1 || problem "cannot delete partition 1"
+boot d6 "$W/d6.img" "$DR" dualboot.timeout=2
+guest A stable 0
+guest_log "not found within 2s"
+assert "dracut: missing state partition boots stable slot A after the timeout"
+
+# 20. dracut refuses a systemd-based image at build time, with the reason
 	if dracut_build "$W/dracut-systemd.initrd" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1
 	then
 		problem "dracut built a systemd-based image with the dualboot module"
@@ -360,8 +414,8 @@ assert "dracut: a corrupt record boots stable slot A"
 		problem "no explanation in the build output (see $W/dracut-systemd.log)"
 assert "dracut: a systemd-based image is refused at build time with an explanation"
 
-# 18. the marker on dracut boots matches the kernel too (scenario 8 there)
-	for l in "$W"/d[125]*.log; do
+# 21. the marker on dracut boots matches the kernel too (scenario 8 there)
+	for l in "$W"/d[1256]*.log; do
 		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 		[ -n "$k" ] && [ "$k" = "$m" ] ||
 			problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"
