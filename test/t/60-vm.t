@@ -38,7 +38,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..21"
+echo "1..22"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -360,7 +360,7 @@ else
 	# dracut cannot be unpacked here (offline): say so, do not pretend
 	DRACUT_OK=""
 	why=$(tail -1 "$W/dracut-prepare.log")
-	for d in 1 2 3 4 5 6; do
+	for d in 1 2 3 4 5 6 7; do
 		n=$((n + 1))
 		echo "ok $n # SKIP dracut unavailable: $why"
 	done
@@ -414,7 +414,14 @@ assert "dracut: missing state partition boots stable slot A after the timeout"
 		problem "no explanation in the build output (see $W/dracut-systemd.log)"
 assert "dracut: a systemd-based image is refused at build time with an explanation"
 
-# 21. the marker on dracut boots matches the kernel too (scenario 8 there)
+# 21. a config error fails the dracut build too
+if dracut_build "$W/dracut-bad.initrd" "$W/bad.conf" >"$W/dracut-bad.log" 2>&1; then
+	problem "dracut built an image with an invalid config"
+fi
+grep -q 'slot_b' "$W/dracut-bad.log" || problem "the error does not name the bad key (see $W/dracut-bad.log)"
+assert "dracut: a bad config fails the image build, naming the key"
+
+# 22. the marker on dracut boots matches the kernel too (scenario 8 there)
 	for l in "$W"/d[1256]*.log; do
 		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 		[ -n "$k" ] && [ "$k" = "$m" ] ||
