@@ -17,7 +17,6 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
 W=$VMDIR/run
 DBTOOL=$TOP/build/musl/dbtool
-SEL=$TOP/build/musl/dualboot-select
 TIMES=$W/boot-times.txt
 
 for c in qemu-system-x86_64 mkinitramfs sfdisk mkfs.ext4 mkfs.vfat mcopy debugfs musl-gcc; do

@@ -9,6 +9,7 @@
 if [ -x /usr/lib/dualboot/dualboot-select ]; then
     eval "$(/usr/lib/dualboot/dualboot-select --print-config)"
     if [ -n "$DUALBOOT_DEFAULT_ROOT" ]; then
+        # shellcheck disable=SC2034 # read by init and rootfs-block
         root=$DUALBOOT_DEFAULT_ROOT
     fi
 fi
