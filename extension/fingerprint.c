@@ -12,7 +12,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "common/cryptohash.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -33,7 +32,7 @@ hash_fail(pg_cryptohash_ctx *h)
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
 			 errmsg("dualboot: could not compute SHA-256: %s",
-					pg_cryptohash_error(h))));
+					FP_HASH_ERROR(h))));
 }
 
 void

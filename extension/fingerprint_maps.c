@@ -463,7 +463,12 @@ load_attributes(FpCtx *fp)
 		a->typid = f->atttypid;
 		a->typmod = f->atttypmod;
 		a->collation = f->attcollation;
+#if PG_VERSION_NUM >= 170000
+		d = heap_getattr(tup, Anum_pg_attribute_attstattarget, desc, &isnull);
+		a->stattarget = isnull ? -1 : DatumGetInt16(d);
+#else
 		a->stattarget = f->attstattarget;
+#endif
 		a->inhcount = f->attinhcount;
 		a->notnull = f->attnotnull;
 		a->hasdef = f->atthasdef;

@@ -1320,7 +1320,11 @@ emit_collations(FpCtx *fp)
 #if PG_VERSION_NUM >= 150000
 		fp_put_str(fp, "collate", col_text(&s, Anum_pg_collation_collcollate));
 		fp_put_str(fp, "ctype", col_text(&s, Anum_pg_collation_collctype));
+#if PG_VERSION_NUM >= 170000
+		fp_put_str(fp, "locale", col_text(&s, Anum_pg_collation_colllocale));
+#else
 		fp_put_str(fp, "iculocale", col_text(&s, Anum_pg_collation_colliculocale));
+#endif
 #else
 		fp_put_str(fp, "collate", NameStr(f->collcollate));
 		fp_put_str(fp, "ctype", NameStr(f->collctype));
