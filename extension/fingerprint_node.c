@@ -816,12 +816,15 @@ skip_location(const char *p)
 }
 
 static uint32
-hash_tree(const char *s)
+hash_tree(const char *s, bool *has_query)
 {
 	uint32		h = 2166136261u;
 
+	*has_query = false;
 	while (*s)
 	{
+		if (*s == '{' && s[1] == 'Q' && strncmp(s, "{QUERY", 6) == 0)
+			*has_query = true;
 		if (*s == ':' && strncmp(s, ":location ", 10) == 0)
 		{
 			s = skip_location(s + 10);
@@ -887,9 +890,11 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	CanonMemoSlot *slot;
 	CanonMemo  *m;
 	bool		found;
+	bool		has_query;
 	int			start;
 
-	if (strstr(tree, "{QUERY") != NULL)
+	key = hash_tree(tree, &has_query);
+	if (has_query)
 	{
 		canon_node_stream(fp, out, tree, baserel);
 		return;
@@ -906,8 +911,7 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	sig = rel_colsig(fp, baserel);
-	key = hash_tree(tree) ^
-		(hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31);
+	key ^= hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31;
 	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, &found);
 	if (!found)
 		slot->chain = NULL;

@@ -700,18 +700,35 @@ emit_indexes(FpCtx *fp)
 		fp_begin(fp);
 		fp_put_ref(fp, "table", FPC_REL, f->indrelid);
 		fp_put_ref(fp, "am", FPC_AM, r->am);
-		fp_put_bool(fp, "unique", f->indisunique);
+		{
+			/*
+			 * flags=<unique><nulls not distinct><primary><exclusion>
+			 * <immediate><clustered><valid><replica identity>, then the
+			 * number of columns and of key columns
+			 */
+			char		flags[9];
+
+			flags[0] = f->indisunique ? 'U' : '-';
 #if PG_VERSION_NUM >= 150000
-		fp_put_bool(fp, "nullsnotdistinct", f->indnullsnotdistinct);
+			flags[1] = f->indnullsnotdistinct ? 'N' : '-';
+#else
+			flags[1] = '-';
 #endif
-		fp_put_bool(fp, "primary", f->indisprimary);
-		fp_put_bool(fp, "exclusion", f->indisexclusion);
-		fp_put_bool(fp, "immediate", f->indimmediate);
-		fp_put_bool(fp, "clustered", f->indisclustered);
-		fp_put_bool(fp, "valid", f->indisvalid);
-		fp_put_bool(fp, "replident", f->indisreplident);
-		fp_put_int(fp, "natts", f->indnatts);
-		fp_put_int(fp, "nkeyatts", f->indnkeyatts);
+			flags[2] = f->indisprimary ? 'P' : '-';
+			flags[3] = f->indisexclusion ? 'X' : '-';
+			flags[4] = f->indimmediate ? 'I' : '-';
+			flags[5] = f->indisclustered ? 'C' : '-';
+			flags[6] = f->indisvalid ? 'V' : '-';
+			flags[7] = f->indisreplident ? 'R' : '-';
+			flags[8] = '\0';
+			appendStringInfoString(&fp->buf, "flags=");
+			appendStringInfoString(&fp->buf, flags);
+			appendStringInfoChar(&fp->buf, ' ');
+			fp_append_int(&fp->buf, f->indnatts);
+			appendStringInfoChar(&fp->buf, ' ');
+			fp_append_int(&fp->buf, f->indnkeyatts);
+			appendStringInfoChar(&fp->buf, '\n');
+		}
 		for (i = 0; i < f->indnatts; i++)
 		{
 			int16		k = f->indkey.values[i];
@@ -774,19 +791,32 @@ emit_constraints(FpCtx *fp)
 		else
 			continue;
 		fp_begin(fp);
-		fp_put_char(fp, "type", f->contype);
-		fp_put_bool(fp, "deferrable", f->condeferrable);
-		fp_put_bool(fp, "deferred", f->condeferred);
-		fp_put_bool(fp, "validated", f->convalidated);
-		fp_put_bool(fp, "islocal", f->conislocal);
-		fp_put_int(fp, "inhcount", f->coninhcount);
-		fp_put_bool(fp, "noinherit", f->connoinherit);
+		{
+			/*
+			 * flags=<type><deferrable><deferred><validated><local><noinherit>
+			 * <on update><on delete><match>, then the inherited count
+			 */
+			char		flags[10];
+
+			flags[0] = f->contype;
+			flags[1] = f->condeferrable ? 'D' : '-';
+			flags[2] = f->condeferred ? 'd' : '-';
+			flags[3] = f->convalidated ? 'V' : '-';
+			flags[4] = f->conislocal ? 'L' : '-';
+			flags[5] = f->connoinherit ? 'N' : '-';
+			flags[6] = f->confupdtype ? f->confupdtype : '-';
+			flags[7] = f->confdeltype ? f->confdeltype : '-';
+			flags[8] = f->confmatchtype ? f->confmatchtype : '-';
+			flags[9] = '\0';
+			appendStringInfoString(&fp->buf, "flags=");
+			appendStringInfoString(&fp->buf, flags);
+			appendStringInfoChar(&fp->buf, ' ');
+			fp_append_int(&fp->buf, f->coninhcount);
+			appendStringInfoChar(&fp->buf, '\n');
+		}
 		fp_put_ref(fp, "index", FPC_REL, f->conindid);
 		fp_put_ref(fp, "parent", FPC_CONSTRAINT, f->conparentid);
 		fp_put_ref(fp, "ftable", FPC_REL, f->confrelid);
-		fp_put_char(fp, "fupd", f->confupdtype);
-		fp_put_char(fp, "fdel", f->confdeltype);
-		fp_put_char(fp, "fmatch", f->confmatchtype);
 		put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);
 		put_attnum_array(fp, &s, Anum_pg_constraint_confkey, "fkey", f->confrelid);
 		put_oid_array(fp, &s, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
