@@ -193,8 +193,8 @@ fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
 static int
 cmp_entry(const void *a, const void *b)
 {
-	const FpEntry *x = a;
-	const FpEntry *y = b;
+	const FpEntry *x = *(FpEntry *const *) a;
+	const FpEntry *y = *(FpEntry *const *) b;
 
 	/* kinds are static strings: the same kind is the same pointer */
 	if (x->kind != y->kind)
@@ -263,7 +263,23 @@ fp_run(FpCtx *fp)
 	AtEOXact_GUC(true, save_nestlevel);
 	MemoryContextSwitchTo(old);
 
-	FP_PHASE(qsort(fp->entries, fp->nentries, sizeof(FpEntry), cmp_entry));
+	/* sort pointers, not the 56-byte rows, then lay the rows out in order */
+	{
+		FpEntry   **ptrs = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry *) * Max(fp->nentries, 1));
+		FpEntry    *sorted;
+		int			i;
+
+		for (i = 0; i < fp->nentries; i++)
+			ptrs[i] = &fp->entries[i];
+		FP_PHASE(qsort(ptrs, fp->nentries, sizeof(FpEntry *), cmp_entry));
+		sorted = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry) * Max(fp->nentries, 1));
+		for (i = 0; i < fp->nentries; i++)
+			sorted[i] = *ptrs[i];
+		pfree(ptrs);
+		pfree(fp->entries);
+		fp->entries = sorted;
+		fp->maxentries = Max(fp->nentries, 1);
+	}
 	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
 		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }

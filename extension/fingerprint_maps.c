@@ -177,9 +177,17 @@ char *
 fp_qualify(FpCtx *fp, Oid nsp, const char *name)
 {
 	const char *n = fp_ident(fp, FPC_NSP, nsp);
+	const char *q = quote_identifier(name);
+	size_t		ln = strlen(n),
+				lq = strlen(q);
+	char	   *r = MemoryContextAlloc(fp->cxt, ln + lq + 2);
 
-	return MemoryContextStrdup(fp->cxt,
-							   psprintf("%s.%s", n, quote_identifier(name)));
+	memcpy(r, n, ln);
+	r[ln] = '.';
+	memcpy(r + ln + 1, q, lq + 1);
+	if (q != name)
+		pfree((char *) q);
+	return r;
 }
 
 bool
