@@ -750,6 +750,14 @@ emit_indexes(FpCtx *fp)
 					fp_put_int(fp, " option", ((int2vector *) DatumGetPointer(d))->values[i]);
 			}
 		}
+		if (r->parents)
+		{
+			ListCell   *lc;
+
+			/* a partition's index attached to the partitioned table's index */
+			foreach(lc, r->parents)
+				fp_put_ref(fp, "partition_of", FPC_REL, ((FpParent *) lfirst(lc))->parent);
+		}
 		fp_put_node(fp, "exprs", col_text(&s, Anum_pg_index_indexprs), f->indrelid);
 		fp_put_node(fp, "pred", col_text(&s, Anum_pg_index_indpred), f->indrelid);
 		fp_put_str(fp, "options", r->reloptions);

@@ -154,6 +154,7 @@ INSERT INTO mutation (what, doit, undo) VALUES
 ('partition added', 'CREATE TABLE fpt.part_2025 PARTITION OF fpt.part FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')', 'DROP TABLE fpt.part_2025'),
 ('partition detached', 'ALTER TABLE fpt.part DETACH PARTITION fpt.part_2024', 'ALTER TABLE fpt.part ATTACH PARTITION fpt.part_2024 FOR VALUES FROM (''2024-01-01'') TO (''2025-01-01'')'),
 ('inheritance', 'ALTER TABLE fpt.kid INHERIT fpt.p0', 'ALTER TABLE fpt.kid NO INHERIT fpt.p0'),
+('partitioned index', 'CREATE INDEX part_k ON fpt.part (k)', 'DROP INDEX fpt.part_k'),
 ('publication', 'CREATE PUBLICATION fpt_pub FOR TABLE fpt.t2', 'DROP PUBLICATION fpt_pub'),
 ('statistics object', 'CREATE STATISTICS fpt.st ON qty, price FROM fpt.t', 'DROP STATISTICS fpt.st'),
 ('event trigger', 'CREATE EVENT TRIGGER fpt_evt ON ddl_command_start EXECUTE FUNCTION fpt.evt()', 'DROP EVENT TRIGGER fpt_evt'),

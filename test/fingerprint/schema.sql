@@ -64,6 +64,7 @@ CREATE TABLE measurement (city int, logdate date, peak int, dropme int) PARTITIO
 ALTER TABLE measurement DROP COLUMN dropme;
 CREATE TABLE measurement_2024 PARTITION OF measurement FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE measurement_def PARTITION OF measurement DEFAULT;
+CREATE INDEX measurement_city ON measurement (city);
 CREATE TABLE listed (k text, v int) PARTITION BY LIST (lower(k));
 CREATE TABLE listed_a PARTITION OF listed FOR VALUES IN ('a', 'b');
 CREATE TABLE hashed (k int) PARTITION BY HASH (k);
