@@ -825,7 +825,7 @@ hash_tree(const char *s, bool *has_query)
 	{
 		if (*s == '{' && s[1] == 'Q' && strncmp(s, "{QUERY", 6) == 0)
 			*has_query = true;
-		if (*s == ':' && strncmp(s, ":location ", 10) == 0)
+		if (*s == ':' && s[1] == 'l' && s[2] == 'o' && strncmp(s, ":location ", 10) == 0)
 		{
 			s = skip_location(s + 10);
 			continue;
@@ -841,8 +841,8 @@ equal_trees(const char *a, const char *b)
 {
 	for (;;)
 	{
-		if (*a == ':' && *b == ':' && strncmp(a, ":location ", 10) == 0 &&
-			strncmp(b, ":location ", 10) == 0)
+		if (*a == ':' && *b == ':' && a[1] == 'l' && a[2] == 'o' && b[1] == 'l' &&
+			strncmp(a, ":location ", 10) == 0 && strncmp(b, ":location ", 10) == 0)
 		{
 			a = skip_location(a + 10);
 			b = skip_location(b + 10);
