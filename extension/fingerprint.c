@@ -207,6 +207,29 @@ cmp_entry(const void *a, const void *b)
 	return strcmp(x->identity, y->identity);
 }
 
+/*
+ * Sort the manifest by (kind, identity): sort pointers, not the 56-byte rows,
+ * then lay the rows out in that order.
+ */
+static void
+sort_manifest(FpCtx *fp)
+{
+	FpEntry   **ptrs = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry *) * Max(fp->nentries, 1));
+	FpEntry    *sorted;
+	int			i;
+
+	for (i = 0; i < fp->nentries; i++)
+		ptrs[i] = &fp->entries[i];
+	qsort(ptrs, fp->nentries, sizeof(FpEntry *), cmp_entry);
+	sorted = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry) * Max(fp->nentries, 1));
+	for (i = 0; i < fp->nentries; i++)
+		sorted[i] = *ptrs[i];
+	pfree(ptrs);
+	pfree(fp->entries);
+	fp->entries = sorted;
+	fp->maxentries = Max(fp->nentries, 1);
+}
+
 static FpCtx *
 fp_create(bool include_acl, bool keep_canonical)
 {
@@ -263,23 +286,7 @@ fp_run(FpCtx *fp)
 	AtEOXact_GUC(true, save_nestlevel);
 	MemoryContextSwitchTo(old);
 
-	/* sort pointers, not the 56-byte rows, then lay the rows out in order */
-	{
-		FpEntry   **ptrs = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry *) * Max(fp->nentries, 1));
-		FpEntry    *sorted;
-		int			i;
-
-		for (i = 0; i < fp->nentries; i++)
-			ptrs[i] = &fp->entries[i];
-		FP_PHASE(qsort(ptrs, fp->nentries, sizeof(FpEntry *), cmp_entry));
-		sorted = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry) * Max(fp->nentries, 1));
-		for (i = 0; i < fp->nentries; i++)
-			sorted[i] = *ptrs[i];
-		pfree(ptrs);
-		pfree(fp->entries);
-		fp->entries = sorted;
-		fp->maxentries = Max(fp->nentries, 1);
-	}
+	FP_PHASE(sort_manifest(fp));
 	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
 		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
