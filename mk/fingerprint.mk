@@ -10,3 +10,9 @@ $(FINGERPRINT_OBJS): extension/fingerprint_int.h extension/fingerprint.h
 .PHONY: bench-fingerprint
 bench-fingerprint:
 	bench/fingerprint.sh
+
+# fingerprint.c hashes through OpenSSL's EVP directly when the server was
+# built with OpenSSL (USE_OPENSSL): link libcrypto as the server does.
+ifneq ($(filter -lcrypto,$(shell $(PG_CONFIG) --libs)),)
+SHLIB_LINK += -lcrypto
+endif
