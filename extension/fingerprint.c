@@ -95,6 +95,47 @@ fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
 }
 #endif
 
+/* ---- the arena of the maps ---- */
+
+/*
+ * The maps hold a few hundred thousand small objects (a relation, its
+ * columns, names, manifest identities) for the whole computation and free
+ * none of them before the end. Carved from large zeroed blocks of fp->cxt
+ * they cost no chunk header and no rounding up to a power of two (an FpRel
+ * of about 200 bytes took 256 plus the header), so they take less memory,
+ * fewer page faults and fewer cache lines.
+ */
+#define FP_ARENA_BLOCK (256 * 1024)
+
+void *
+fp_alloc(FpCtx *fp, Size size)
+{
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if (size > FP_ARENA_BLOCK / 8)
+		return MemoryContextAllocZero(fp->cxt, size);
+	if (size > fp->arena_left)
+	{
+		fp->arena = MemoryContextAllocZero(fp->cxt, FP_ARENA_BLOCK);
+		fp->arena_left = FP_ARENA_BLOCK;
+	}
+	p = fp->arena;
+	fp->arena += size;
+	fp->arena_left -= size;
+	return p;
+}
+
+char *
+fp_strdup(FpCtx *fp, const char *s)
+{
+	size_t		len = strlen(s);
+	char	   *r = fp_alloc(fp, len + 1);
+
+	memcpy(r, s, len);			/* the arena is zeroed: r[len] is NUL */
+	return r;
+}
+
 /* ---- canonical bytes of one object ---- */
 
 void
@@ -111,11 +152,12 @@ fp_end(FpCtx *fp, const char *kind, const char *identity)
 	if (fp->nentries >= fp->maxentries)
 	{
 		fp->maxentries *= 2;
-		fp->entries = repalloc_huge(fp->entries, sizeof(FpEntry) * fp->maxentries);
+		fp->entries = repalloc_huge(fp->entries, sizeof(FpEntry *) * fp->maxentries);
 	}
-	e = &fp->entries[fp->nentries];
+	e = fp_alloc(fp, sizeof(FpEntry));
+	fp->entries[fp->nentries] = e;
 	e->kind = kind;
-	e->identity = MemoryContextStrdup(fp->cxt, identity);
+	e->identity = fp_strdup(fp, identity);
 	fp_digest_buf(fp, fp->buf.data, fp->buf.len, e->digest);
 	e->canonical = fp->keep_canonical ?
 		MemoryContextStrdup(fp->cxt, fp->buf.data) : NULL;
@@ -258,27 +300,11 @@ cmp_entry(const void *a, const void *b)
 	return strcmp(x->identity, y->identity);
 }
 
-/*
- * Sort the manifest by (kind, identity): sort pointers, not the 56-byte rows,
- * then lay the rows out in that order.
- */
+/* Sort the manifest by (kind, identity): the rows stay, their pointers move. */
 static void
 sort_manifest(FpCtx *fp)
 {
-	FpEntry   **ptrs = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry *) * Max(fp->nentries, 1));
-	FpEntry    *sorted;
-	int			i;
-
-	for (i = 0; i < fp->nentries; i++)
-		ptrs[i] = &fp->entries[i];
-	qsort(ptrs, fp->nentries, sizeof(FpEntry *), cmp_entry);
-	sorted = MemoryContextAllocHuge(fp->cxt, sizeof(FpEntry) * Max(fp->nentries, 1));
-	for (i = 0; i < fp->nentries; i++)
-		sorted[i] = *ptrs[i];
-	pfree(ptrs);
-	pfree(fp->entries);
-	fp->entries = sorted;
-	fp->maxentries = Max(fp->nentries, 1);
+	qsort(fp->entries, fp->nentries, sizeof(FpEntry *), cmp_entry);
 }
 
 static FpCtx *
@@ -298,7 +324,7 @@ fp_create(bool include_acl, bool keep_canonical)
 	initStringInfo(&fp->buf);
 	initStringInfo(&fp->nodebuf);
 	fp->maxentries = 1024;
-	fp->entries = palloc(sizeof(FpEntry) * fp->maxentries);
+	fp->entries = palloc(sizeof(FpEntry *) * fp->maxentries);
 	fp->hash = pg_cryptohash_create(PG_SHA256);
 	if (fp->hash == NULL)
 		ereport(ERROR,
@@ -359,7 +385,7 @@ fp_total(FpCtx *fp, uint8 *digest)
 		hash_fail(fp->hash);
 	for (i = 0; i < fp->nentries; i++)
 	{
-		FpEntry    *e = &fp->entries[i];
+		FpEntry    *e = fp->entries[i];
 
 		if (pg_cryptohash_update(fp->hash, (const uint8 *) e->kind, strlen(e->kind) + 1) < 0 ||
 			pg_cryptohash_update(fp->hash, (const uint8 *) e->identity, strlen(e->identity) + 1) < 0 ||
@@ -439,11 +465,11 @@ manifest_rows(FunctionCallInfo fcinfo, bool canonical)
 		bool		nulls[3] = {false, false, false};
 		char		hex[FP_DIGEST_LEN * 2 + 1];
 
-		hex_encode((const char *) fp->entries[i].digest, FP_DIGEST_LEN, hex);
+		hex_encode((const char *) fp->entries[i]->digest, FP_DIGEST_LEN, hex);
 		hex[FP_DIGEST_LEN * 2] = '\0';
-		values[0] = CStringGetTextDatum(fp->entries[i].kind);
-		values[1] = CStringGetTextDatum(fp->entries[i].identity);
-		values[2] = CStringGetTextDatum(canonical ? fp->entries[i].canonical : hex);
+		values[0] = CStringGetTextDatum(fp->entries[i]->kind);
+		values[1] = CStringGetTextDatum(fp->entries[i]->identity);
+		values[2] = CStringGetTextDatum(canonical ? fp->entries[i]->canonical : hex);
 		tuplestore_putvalues(ts, desc, values, nulls);
 	}
 	fp_destroy(fp);

@@ -217,10 +217,12 @@ typedef struct FpCtx
 	void	   *canon_memo;		/* memo of canonical node trees */
 	int			canon_memo_n;
 	pg_cryptohash_ctx *hash;	/* per-object digest */
-	FpEntry    *entries;
+	FpEntry   **entries;		/* rows in fp_alloc() memory; sorted at the end */
 	int			nentries;
 	int			maxentries;
 	bool		keep_canonical; /* dualboot_schema_canonical(): keep the text */
+	char	   *arena;			/* fp_alloc(): free part of the current block */
+	Size		arena_left;
 } FpCtx;
 
 /*
@@ -275,5 +277,7 @@ extern void fp_put_node(FpCtx *fp, const char *key, const char *tree, Oid basere
 extern void fp_append_int(StringInfo b, int64 v);
 extern void fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest);
 extern char *fp_qualify(FpCtx *fp, Oid nsp, const char *name);
+extern void *fp_alloc(FpCtx *fp, Size size);
+extern char *fp_strdup(FpCtx *fp, const char *s);
 
 #endif							/* DUALBOOT_FINGERPRINT_INT_H */

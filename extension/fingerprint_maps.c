@@ -103,7 +103,7 @@ map_put(FpCtx *fp, void *map, Oid key, Size sz)
 	bool		found;
 	FpMapEntry *e = fpmap_insert((fpmap_hash *) map, key, &found);
 
-	e->value = MemoryContextAllocZero(fp->cxt, sz);
+	e->value = fp_alloc(fp, sz);
 	*(Oid *) e->value = key;
 	return e->value;
 }
@@ -180,7 +180,7 @@ fp_qualify(FpCtx *fp, Oid nsp, const char *name)
 	const char *q = quote_identifier(name);
 	size_t		ln = strlen(n),
 				lq = strlen(q);
-	char	   *r = MemoryContextAlloc(fp->cxt, ln + lq + 2);
+	char	   *r = fp_alloc(fp, ln + lq + 2);
 
 	memcpy(r, n, ln);
 	r[ln] = '.';
@@ -246,7 +246,7 @@ load_types(FpCtx *fp)
 		FpType	   *t = map_put(fp, fp->typ, f->oid, sizeof(FpType));
 
 		t->nsp = f->typnamespace;
-		t->name = MemoryContextStrdup(fp->cxt, NameStr(f->typname));
+		t->name = fp_strdup(fp, NameStr(f->typname));
 		t->ident = NULL;
 		t->typtype = f->typtype;
 		t->typelem = f->typelem;
@@ -277,10 +277,10 @@ load_procs(FpCtx *fp)
 			continue;
 		p = map_put(fp, fp->proc, f->oid, sizeof(FpProc));
 		p->nsp = f->pronamespace;
-		p->name = MemoryContextStrdup(fp->cxt, NameStr(f->proname));
+		p->name = fp_strdup(fp, NameStr(f->proname));
 		p->ident = NULL;
 		p->nargs = f->proargtypes.dim1;
-		p->argtypes = MemoryContextAlloc(fp->cxt, sizeof(Oid) * Max(p->nargs, 1));
+		p->argtypes = fp_alloc(fp, sizeof(Oid) * Max(p->nargs, 1));
 		memcpy(p->argtypes, f->proargtypes.values, sizeof(Oid) * p->nargs);
 	}
 	table_endscan(scan);
@@ -321,7 +321,7 @@ load_classes(FpCtx *fp)
 		}
 		fp->rels[fp->nrels++] = r;
 		r->nsp = f->relnamespace;
-		r->name = MemoryContextStrdup(fp->cxt, NameStr(f->relname));
+		r->name = fp_strdup(fp, NameStr(f->relname));
 		r->relkind = f->relkind;
 		r->persistence = f->relpersistence;
 		r->replident = f->relreplident;
@@ -456,14 +456,14 @@ load_attributes(FpCtx *fp)
 		if (r == NULL || !relkind_has_columns(r->relkind) || f->attnum > r->natts)
 			continue;
 		if (r->atts == NULL)
-			r->atts = MemoryContextAllocZero(fp->cxt, sizeof(FpAtt) * r->natts);
+			r->atts = fp_alloc(fp, sizeof(FpAtt) * r->natts);
 		if (f->attisdropped)
 			continue;
 		a = &r->atts[f->attnum - 1];
-		a->name = MemoryContextStrdup(fp->cxt, NameStr(f->attname));
+		a->name = fp_strdup(fp, NameStr(f->attname));
 		a->qname = quote_identifier(a->name);
 		if (a->qname != a->name)
-			a->qname = MemoryContextStrdup(fp->cxt, a->qname);
+			a->qname = fp_strdup(fp, a->qname);
 		if (!r->user)
 			continue;
 		MemoryContextReset(fp->rowcxt);
