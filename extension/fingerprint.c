@@ -169,10 +169,16 @@ fp_end(FpCtx *fp, const char *kind, const char *identity)
  * printf, just copies.
  */
 static inline void
+put_keyn(StringInfo b, const char *key, size_t keylen)
+{
+	appendBinaryStringInfo(b, key, keylen);
+	appendStringInfoChar(b, '=');
+}
+
+static inline void
 put_key(StringInfo b, const char *key)
 {
-	appendBinaryStringInfo(b, key, strlen(key));
-	appendStringInfoChar(b, '=');
+	put_keyn(b, key, strlen(key));
 }
 
 /* decimal digits of v into the end of buf; returns the start */
@@ -209,14 +215,14 @@ fp_append_int(StringInfo b, int64 v)
 
 /* key=<length>:<bytes>\n: unambiguous whatever the value holds */
 void
-fp_put_str(FpCtx *fp, const char *key, const char *val)
+fp_put_strk(FpCtx *fp, const char *key, size_t keylen, const char *val)
 {
 	size_t		len;
 
 	/* an absent value writes no line: keys are explicit, so still unambiguous */
 	if (val == NULL)
 		return;
-	put_key(&fp->buf, key);
+	put_keyn(&fp->buf, key, keylen);
 	len = strlen(val);
 	put_int64(&fp->buf, (int64) len);
 	appendStringInfoChar(&fp->buf, ':');
@@ -225,17 +231,17 @@ fp_put_str(FpCtx *fp, const char *key, const char *val)
 }
 
 void
-fp_put_int(FpCtx *fp, const char *key, int64 val)
+fp_put_intk(FpCtx *fp, const char *key, size_t keylen, int64 val)
 {
-	put_key(&fp->buf, key);
+	put_keyn(&fp->buf, key, keylen);
 	put_int64(&fp->buf, val);
 	appendStringInfoChar(&fp->buf, '\n');
 }
 
 void
-fp_put_char(FpCtx *fp, const char *key, char val)
+fp_put_chark(FpCtx *fp, const char *key, size_t keylen, char val)
 {
-	put_key(&fp->buf, key);
+	put_keyn(&fp->buf, key, keylen);
 	if (val == '\0')
 		appendBinaryStringInfo(&fp->buf, "\\0", 2);
 	else
@@ -244,17 +250,17 @@ fp_put_char(FpCtx *fp, const char *key, char val)
 }
 
 void
-fp_put_bool(FpCtx *fp, const char *key, bool val)
+fp_put_boolk(FpCtx *fp, const char *key, size_t keylen, bool val)
 {
-	put_key(&fp->buf, key);
+	put_keyn(&fp->buf, key, keylen);
 	appendBinaryStringInfo(&fp->buf, val ? "t\n" : "f\n", 2);
 }
 
 void
-fp_put_ref(FpCtx *fp, const char *key, FpCat cat, Oid oid)
+fp_put_refk(FpCtx *fp, const char *key, size_t keylen, FpCat cat, Oid oid)
 {
 	if (OidIsValid(oid))
-		fp_put_str(fp, key, fp_ident(fp, cat, oid));
+		fp_put_strk(fp, key, keylen, fp_ident(fp, cat, oid));
 }
 
 void
