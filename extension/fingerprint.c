@@ -289,12 +289,9 @@ fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
 
 /* ---- one computation ---- */
 
-static int
-cmp_entry(const void *a, const void *b)
+static inline int
+cmp_entry(const FpEntry *x, const FpEntry *y)
 {
-	const FpEntry *x = *(FpEntry *const *) a;
-	const FpEntry *y = *(FpEntry *const *) b;
-
 	/* kinds are static strings: the same kind is the same pointer */
 	if (x->kind != y->kind)
 	{
@@ -306,11 +303,21 @@ cmp_entry(const void *a, const void *b)
 	return strcmp(x->identity, y->identity);
 }
 
+/* a quicksort of row pointers with the comparison inlined */
+typedef FpEntry *FpEntryPtr;
+#define ST_SORT sort_entries
+#define ST_ELEMENT_TYPE FpEntryPtr
+#define ST_COMPARE(a, b) cmp_entry(*(a), *(b))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 /* Sort the manifest by (kind, identity): the rows stay, their pointers move. */
 static void
 sort_manifest(FpCtx *fp)
 {
-	qsort(fp->entries, fp->nentries, sizeof(FpEntry *), cmp_entry);
+	sort_entries(fp->entries, fp->nentries);
 }
 
 static FpCtx *

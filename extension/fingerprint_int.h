@@ -140,9 +140,9 @@ typedef struct FpRel
 	char	   *reloptions;
 	char	   *acl;
 	bool		has_bound;
-	uint8		bound_digest[FP_DIGEST_LEN];
+	uint8	   *bound_digest;	/* FP_DIGEST_LEN bytes (fp_alloc) when has_bound */
 	bool		has_view;
-	uint8		view_digest[FP_DIGEST_LEN];
+	uint8	   *view_digest;	/* FP_DIGEST_LEN bytes (fp_alloc) when has_view */
 	char	   *partkey;		/* canonical partition key, or NULL */
 	char	   *ftinfo;			/* foreign table server and options, or NULL */
 	char	   *colsig;			/* column names by attnum (fingerprint_node.c) */

@@ -368,6 +368,7 @@ load_classes(FpCtx *fp)
 
 				resetStringInfo(&fp->nodebuf);
 				fp_canon_node(fp, &fp->nodebuf, tree, f->oid);
+				r->bound_digest = fp_alloc(fp, FP_DIGEST_LEN);
 				fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, r->bound_digest);
 				r->has_bound = true;
 				MemoryContextSwitchTo(old);

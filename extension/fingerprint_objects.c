@@ -486,6 +486,7 @@ emit_rules(FpCtx *fp)
 		{
 			resetStringInfo(&fp->nodebuf);
 			fp_canon_node(fp, &fp->nodebuf, action, f->ev_class);
+			r->view_digest = fp_alloc(fp, FP_DIGEST_LEN);
 			fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, r->view_digest);
 			r->has_view = true;
 			continue;
