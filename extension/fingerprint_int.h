@@ -193,6 +193,19 @@ typedef struct FpEntry
 	char	   *canonical;		/* canonical text, dualboot_schema_canonical() only */
 } FpEntry;
 
+/*
+ * fp_rel() answers from a small direct-mapped cache of recent lookups (by
+ * the OID's low bits) before probing the relation map: lookups come in runs
+ * over a few relations at a time (a constraint names its table, its index and
+ * the referenced table), and related objects have neighbouring OIDs.
+ */
+#define FP_RELCACHE_SIZE 256
+typedef struct FpRelCacheEntry
+{
+	Oid			oid;
+	FpRel	   *rel;			/* NULL: empty (unknown OIDs are not cached) */
+} FpRelCacheEntry;
+
 typedef struct FpCtx
 {
 	MemoryContext cxt;			/* everything of one computation */
@@ -204,10 +217,7 @@ typedef struct FpCtx
 	FpRel	  **rels;			/* every relation, in pg_class order */
 	int			nrels;
 	int			maxrels;
-	Oid			last_relid;		/* two-entry cache of fp_rel() */
-	FpRel	   *last_rel;
-	Oid			prev_relid;
-	FpRel	   *prev_rel;
+	FpRelCacheEntry relcache[FP_RELCACHE_SIZE];	/* fp_rel(): recent lookups */
 	void	   *typ;			/* type map: Oid -> FpType */
 	void	   *proc;			/* function map: Oid -> FpProc */
 	HTAB	   *extmember;		/* FpExtKey -> extension oid */
@@ -249,7 +259,17 @@ typedef struct FpCtx
 extern void fp_build_maps(FpCtx *fp);
 extern const char *fp_ident(FpCtx *fp, FpCat cat, Oid oid);
 extern const char *fp_attname(FpCtx *fp, Oid relid, int attnum);
-extern FpRel *fp_rel(FpCtx *fp, Oid relid);
+extern FpRel *fp_rel_lookup(FpCtx *fp, Oid relid);
+
+static inline FpRel *
+fp_rel(FpCtx *fp, Oid relid)
+{
+	FpRelCacheEntry *c = &fp->relcache[relid & (FP_RELCACHE_SIZE - 1)];
+
+	if (likely(c->oid == relid && c->rel != NULL))
+		return c->rel;
+	return fp_rel_lookup(fp, relid);
+}
 extern FpType *fp_type(FpCtx *fp, Oid typid);
 extern bool fp_is_user_nsp(FpCtx *fp, Oid nspid);
 extern Oid	fp_ext_owner(FpCtx *fp, Oid classid, Oid objid);

@@ -592,26 +592,19 @@ fp_build_maps(FpCtx *fp)
 	FP_PHASE(load_attributes(fp));
 }
 
-/*
- * Lookups come in runs for the same relation (its columns, its constraints,
- * the Vars of one expression): a one-entry cache saves most hash probes.
- */
+/* the slow path of fp_rel() (fingerprint_int.h): probe the map, remember */
 FpRel *
-fp_rel(FpCtx *fp, Oid relid)
+fp_rel_lookup(FpCtx *fp, Oid relid)
 {
-	FpRel	   *r;
+	FpRel	   *r = map_get(fp->rel, relid);
 
-	if (relid == fp->last_relid && fp->last_rel != NULL)
-		return fp->last_rel;
-	/* two entries: an index and its table alternate */
-	if (relid == fp->prev_relid && fp->prev_rel != NULL)
-		r = fp->prev_rel;
-	else
-		r = map_get(fp->rel, relid);
-	fp->prev_relid = fp->last_relid;
-	fp->prev_rel = fp->last_rel;
-	fp->last_relid = relid;
-	fp->last_rel = r;
+	if (r != NULL)
+	{
+		FpRelCacheEntry *c = &fp->relcache[relid & (FP_RELCACHE_SIZE - 1)];
+
+		c->oid = relid;
+		c->rel = r;
+	}
 	return r;
 }
 
