@@ -59,7 +59,7 @@ install-hook: build/musl/dualboot-select
 		$(DESTDIR)$(HOOK_ITDIR)/scripts/local-top/dualboot
 	install -m 0755 hook/dracut/90dualboot/module-setup.sh \
 		hook/dracut/90dualboot/dualboot-cmdline.sh \
-		hook/dracut/90dualboot/dualboot-pre-mount.sh \
+		hook/dracut/90dualboot/dualboot-pre-mount.sh hook/dracut/90dualboot/dualboot-dm.sh \
 		$(DESTDIR)$(HOOK_DRACUTDIR)/
 	install -m 0644 hook/systemd/dualboot-confirm.service \
 		hook/systemd/dualboot-trial-evidence.service $(DESTDIR)$(HOOK_UNITDIR)/

@@ -37,7 +37,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..22"
+echo "1..23"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -359,7 +359,7 @@ else
 	# dracut cannot be unpacked here (offline): say so, do not pretend
 	DRACUT_OK=""
 	why=$(tail -1 "$W/dracut-prepare.log")
-	for d in 1 2 3 4 5 6 7; do
+	for d in 1 2 3 4 5 6 7 8; do
 		n=$((n + 1))
 		echo "ok $n # SKIP dracut unavailable: $why"
 	done
@@ -404,24 +404,44 @@ guest A stable 0
 guest_log "not found within 2s"
 assert "dracut: missing state partition boots stable slot A after the timeout"
 
-# 20. dracut refuses a systemd-based image at build time, with the reason
-	if dracut_build "$W/dracut-systemd.initrd" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1
-	then
-		problem "dracut built a systemd-based image with the dualboot module"
-	fi
-	grep -q 'dualboot: .*systemd' "$W/dracut-systemd.log" ||
-		problem "no explanation in the build output (see $W/dracut-systemd.log)"
-assert "dracut: a systemd-based image is refused at build time with an explanation"
+# 20. a systemd-based dracut image: the chosen slot becomes
+# /dev/mapper/dualboot-root; tries 1 -> B, then A with the trial failed
+SD=$VMDIR/dracut-systemd.initrd
+dracut_build "$SD" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1 ||
+	problem "systemd-based dracut image build failed (see $W/dracut-systemd.log)"
+mkrec "$W/rec0" A 1
+vm_disk "$W/ds.img" ext4 "$W/rec0"
+boot dsa "$W/ds.img" "$SD"
+guest B test 1
+guest_log "/dev/mapper/dualboot-root maps /dev/vda3"
+boot dsb "$W/ds.img" "$SD"
+guest A stable 0
+guest_log "tries exhausted"
+record "$W/ds.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+expect "boot_count" "$(rv boot_count)" 2
+assert "dracut, systemd-based image: trial boots B through the mapped root, then A with the trial failed"
 
-# 21. a config error fails the dracut build too
+# 21. a systemd-based dracut image, scenario 5
+mkrec "$W/rec0" A 2
+vm_disk "$W/ds5.img" ext4 "$W/rec0"
+corrupt "$W/ds5.img"
+boot ds5 "$W/ds5.img" "$SD"
+guest A stable 0
+guest_log "/dev/mapper/dualboot-root maps /dev/vda2"
+record "$W/ds5.img"
+expect "record valid" "$(rv valid)" 0
+assert "dracut, systemd-based image: a corrupt record boots stable slot A"
+
+# 22. a config error fails the dracut build too
 if dracut_build "$W/dracut-bad.initrd" "$W/bad.conf" >"$W/dracut-bad.log" 2>&1; then
 	problem "dracut built an image with an invalid config"
 fi
 grep -q 'slot_b' "$W/dracut-bad.log" || problem "the error does not name the bad key (see $W/dracut-bad.log)"
 assert "dracut: a bad config fails the image build, naming the key"
 
-# 22. the marker on dracut boots matches the kernel too (scenario 8 there)
-	for l in "$W"/d[1256]*.log; do
+# 23. the marker on dracut boots matches the kernel too (scenario 8 there)
+	for l in "$W"/d[1256]*.log "$W"/ds*.log; do
 		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 		[ -n "$k" ] && [ "$k" = "$m" ] ||
 			problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"

@@ -51,6 +51,7 @@ for f in usr/lib/dualboot/dualboot-select usr/lib/dualboot/dualboot-boot \
 	usr/lib/dualboot/dualboot-confirm usr/lib/dualboot/dualboot-trial-evidence \
 	usr/share/initramfs-tools/hooks/dualboot usr/share/initramfs-tools/scripts/local-top/dualboot \
 	usr/lib/dracut/modules.d/90dualboot/module-setup.sh \
+	usr/lib/dracut/modules.d/90dualboot/dualboot-dm.sh \
 	lib/systemd/system/dualboot-confirm.service lib/systemd/system/dualboot-trial-evidence.service \
 	etc/dualboot/dualboot.conf; do
 	[ -e "$STAGE/$f" ] || problem "$f not installed"

@@ -62,6 +62,9 @@ vm_root() {
 		mkdir -p "$d/usr/lib/dualboot"
 		install -m 0755 "$TOP/build/musl/dbtool" "$d/usr/lib/dualboot/dbtool"
 		echo "$slot" > "$d/etc/dualboot-slot"
+		# systemd's switch-root (systemd-based initrds) wants an OS tree
+		printf 'ID=dualboot-test\nNAME="dualboot test root %s"\n' "$slot" \
+			> "$d/etc/os-release"
 		rm -f "$img"
 		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img" 16M >/dev/null \
 			|| return 1

@@ -29,8 +29,8 @@ dracut_prepare() {
 }
 
 # dracut_build OUT CONF [systemd]: a non-systemd image with the project's
-# module (with "systemd": the same plus dracut's systemd module, which the
-# dualboot module must refuse).
+# module (with "systemd": a systemd-based image, where the module maps the
+# chosen slot as /dev/mapper/dualboot-root).
 dracut_build() {
 	out=$1 conf=$2 variant=${3:-}
 	base=$VMDIR/dracut-base
@@ -39,10 +39,13 @@ dracut_build() {
 	cp -a "$DRACUT_ROOT/usr/lib/dracut" "$base"
 	vm_libdir || return 1
 	cp -a "$VM_STAGE/usr/lib/dracut/modules.d/90dualboot" "$base/modules.d/90dualboot"
-	mods=$DRACUT_MODULES
-	[ "$variant" = systemd ] && mods="systemd systemd-initrd $mods"
+	mods=$DRACUT_MODULES drivers=$VM_MODULES
+	if [ "$variant" = systemd ]; then
+		mods="systemd systemd-initrd dracut-systemd $mods"
+		drivers="$drivers dm_mod"
+	fi
 	dracutbasedir=$base DUALBOOT_LIBDIR=$VM_STAGE/usr/lib/dualboot DUALBOOT_CONF=$conf \
 		bash "$DRACUT_ROOT/usr/bin/dracut" --force --no-hostonly --no-early-microcode \
 		--conf /dev/null --confdir "$VMDIR/dracut-conf.d" --tmpdir "$VMDIR/dracut-tmp" \
-		-m "$mods" --drivers "$VM_MODULES" --zstd --kver "$KVER" "$out"
+		-m "$mods" --drivers "$drivers" --zstd --kver "$KVER" "$out"
 }

@@ -3,29 +3,27 @@
 # from the dualboot state record. Include it with `dracut -a dualboot` or
 # add_dracutmodules+=" dualboot " in /etc/dracut.conf.d/.
 #
-# Only non-systemd images are supported. In a systemd-based image,
-# systemd-fstab-generator creates sysroot.mount from root= on the kernel
-# command line before any dracut hook runs, so the shell variable $root that
-# this module sets would not move the mount: the choice would be silently
-# ignored. Such an image is refused at build time instead.
+# Non-systemd images: a cmdline hook points $root at the default stable slot,
+# a pre-mount hook runs the selection and points $root at the chosen slot.
+#
+# systemd-based images: sysroot.mount is generated from root= before any hook
+# runs, so $root cannot be changed later. Instead the image carries
+# root=/dev/mapper/dualboot-root (in /etc/cmdline.d) and an initqueue job
+# creates that device as a linear device-mapper map over the chosen slot's
+# partition; the generated sysroot.mount then mounts it. Needs dracut's dm
+# module (dmsetup), added as a dependency.
 #
 # Environment (for tests and packaging): DUALBOOT_LIBDIR (where
 # dualboot-select and dualboot-boot are; default /usr/lib/dualboot) and
 # DUALBOOT_CONF (default /etc/dualboot/dualboot.conf).
 
-dualboot_refuse_systemd() {
-    derror "dualboot: this initramfs would be systemd-based (dracut module 'systemd')," \
-        "where the root mount comes from root= on the kernel command line and" \
-        "the dualboot slot choice cannot take effect. Build a non-systemd image" \
-        "(dracut --omit \"systemd systemd-initrd dracut-systemd\") or use initramfs-tools."
+dualboot_systemd() {
+    dracut_module_included "systemd" \
+        || [[ " $dracutmodules $add_dracutmodules $force_add_dracutmodules " == *" systemd "* ]]
 }
 
 # called by dracut
 check() {
-    if dracut_module_included "systemd"; then
-        dualboot_refuse_systemd
-        return 1
-    fi
     # only when asked for
     return 255
 }
@@ -33,13 +31,20 @@ check() {
 # called by dracut
 depends() {
     echo base rootfs-block kernel-modules
+    if dualboot_systemd; then
+        echo dm
+    fi
     return 0
 }
 
 # called by dracut
 installkernel() {
     # the state partition may be ext4 or vfat (an EFI system partition)
-    hostonly='' instmods ext4 crc32c_generic vfat nls_ascii nls_cp437
+    hostonly='' instmods ext4 crc32c_generic vfat nls_ascii nls_cp437 || return 1
+    if dualboot_systemd; then
+        hostonly='' instmods dm_mod || return 1
+    fi
+    return 0
 }
 
 # called by dracut
@@ -47,11 +52,6 @@ install() {
     local libdir=${DUALBOOT_LIBDIR:-/usr/lib/dualboot}
     local conf=${DUALBOOT_CONF:-/etc/dualboot/dualboot.conf}
 
-    # a module depending on systemd may have been added after check() ran
-    if dracut_module_included "systemd"; then
-        dualboot_refuse_systemd
-        exit 1
-    fi
     if [[ ! -x $libdir/dualboot-select || ! -x $libdir/dualboot-boot ]]; then
         derror "dualboot: $libdir/dualboot-select or dualboot-boot is missing; reinstall dualboot"
         exit 1
@@ -65,5 +65,18 @@ install() {
     inst_simple "$conf" /etc/dualboot/dualboot.conf
     inst_multiple mount umount modprobe sleep sync mkdir rmdir
     inst_hook cmdline 20 "$moddir/dualboot-cmdline.sh"
-    inst_hook pre-mount 10 "$moddir/dualboot-pre-mount.sh"
+
+    if dracut_module_included "systemd"; then
+        if ! dracut_module_included "dm"; then
+            derror "dualboot: a systemd-based image needs dracut's dm module (dmsetup)"
+            exit 1
+        fi
+        inst_multiple dmsetup blockdev
+        inst_script "$moddir/dualboot-dm.sh" /usr/lib/dualboot/dualboot-dm
+        mkdir -p "$initdir/etc/cmdline.d"
+        echo "root=/dev/mapper/dualboot-root" > "$initdir/etc/cmdline.d/90dualboot.conf"
+        dracut_need_initqueue
+    else
+        inst_hook pre-mount 10 "$moddir/dualboot-pre-mount.sh"
+    fi
 }
