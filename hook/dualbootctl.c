@@ -734,28 +734,7 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 static void
 shell_line(const char *name, const char *value)
 {
-	bool		bare = value[0] != '\0';
-
-	for (const char *p = value; *p && bare; p++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					"0123456789/._-:=,+@%", *p))
-			bare = false;
-	if (bare)
-	{
-		printf("%s=%s\n", name, value);
-		return;
-	}
-	printf("%s='", name);
-	for (const char *p = value; *p; p++)
-	{
-		if (*p == '\'')
-			fputs("'\\''", stdout);
-		else if (*p == '\n')
-			putchar(' ');
-		else
-			putchar(*p);
-	}
-	fputs("'\n", stdout);
+	db_shell_assign(stdout, name, value, false);
 }
 
 static int

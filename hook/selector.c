@@ -68,21 +68,11 @@ logmsg(const char *fmt, ...)
 	}
 }
 
-/* Print NAME='value' with single quotes escaped, for `eval`. */
+/* Always quoted: the boot scripts parse NAME='value'. */
 static void
 shell_var(const char *name, const char *value)
 {
-	printf("%s='", name);
-	for (const char *p = value; *p; p++)
-	{
-		if (*p == '\'')
-			fputs("'\\''", stdout);
-		else if (*p == '\n')
-			putchar(' ');
-		else
-			putchar(*p);
-	}
-	fputs("'\n", stdout);
+	db_shell_assign(stdout, name, value, true);
 }
 
 /* Read a small text file (the kernel command line) into buf. */

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define DB_MAGIC            "DUALBOOT"      /* 8 bytes, no NUL on disk */
 #define DB_FORMAT_VERSION   1               /* newest version this code reads */
@@ -191,6 +192,9 @@ uint32_t	db_crc32c(uint32_t crc, const void *data, size_t len);
 bool		db_text_valid(const char *s, size_t size);
 /* a kernel boot_id: lowercase hex and dashes, shorter than DB_BOOTID_SIZE */
 bool		db_boot_id_valid(const char *s);
+/* NAME=value for a shell to eval; bare when safe unless always_quote */
+void		db_shell_assign(FILE *out, const char *name, const char *value,
+							bool always_quote);
 /* put prefix in front of err->message */
 void		db_error_prefix(db_error *err, const char *prefix);
 /* copy validated text into a fixed, zero-padded field */

@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE			/* strnlen, flock, O_NOFOLLOW */
 #endif
+#include <stdio.h>
 #include <string.h>
 
 #include "dbstate.h"
@@ -171,4 +172,37 @@ db_error_prefix(db_error *err, const char *prefix)
 	memcpy(msg + p, err->message, m);
 	msg[p + m] = '\0';
 	memcpy(err->message, msg, sizeof(msg));
+}
+
+/*
+ * Print NAME=value for a shell to eval: single-quoted with quotes escaped
+ * (newlines become spaces), or bare when the value is plainly safe and the
+ * caller allows it. The selector always quotes (its output is parsed by the
+ * boot scripts as NAME='...'); dualbootctl prints safe values bare.
+ */
+void
+db_shell_assign(FILE *out, const char *name, const char *value, bool always_quote)
+{
+	bool		bare = !always_quote && value[0] != '\0';
+
+	for (const char *p = value; *p && bare; p++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789/._-:=,+@%", *p))
+			bare = false;
+	if (bare)
+	{
+		fprintf(out, "%s=%s\n", name, value);
+		return;
+	}
+	fprintf(out, "%s='", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else if (*p == '\n')
+			fputc(' ', out);
+		else
+			fputc(*p, out);
+	}
+	fputs("'\n", out);
 }
