@@ -730,13 +730,6 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 	return CTL_EXIT_OK;
 }
 
-/* A shell word: bare when it is safe, single-quoted otherwise. */
-static void
-shell_line(const char *name, const char *value)
-{
-	db_shell_assign(stdout, name, value, false);
-}
-
 static int
 cmd_boot_select(ctl_env *env)
 {
@@ -767,12 +760,7 @@ cmd_boot_select(ctl_env *env)
 				   (int64_t) time(NULL), &res);
 	if (res.state_rc != DB_OK)
 		ctl_err("boot-select: %s", res.state_error[0] ? res.state_error : "no record");
-	shell_line("DUALBOOT_SLOT", db_slot_name(res.dec.slot));
-	shell_line("DUALBOOT_ROLE",
-			   res.dec.slot == res.marker.stable_slot ? "stable" : "test");
-	shell_line("DUALBOOT_TRIAL", res.dec.trial ? "1" : "0");
-	shell_line("DUALBOOT_ROOT", res.root_device);
-	shell_line("DUALBOOT_WHY", res.dec.why);
+	db_boot_result_print(stdout, &res, false);
 	if (fflush(stdout) != 0)
 		return CTL_EXIT_USAGE;
 	return CTL_EXIT_OK;

@@ -334,13 +334,7 @@ main(int argc, char **argv)
 		   res.dec.trial ? ", trial" : "",
 		   res.root_device, res.dec.why, us);
 
-	shell_var("DUALBOOT_SLOT", db_slot_name(res.dec.slot));
-	shell_var("DUALBOOT_ROLE",
-			  res.dec.slot == res.marker.stable_slot ? "stable" : "test");
-	shell_var("DUALBOOT_TRIAL", res.dec.trial ? "1" : "0");
-	shell_var("DUALBOOT_ROOT", res.root_device);
-	shell_var("DUALBOOT_WHY", res.dec.why);
-	shell_var("DUALBOOT_TRIAL_FAILED", res.dec.trial_failed ? "1" : "0");
-	shell_var("DUALBOOT_STATE_ERROR", res.state_rc == DB_OK ? "" : res.state_error);
+	/* always quoted: the boot scripts parse NAME='value' */
+	db_boot_result_print(stdout, &res, true);
 	return fflush(stdout) == 0 ? 0 : 2;
 }

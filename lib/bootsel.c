@@ -117,3 +117,23 @@ db_boot_select(const db_config *cfg, const char *state_path,
 		db_marker_write(marker_path, &res->marker, &err) != DB_OK)
 		note(res, err.code, err.message);
 }
+
+/*
+ * The decision as DUALBOOT_* lines for a shell to eval: the same lines from
+ * the initramfs selector (always_quote) and from `dualbootctl boot-select`.
+ */
+void
+db_boot_result_print(FILE *out, const db_boot_result *res, bool always_quote)
+{
+	db_shell_assign(out, "DUALBOOT_SLOT", db_slot_name(res->dec.slot), always_quote);
+	db_shell_assign(out, "DUALBOOT_ROLE",
+					res->dec.slot == res->marker.stable_slot ? "stable" : "test",
+					always_quote);
+	db_shell_assign(out, "DUALBOOT_TRIAL", res->dec.trial ? "1" : "0", always_quote);
+	db_shell_assign(out, "DUALBOOT_ROOT", res->root_device, always_quote);
+	db_shell_assign(out, "DUALBOOT_WHY", res->dec.why, always_quote);
+	db_shell_assign(out, "DUALBOOT_TRIAL_FAILED", res->dec.trial_failed ? "1" : "0",
+					always_quote);
+	db_shell_assign(out, "DUALBOOT_STATE_ERROR",
+					res->state_rc == DB_OK ? "" : res->state_error, always_quote);
+}

@@ -393,4 +393,11 @@ void		db_boot_select(const db_config *cfg, const char *state_path,
 						   const char *marker_path, int64_t now,
 						   db_boot_result *res);
 
+/*
+ * Print the decision as DUALBOOT_SLOT, _ROLE, _TRIAL, _ROOT, _WHY,
+ * _TRIAL_FAILED and _STATE_ERROR lines (see db_shell_assign).
+ */
+void		db_boot_result_print(FILE *out, const db_boot_result *res,
+								 bool always_quote);
+
 #endif							/* DUALBOOT_DBSTATE_H */

@@ -189,12 +189,15 @@ db_shell_assign(FILE *out, const char *name, const char *value, bool always_quot
 		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					"0123456789/._-:=,+@%", *p))
 			bare = false;
+	fputs(name, out);
 	if (bare)
 	{
-		fprintf(out, "%s=%s\n", name, value);
+		fputc('=', out);
+		fputs(value, out);
+		fputc('\n', out);
 		return;
 	}
-	fprintf(out, "%s='", name);
+	fputs("='", out);
 	for (const char *p = value; *p; p++)
 	{
 		if (*p == '\'')
