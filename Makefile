@@ -30,10 +30,24 @@ REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 
 EXTRA_CLEAN = build extension/dualboot--1.0.sql
 
-PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
+
 ifeq ($(PGXS),)
-$(error pg_config not found: install postgresql-server-dev-15 (run "make deps" as root))
+# A new machine has no server headers yet, so PGXS cannot be read: `make test`
+# and `make demo` install the Debian packages first, then start again.
+.PHONY: test demo deps all install
+test demo:
+ifeq ($(DUALBOOT_DEPS_DONE),)
+	tools/deps.sh
+	$(MAKE) DUALBOOT_DEPS_DONE=1 $@
+else
+	@echo "dualboot: pg_config --pgxs still finds no PGXS after installing packages" >&2; exit 2
 endif
+deps:
+	tools/deps.sh
+all install:
+	@echo "dualboot: PostgreSQL server headers missing: run \"make deps\" as root" >&2; exit 2
+else
 include $(PGXS)
 
 extension/dualboot--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
@@ -48,3 +62,4 @@ deps:
 	tools/deps.sh
 
 -include $(sort $(wildcard mk/*.mk))
+endif
