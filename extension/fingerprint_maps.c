@@ -56,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "fingerprint_int.h"
 
@@ -310,10 +311,20 @@ load_classes(FpCtx *fp)
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_class f = (Form_pg_class) GETSTRUCT(tup);
-		FpRel	   *r = map_put(fp, fp->rel, f->oid, sizeof(FpRel));
+		FpRel	   *r;
 		Datum		d;
 		bool		isnull;
 
+		/*
+		 * TOAST tables and their indexes (a quarter of pg_class in a schema
+		 * of ordinary tables) are never an object of the manifest, have no
+		 * columns we read and are named by nothing we write: they take no
+		 * memory. A reference to one all the same (a regclass constant
+		 * naming it) is resolved on demand by toast_ident().
+		 */
+		if (f->relkind == RELKIND_TOASTVALUE || f->relnamespace == PG_TOAST_NAMESPACE)
+			continue;
+		r = map_put(fp, fp->rel, f->oid, sizeof(FpRel));
 		if (fp->nrels >= fp->maxrels)
 		{
 			fp->maxrels *= 2;
@@ -877,6 +888,41 @@ unknown_ident(FpCtx *fp, FpCat cat, Oid oid)
 	return MemoryContextStrdup(fp->cxt, psprintf("?%d:%u", (int) cat, oid));
 }
 
+/*
+ * The identity of a relation missing from the relation map: a TOAST table or
+ * index (load_classes() leaves them out) named as the map would have named
+ * it, else a dangling reference. Looked up in the system cache, once per
+ * relation (fp->lazy[FPC_REL] is free for it: relations have an eager map);
+ * no schema of ordinary objects ever gets here.
+ */
+static const char *
+toast_ident(FpCtx *fp, Oid oid)
+{
+	FpName	   *n;
+	HeapTuple	tup;
+	char	   *ident = NULL;
+
+	if (fp->lazy[FPC_REL] == NULL)
+		fp->lazy[FPC_REL] = fp_hash_create(fp, "dualboot fp toast names",
+										   sizeof(Oid), sizeof(FpName), 16);
+	n = hash_search(fp->lazy[FPC_REL], &oid, HASH_FIND, NULL);
+	if (n != NULL)
+		return n->ident;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(oid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class f = (Form_pg_class) GETSTRUCT(tup);
+
+		if (f->relkind == RELKIND_TOASTVALUE || f->relnamespace == PG_TOAST_NAMESPACE)
+			ident = fp_qualify(fp, f->relnamespace, NameStr(f->relname));
+		ReleaseSysCache(tup);
+	}
+	if (ident == NULL)
+		return unknown_ident(fp, FPC_REL, oid);
+	lazy_put(fp, fp->lazy[FPC_REL], oid, ident);
+	return ident;
+}
+
 const char *
 fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 {
@@ -900,7 +946,7 @@ fp_ident(FpCtx *fp, FpCat cat, Oid oid)
 				FpRel	   *r = fp_rel(fp, oid);
 
 				if (r == NULL)
-					return unknown_ident(fp, cat, oid);
+					return toast_ident(fp, oid);
 				if (r->ident == NULL)
 					r->ident = fp_qualify(fp, r->nsp, r->name);
 				return r->ident;
