@@ -12,6 +12,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -19,6 +21,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 
 #include "fingerprint.h"
@@ -144,24 +147,68 @@ fp_begin(FpCtx *fp)
 	resetStringInfo(&fp->buf);
 }
 
+/*
+ * One manifest row goes into the sort as one bytea, "kind NUL identity NUL
+ * <32 digest bytes>" (plus the canonical text for
+ * dualboot_schema_canonical()). Byte order on it is the order of (kind,
+ * identity) with strcmp: neither holds a NUL, so where one is a prefix of
+ * the other its NUL sorts first. The sort keeps at most work_mem and
+ * spills to a temporary file beyond that, so the manifest costs no memory
+ * per row.
+ */
 void
 fp_end(FpCtx *fp, const char *kind, const char *identity)
 {
-	FpEntry    *e;
+	StringInfo	r = &fp->rowbuf;
+	uint8		digest[FP_DIGEST_LEN];
 
-	if (fp->nentries >= fp->maxentries)
-	{
-		fp->maxentries *= 2;
-		fp->entries = repalloc_huge(fp->entries, sizeof(FpEntry *) * fp->maxentries);
-	}
-	e = fp_alloc(fp, sizeof(FpEntry));
-	fp->entries[fp->nentries] = e;
-	e->kind = kind;
-	e->identity = fp_strdup(fp, identity);
-	fp_digest_buf(fp, fp->buf.data, fp->buf.len, e->digest);
-	e->canonical = fp->keep_canonical ?
-		MemoryContextStrdup(fp->cxt, fp->buf.data) : NULL;
+	fp_digest_buf(fp, fp->buf.data, fp->buf.len, digest);
+	resetStringInfo(r);
+	appendBinaryStringInfo(r, "\0\0\0\0", VARHDRSZ);
+	appendBinaryStringInfo(r, kind, strlen(kind) + 1);
+	appendBinaryStringInfo(r, identity, strlen(identity) + 1);
+	appendBinaryStringInfo(r, (const char *) digest, FP_DIGEST_LEN);
+	if (fp->keep_canonical)
+		appendBinaryStringInfo(r, fp->buf.data, fp->buf.len);
+	SET_VARSIZE(r->data, r->len);
+	tuplesort_putdatum(fp->sort, PointerGetDatum(r->data), false);
 	fp->nentries++;
+}
+
+/*
+ * The next manifest row in (kind, identity) order into *e, false at the end.
+ * The row's memory (*mem) belongs to the caller's context: pfree it.
+ */
+static bool
+fp_next(FpCtx *fp, FpEntry *e, bytea **mem)
+{
+	Datum		d;
+	bool		isnull;
+	bytea	   *b;
+	const char *p;
+	const char *end;
+
+#if PG_VERSION_NUM >= 160000
+	if (!tuplesort_getdatum(fp->sort, true, true, &d, &isnull, NULL))
+#else
+	if (!tuplesort_getdatum(fp->sort, true, &d, &isnull, NULL))
+#endif
+		return false;
+	Assert(!isnull);
+	b = DatumGetByteaPP(d);
+	p = VARDATA_ANY(b);
+	end = p + VARSIZE_ANY_EXHDR(b);
+	e->kind = p;
+	p += strlen(p) + 1;
+	e->identity = p;
+	p += strlen(p) + 1;
+	e->digest = (const uint8 *) p;
+	p += FP_DIGEST_LEN;
+	Assert(p <= end);
+	e->canonical = p;
+	e->canonical_len = end - p;
+	*mem = b;
+	return true;
 }
 
 /*
@@ -289,37 +336,6 @@ fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
 
 /* ---- one computation ---- */
 
-static inline int
-cmp_entry(const FpEntry *x, const FpEntry *y)
-{
-	/* kinds are static strings: the same kind is the same pointer */
-	if (x->kind != y->kind)
-	{
-		int			c = strcmp(x->kind, y->kind);
-
-		if (c != 0)
-			return c;
-	}
-	return strcmp(x->identity, y->identity);
-}
-
-/* a quicksort of row pointers with the comparison inlined */
-typedef FpEntry *FpEntryPtr;
-#define ST_SORT sort_entries
-#define ST_ELEMENT_TYPE FpEntryPtr
-#define ST_COMPARE(a, b) cmp_entry(*(a), *(b))
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-/* Sort the manifest by (kind, identity): the rows stay, their pointers move. */
-static void
-sort_manifest(FpCtx *fp)
-{
-	sort_entries(fp->entries, fp->nentries);
-}
-
 static FpCtx *
 fp_create(bool include_acl, bool keep_canonical)
 {
@@ -336,8 +352,14 @@ fp_create(bool include_acl, bool keep_canonical)
 	fp->keep_canonical = keep_canonical;
 	initStringInfo(&fp->buf);
 	initStringInfo(&fp->nodebuf);
-	fp->maxentries = 1024;
-	fp->entries = palloc(sizeof(FpEntry *) * fp->maxentries);
+	initStringInfo(&fp->rowbuf);
+	fp->sort = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid,
+									 false, work_mem, NULL,
+#if PG_VERSION_NUM >= 150000
+									 TUPLESORT_NONE);
+#else
+									 false);
+#endif
 	fp->hash = pg_cryptohash_create(PG_SHA256);
 	if (fp->hash == NULL)
 		ereport(ERROR,
@@ -376,7 +398,7 @@ fp_run(FpCtx *fp)
 	AtEOXact_GUC(true, save_nestlevel);
 	MemoryContextSwitchTo(old);
 
-	FP_PHASE(sort_manifest(fp));
+	FP_PHASE(tuplesort_performsort(fp->sort));
 	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
 		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
@@ -385,6 +407,7 @@ static void
 fp_destroy(FpCtx *fp)
 {
 	pg_cryptohash_free(fp->hash);
+	tuplesort_end(fp->sort);
 	MemoryContextDelete(fp->cxt);
 }
 
@@ -392,18 +415,18 @@ fp_destroy(FpCtx *fp)
 static void
 fp_total(FpCtx *fp, uint8 *digest)
 {
-	int			i;
+	FpEntry		e;
+	bytea	   *mem;
 
 	if (pg_cryptohash_init(fp->hash) < 0)
 		hash_fail(fp->hash);
-	for (i = 0; i < fp->nentries; i++)
+	while (fp_next(fp, &e, &mem))
 	{
-		FpEntry    *e = fp->entries[i];
-
-		if (pg_cryptohash_update(fp->hash, (const uint8 *) e->kind, strlen(e->kind) + 1) < 0 ||
-			pg_cryptohash_update(fp->hash, (const uint8 *) e->identity, strlen(e->identity) + 1) < 0 ||
-			pg_cryptohash_update(fp->hash, e->digest, FP_DIGEST_LEN) < 0)
+		/* the row as stored is exactly kind NUL identity NUL digest */
+		if (pg_cryptohash_update(fp->hash, (const uint8 *) e.kind,
+								 (const char *) e.digest + FP_DIGEST_LEN - e.kind) < 0)
 			hash_fail(fp->hash);
+		pfree(mem);
 	}
 	if (pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
 		hash_fail(fp->hash);
@@ -469,21 +492,31 @@ manifest_rows(FunctionCallInfo fcinfo, bool canonical)
 	TupleDesc	desc;
 	Tuplestorestate *ts = start_srf(fcinfo, &desc);
 	FpCtx	   *fp = fp_create(include_acl, canonical);
-	int			i;
+	FpEntry		e;
+	bytea	   *mem;
 
 	fp_run(fp);
-	for (i = 0; i < fp->nentries; i++)
+	while (fp_next(fp, &e, &mem))
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 		char		hex[FP_DIGEST_LEN * 2 + 1];
 
-		hex_encode((const char *) fp->entries[i]->digest, FP_DIGEST_LEN, hex);
-		hex[FP_DIGEST_LEN * 2] = '\0';
-		values[0] = CStringGetTextDatum(fp->entries[i]->kind);
-		values[1] = CStringGetTextDatum(fp->entries[i]->identity);
-		values[2] = CStringGetTextDatum(canonical ? fp->entries[i]->canonical : hex);
+		values[0] = CStringGetTextDatum(e.kind);
+		values[1] = CStringGetTextDatum(e.identity);
+		if (canonical)
+			values[2] = PointerGetDatum(cstring_to_text_with_len(e.canonical, e.canonical_len));
+		else
+		{
+			hex_encode((const char *) e.digest, FP_DIGEST_LEN, hex);
+			hex[FP_DIGEST_LEN * 2] = '\0';
+			values[2] = CStringGetTextDatum(hex);
+		}
 		tuplestore_putvalues(ts, desc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+		pfree(DatumGetPointer(values[2]));
+		pfree(mem);
 	}
 	fp_destroy(fp);
 }

@@ -185,12 +185,17 @@ typedef struct FpName
 	char	   *ident;
 } FpName;
 
+/*
+ * A manifest row, as read back from the sort (fingerprint.c): pointers into
+ * one bytea "kind NUL identity NUL <digest> [canonical text]".
+ */
 typedef struct FpEntry
 {
 	const char *kind;
-	char	   *identity;
-	uint8		digest[FP_DIGEST_LEN];
-	char	   *canonical;		/* canonical text, dualboot_schema_canonical() only */
+	const char *identity;
+	const uint8 *digest;		/* FP_DIGEST_LEN bytes */
+	const char *canonical;		/* canonical text, dualboot_schema_canonical() only */
+	int			canonical_len;
 } FpEntry;
 
 /*
@@ -227,9 +232,9 @@ typedef struct FpCtx
 	void	   *canon_memo;		/* memo of canonical node trees */
 	int			canon_memo_n;
 	pg_cryptohash_ctx *hash;	/* per-object digest */
-	FpEntry   **entries;		/* rows in fp_alloc() memory; sorted at the end */
+	struct Tuplesortstate *sort;	/* the manifest rows, bounded by work_mem */
+	StringInfoData rowbuf;		/* the bytea of the row being added */
 	int			nentries;
-	int			maxentries;
 	bool		keep_canonical; /* dualboot_schema_canonical(): keep the text */
 	char	   *arena;			/* fp_alloc(): free part of the current block */
 	Size		arena_left;
