@@ -276,6 +276,46 @@ FROM saved, dualboot_schema_diff(saved.doc) AS d ORDER BY 1, 2;
 SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg99:' || repeat('0', 64), 'objects', '[]'::jsonb));
 SELECT * FROM dualboot_schema_diff('{"objects": []}'::jsonb);
 
+-- TOAST tables and their indexes are left out of the maps; a reference to
+-- one (a regclass constant) is still named, never written as a dangling OID
+CREATE TABLE fpt.toasty (x text);
+DO $$
+BEGIN
+  EXECUTE format('CREATE TABLE fpt.toastref (r regclass DEFAULT %L::regclass, i regclass DEFAULT %L::regclass)',
+    (SELECT c.reltoastrelid::regclass::text FROM pg_class c WHERE c.oid = 'fpt.toasty'::regclass),
+    (SELECT i.indexrelid::regclass::text FROM pg_index i, pg_class c
+      WHERE c.oid = 'fpt.toasty'::regclass AND i.indrelid = c.reltoastrelid));
+END $$;
+SELECT canonical LIKE '%pg_toast.pg_toast_%' AS names_toast,
+       canonical LIKE '%pg_toast.pg_toast_%_index%' AS names_toast_index,
+       canonical NOT LIKE '%?%' AS no_dangling
+FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.toastref';
+
+-- the manifest goes through a sort bounded by work_mem: the same rows in
+-- the same order, and the same fingerprint, when it spills to disk (400
+-- more tables make the rows outgrow 64 kB)
+DO $$
+BEGIN
+  FOR i IN 1..400 LOOP
+    EXECUTE format('CREATE TABLE fpt.bulk_%s (id int PRIMARY KEY, a text DEFAULT %L, b int CHECK (b > %s))', i, 'v' || i, i);
+  END LOOP;
+END $$;
+CREATE TEMP TABLE fp_big_mem AS
+SELECT dualboot_schema_fingerprint() AS fp,
+       (SELECT string_agg(kind || ' ' || identity || ' ' || fingerprint, E'\n')
+          FROM dualboot_schema_manifest()) AS manifest,
+       (SELECT string_agg(kind || ' ' || identity || ' ' || canonical, E'\n')
+          FROM dualboot_schema_canonical()) AS canonical;
+SET work_mem = '64kB';
+SELECT fp = dualboot_schema_fingerprint() AS same_fingerprint,
+       manifest = (SELECT string_agg(kind || ' ' || identity || ' ' || fingerprint, E'\n')
+                     FROM dualboot_schema_manifest()) AS same_manifest,
+       canonical = (SELECT string_agg(kind || ' ' || identity || ' ' || canonical, E'\n')
+                      FROM dualboot_schema_canonical()) AS same_canonical,
+       length(canonical) > 128 * 1024 AND length(manifest) > 128 * 1024 AS spills
+FROM fp_big_mem;
+RESET work_mem;
+
 -- clean up
 DROP SCHEMA fpt CASCADE;
 DROP ROLE regress_fp_owner;
