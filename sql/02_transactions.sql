@@ -127,6 +127,7 @@ COMMIT;
 SELECT tries_total, last_reason FROM dualboot_status();
 
 -- bad arguments: SQLSTATE 22023 at the call
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
 SELECT * FROM dualboot_mark_test(0);
 SELECT * FROM dualboot_mark_test(8);
 SELECT * FROM dualboot_mark_test(NULL);
@@ -134,6 +135,8 @@ SELECT * FROM dualboot_mark_test(3, repeat('x', 192));
 SELECT * FROM dualboot_mark_test(3, E'two\nlines');
 SELECT t.arg, r.code FROM (VALUES ('0'), ('8'), ('NULL'), ('3, repeat(''x'', 192)')) AS t(arg),
     LATERAL dbtest.try('SELECT * FROM dualboot_mark_test(' || t.arg || ')') AS r;
+-- none of them touched the bytes on disk
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/before" && echo "record untouched"
 -- the bounds themselves are fine
 BEGIN;
 SELECT tries_total, length(last_reason) FROM dualboot_mark_test(7, repeat('é', 95) || 'x');

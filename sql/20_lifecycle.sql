@@ -17,8 +17,10 @@ SELECT * FROM dbtest.status;
 -- 1. a trial that never gets confirmed falls back by itself
 -- ---------------------------------------------------------------------
 -- on the stable slot: no migrations here, no confirm
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
 SELECT code, message, hint FROM dbtest.try('SELECT dualboot_require_test()');
 SELECT code, message, hint FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/before" && echo "record untouched"
 SELECT next_boot_slot, trial_armed, tries_left, tries_total, confirmed, last_event, last_reason
 FROM dualboot_mark_test(2, 'rehearse migration 42');
 -- boot 1 of 2: the test slot
@@ -42,7 +44,9 @@ SELECT trial_armed, tries_left FROM dualboot_mark_test(3, 'rehearse migration 43
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
 SELECT current_slot, "current_role", tries_left, confirmed FROM dualboot_status();
 -- promote needs a confirmed boot
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
 SELECT code, message, hint FROM dbtest.try('SELECT * FROM dualboot_promote()');
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/before" && echo "record untouched"
 -- confirm refills the tries
 SELECT current_slot, "current_role", tries_left, tries_total, confirmed, last_event
 FROM dualboot_confirm();
@@ -65,6 +69,7 @@ CREATE TABLE dbtest.migrated (id int PRIMARY KEY);
 SELECT current_slot, last_event, seq FROM dualboot_record_fingerprint();
 SELECT event, slot FROM dualboot_history() LIMIT 1;
 SELECT dualboot_schema_fingerprint() AS fp \gset
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
 -- a schema that is not the expected one: refused, with both fingerprints
 SELECT code, message, replace(detail, :'fp', '<current>') AS detail, hint
 FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg$$ ||
@@ -74,6 +79,8 @@ SELECT code, message
 FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg9:$$ || repeat('0', 64) || $$')$$);
 -- not a fingerprint at all: 22023
 SELECT code, message FROM dbtest.try($$SELECT * FROM dualboot_confirm('sha256:1234')$$);
+-- the refused confirms left the bytes on disk as they were
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/before" && echo "record untouched"
 -- the expected value may include privileges (dualboot_schema_fingerprint(true))
 BEGIN;
 SELECT confirmed FROM dualboot_confirm(dualboot_schema_fingerprint(true));
