@@ -889,9 +889,8 @@ parse_tries(const char *s, int *out)
 int
 main(int argc, char **argv)
 {
-	static const char *const takes_value[] = {
-		"--state", "--config", "--marker", "--cmdline", "--stable", "--tries", "--reason"
-	};
+	static const char *const takes_value =
+		"--state --config --marker --cmdline --stable --tries --reason";
 	ctl_env		env;
 	ctl_args	a;
 	enum ctl_cmd cmd = C_NONE;
@@ -920,7 +919,7 @@ main(int argc, char **argv)
 		const char *eq = strchr(arg, '=');
 		size_t		len = (arg[0] == '-' && eq) ? (size_t) (eq - arg) : strlen(arg);
 		const char *val = NULL;
-		bool		needs = false;
+		bool		needs;
 
 		if (cmd == C_EFI && !(arg[0] == '-' &&
 							  opt_in("--state --config --cmdline", arg, len)))
@@ -964,9 +963,7 @@ main(int argc, char **argv)
 			}
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(takes_value) / sizeof(takes_value[0]); k++)
-			if (strlen(takes_value[k]) == len && strncmp(arg, takes_value[k], len) == 0)
-				needs = true;
+		needs = opt_in(takes_value, arg, len);
 		if (!opt_in("--state --config --marker --cmdline", arg, len) &&
 			!opt_in(cmd_opts, arg, len))
 		{
