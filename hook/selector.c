@@ -10,9 +10,10 @@
  * Modes (see docs/boot-hook.md):
  *   dualboot-select [--config F] [--cmdline F] [--state PATH | --no-state]
  *                   [--marker PATH] [--kmsg]
- *       the boot selection: prints DUALBOOT_SLOT, DUALBOOT_ROLE,
- *       DUALBOOT_TRIAL, DUALBOOT_ROOT, DUALBOOT_WHY; exit 0 (it never fails:
- *       every error ends in the configured stable slot).
+ *       the boot selection: prints the DUALBOOT_SLOT, _ROLE, _TRIAL, _ROOT,
+ *       _WHY, _TRIAL_FAILED and _STATE_ERROR lines of db_boot_result_print;
+ *       exit 0 (it never fails: every error ends in the stable slot, the
+ *       record's or the configured default).
  *   dualboot-select --check-config F     validate a config file (exit 0/2)
  *   dualboot-select --print-config [--config F] [--cmdline F]
  *       the effective configuration as DUALBOOT_* shell lines
