@@ -218,18 +218,22 @@ suite() {
 		json 'not j["trial_armed"] and j["next_boot_slot"] == "A" and j["last_trial_failed"] and j["current_slot"] == "A" and j["current_role"] == "stable"'
 
 	# -- confirm and promote: only in a trial boot of the test slot -------
+	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm with no trial armed" --state "$S" --marker "$M" confirm
+	check "$tag: refused confirm (no trial) leaves the record unchanged" same_file "$S" "$D/copy"
 	expect_rc 0 "$tag: arm again" --state "$S" --marker "$M" mark-test --tries 3
+	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm on the stable slot (marker says A)" --state "$S" --marker "$M" confirm
 	check "$tag: the refusal names the slots" has "$err" "is not the trial boot"
 	expect_rc 1 "$tag: confirm without a marker" --state "$S" --marker "$D/no-marker" confirm
 	check "$tag: the refusal says the current slot is unknown" has "$err" "unknown"
+	check "$tag: refused confirms (stable slot, no marker) leave the record unchanged" same_file "$S" "$D/copy"
 	run --state "$S" --marker "$M" boot-select
 	check "$tag: trial boot of B" has "$out" "DUALBOOT_SLOT=B"
 	sed "s/^boot_id=.*/boot_id=00000000-0000-4000-8000-000000000000/" "$M" >"$D/stale"
+	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm with a marker of an earlier boot" --state "$S" --marker "$D/stale" confirm
 	check "$tag: the stale marker is named" has "$err" "earlier boot"
-	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: promote before confirm" --state "$S" --marker "$M" promote
 	check "$tag: refused requests leave the record unchanged" same_file "$S" "$D/copy"
 	expect_rc 0 "$tag: confirm in the trial boot" --state "$S" --marker "$M" confirm
