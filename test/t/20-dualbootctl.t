@@ -243,7 +243,9 @@ suite() {
 	expect_rc 0 "$tag: status" --state "$S" --marker "$M" status --json
 	check "$tag: after promote B is stable and current, A is test" \
 		json 'j["stable_slot"] == "B" and j["test_slot"] == "A" and j["current_role"] == "stable" and not j["trial_armed"] and j["last_event"] == "promote" and j["last_reason"] == "v2 is good"'
+	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: promote again is refused" --state "$S" --marker "$M" promote
+	check "$tag: refused promote leaves the record unchanged" same_file "$S" "$D/copy"
 
 	# -- failback -----------------------------------------------------------
 	expect_rc 0 "$tag: arm A as the test slot" --state "$S" --marker "$M" mark-test
@@ -310,7 +312,9 @@ suite() {
 	ln -s "$S" "$D/link"
 	expect_rc 2 "$tag: a symlink is refused" --state "$D/link" status
 	check "$tag: symlink: the message says so" has "$err" "symbolic link"
+	cp "$S" "$D/copy"
 	expect_rc 2 "$tag: a symlink is refused for updates too" --state "$D/link" failback
+	check "$tag: symlink: the record behind it is unchanged" same_file "$S" "$D/copy"
 	cp "$S" "$D/magic"
 	python3 "$T/rec.py" "$D/magic" magic
 	expect_rc 2 "$tag: wrong magic" --state "$D/magic" status
