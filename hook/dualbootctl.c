@@ -446,7 +446,6 @@ typedef struct ctl_args
 	bool		force;
 	int			stable;         /* -1 unset */
 	int			tries;
-	bool		tries_set;
 	const char *reason;
 } ctl_args;
 
@@ -1018,7 +1017,6 @@ main(int argc, char **argv)
 				ctl_err("--tries: \"%s\" is not a number (1 to %d)", val, DB_TRIES_MAX);
 				goto bad_usage;
 			}
-			a.tries_set = true;
 		}
 	}
 	if (cmd == C_NONE)
