@@ -823,7 +823,7 @@ load_config(ctl_env *env)
 
 enum ctl_cmd
 {
-	C_NONE, C_INIT, C_STATUS, C_MARK_TEST, C_CONFIRM, C_FAILBACK, C_PROMOTE,
+	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
 	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP
 };
 
@@ -832,17 +832,18 @@ static const struct
 	const char *name;
 	enum ctl_cmd cmd;
 	const char *opts;           /* accepted options, space separated */
+	db_event	event;          /* life-cycle request, or DB_EV_NONE */
 }			commands[] = {
-	{"init", C_INIT, "--stable --force --reason"},
-	{"status", C_STATUS, "--json"},
-	{"mark-test", C_MARK_TEST, "--tries --reason"},
-	{"confirm", C_CONFIRM, "--reason"},
-	{"failback", C_FAILBACK, "--reason"},
-	{"promote", C_PROMOTE, "--reason"},
-	{"history", C_HISTORY, "--json"},
-	{"boot-select", C_BOOT_SELECT, ""},
-	{"efi", C_EFI, NULL},
-	{"help", C_HELP, ""},
+	{"init", C_INIT, "--stable --force --reason", DB_EV_NONE},
+	{"status", C_STATUS, "--json", DB_EV_NONE},
+	{"mark-test", C_UPDATE, "--tries --reason", DB_EV_MARK_TEST},
+	{"confirm", C_UPDATE, "--reason", DB_EV_CONFIRM},
+	{"failback", C_UPDATE, "--reason", DB_EV_FAILBACK},
+	{"promote", C_UPDATE, "--reason", DB_EV_PROMOTE},
+	{"history", C_HISTORY, "--json", DB_EV_NONE},
+	{"boot-select", C_BOOT_SELECT, "", DB_EV_NONE},
+	{"efi", C_EFI, NULL, DB_EV_NONE},
+	{"help", C_HELP, "", DB_EV_NONE},
 };
 
 /* Is the option (without "=value") in the space-separated list? */
@@ -895,6 +896,7 @@ main(int argc, char **argv)
 	enum ctl_cmd cmd = C_NONE;
 	const char *cmd_name = NULL;
 	const char *cmd_opts = "";
+	db_event	cmd_event = DB_EV_NONE;
 	char	  **rest;
 	int			nrest = 0;
 	int			rc;
@@ -952,6 +954,7 @@ main(int argc, char **argv)
 					cmd = commands[c].cmd;
 					cmd_name = commands[c].name;
 					cmd_opts = commands[c].opts;
+					cmd_event = commands[c].event;
 					if (cmd == C_EFI)
 						rest[nrest++] = argv[i];
 				}
@@ -1042,9 +1045,14 @@ main(int argc, char **argv)
 	}
 
 	memset(&req, 0, sizeof(req));
+	req.event = cmd_event;
 	req.reason = a.reason;
+	req.tries = a.tries;        /* read by mark-test only */
 	switch (cmd)
 	{
+		case C_UPDATE:          /* mark-test, confirm, failback, promote */
+			rc = cmd_update(&env, cmd_name, &req);
+			break;
 		case C_INIT:
 			rc = cmd_init(&env, &a);
 			break;
@@ -1053,23 +1061,6 @@ main(int argc, char **argv)
 			break;
 		case C_HISTORY:
 			rc = cmd_history(&env, &a);
-			break;
-		case C_MARK_TEST:
-			req.event = DB_EV_MARK_TEST;
-			req.tries = a.tries;
-			rc = cmd_update(&env, cmd_name, &req);
-			break;
-		case C_CONFIRM:
-			req.event = DB_EV_CONFIRM;
-			rc = cmd_update(&env, cmd_name, &req);
-			break;
-		case C_FAILBACK:
-			req.event = DB_EV_FAILBACK;
-			rc = cmd_update(&env, cmd_name, &req);
-			break;
-		case C_PROMOTE:
-			req.event = DB_EV_PROMOTE;
-			rc = cmd_update(&env, cmd_name, &req);
 			break;
 		case C_BOOT_SELECT:
 			rc = cmd_boot_select(&env);
