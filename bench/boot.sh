@@ -48,14 +48,7 @@ stats() {
 
 # ---- images ----
 CONF=$W/dualboot.conf
-cat > "$CONF" <<'EOF'
-state_device=PARTLABEL=dbstate
-state_file=/dualboot/state
-slot_a=PARTLABEL=root-a
-slot_b=PARTLABEL=root-b
-default=A
-timeout=5
-EOF
+vm_conf "$CONF"
 WITH=$W/with-hook.initrd WITHOUT=$W/without-hook.initrd
 vm_initramfs_tools "$WITH" "$CONF" >"$W/mk1.log" 2>&1 || { echo "mkinitramfs failed" >&2; exit 1; }
 vm_initramfs_tools "$WITHOUT" "$CONF" without-hook >"$W/mk2.log" 2>&1 || exit 1

@@ -185,6 +185,20 @@ vm_libdir() {
 	[ -x "$VM_STAGE/usr/lib/dualboot/dualboot-boot" ] || vm_stage
 }
 
+# vm_conf FILE: write the harness's dualboot.conf (the partition labels of
+# vm_disk's layout, default slot A), the one copied into every initramfs.
+vm_conf() {
+	cat > "$1" <<'EOF'
+# the VM harness's configuration, copied into the initramfs
+state_device=PARTLABEL=dbstate
+state_file=/dualboot/state
+slot_a=PARTLABEL=root-a
+slot_b=PARTLABEL=root-b
+default=A
+timeout=5
+EOF
+}
+
 # vm_initramfs_tools OUT CONF [without-hook]: build an initramfs with
 # mkinitramfs -d from a private config folder holding the project's hook and
 # local-top script (nothing under /etc is touched). CONF is the dualboot.conf
