@@ -131,15 +131,7 @@ corrupt() {
 }
 
 CONF=$W/dualboot.conf
-cat > "$CONF" <<'EOF'
-# the VM harness's configuration, copied into the initramfs
-state_device=PARTLABEL=dbstate
-state_file=/dualboot/state
-slot_a=PARTLABEL=root-a
-slot_b=PARTLABEL=root-b
-default=A
-timeout=5
-EOF
+vm_conf "$CONF"
 
 # ---- initramfs-tools images ----
 IT=$VMDIR/it-hook.initrd
@@ -355,14 +347,17 @@ if dracut_prepare >"$W/dracut-prepare.log" 2>&1; then
 	dracut_build "$DR" "$CONF" >"$W/dracut.log" 2>&1 ||
 		problem "dracut image build failed (see $W/dracut.log)"
 	DRACUT_OK=1
-else
-	# dracut cannot be unpacked here (offline): say so, do not pretend
+elif [ -n "${DRACUT_WHY:-}" ]; then
+	# no Debian archive to download dracut from (offline): say so, do not
+	# pretend; any other failure to unpack it is a failure, not a skip
 	DRACUT_OK=""
-	why=$(tail -1 "$W/dracut-prepare.log")
 	for d in 1 2 3 4 5 6 7 8; do
 		n=$((n + 1))
-		echo "ok $n # SKIP dracut unavailable: $why"
+		echo "ok $n # SKIP dracut unavailable: $DRACUT_WHY"
 	done
+else
+	echo "Bail out! dracut could not be unpacked (see $W/dracut-prepare.log)"
+	exit 1
 fi
 
 if [ -n "$DRACUT_OK" ]; then
