@@ -21,6 +21,7 @@
 #include "utils/hsearch.h"
 #include "access/tableam.h"
 #include "utils/relcache.h"
+#include "utils/array.h"
 #include "utils/snapshot.h"
 #include "portability/instr_time.h"
 
@@ -282,6 +283,38 @@ extern char *fp_text_datum(Datum d);
 extern char *fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner);
 extern Relation fp_open(Oid relid);
 extern TableScanDesc fp_beginscan(FpCtx *fp, Relation rel);
+
+/* a scan over one catalog, with the row context reset per row */
+typedef struct FpScan
+{
+	Relation	rel;
+	TupleDesc	desc;
+	TableScanDesc scan;
+	FpCtx	   *fp;
+	MemoryContext old;
+	HeapTuple	tup;			/* current row */
+	bool		deformed;		/* values/nulls hold tup's columns */
+	Datum	   *values;
+	bool	   *nulls;
+} FpScan;
+
+/* fingerprint_scan.c */
+extern void fp_scan_begin(FpScan *s, FpCtx *fp, Oid catalog);
+extern HeapTuple fp_scan_next(FpScan *s);
+extern Datum fp_scan_attr(FpScan *s, int attnum, bool *isnull);
+extern void fp_scan_end(FpScan *s);
+extern char *fp_col_text(FpScan *s, int attnum);
+extern char *fp_col_array(FpScan *s, int attnum);
+extern ArrayType *fp_col_plain_array(FpScan *s, int attnum, int *n);
+extern void fp_list_begin(FpCtx *fp, const char *key);
+extern void fp_list_item(FpCtx *fp, int i, const char *v);
+extern void fp_list_end(FpCtx *fp);
+extern void fp_put_oid_array(FpCtx *fp, FpScan *s, int attnum, const char *key, FpCat cat);
+extern void fp_put_attnum_array(FpCtx *fp, FpScan *s, int attnum, const char *key, Oid relid);
+extern void fp_put_owner_acl(FpCtx *fp, FpScan *s, Oid owner, int aclattnum, ObjectType ot);
+extern char *fp_join_dot(const char *a, const char *b);
+extern bool fp_user_object(FpCtx *fp, Oid classid, Oid oid, Oid nsp);
+extern bool fp_user_rel(FpCtx *fp, Oid relid);
 
 /* fingerprint_node.c */
 extern void fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel);

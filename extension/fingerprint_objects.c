@@ -64,234 +64,6 @@
 #include "fingerprint_int.h"
 
 
-/* a scan over one catalog, with the row context reset per row */
-typedef struct FpScan
-{
-	Relation	rel;
-	TupleDesc	desc;
-	TableScanDesc scan;
-	FpCtx	   *fp;
-	MemoryContext old;
-	HeapTuple	tup;			/* current row */
-	bool		deformed;		/* values/nulls hold tup's columns */
-	Datum	   *values;
-	bool	   *nulls;
-} FpScan;
-
-static void
-scan_begin(FpScan *s, FpCtx *fp, Oid catalog)
-{
-	s->fp = fp;
-	s->rel = fp_open(catalog);
-	s->desc = RelationGetDescr(s->rel);
-	s->scan = fp_beginscan(fp, s->rel);
-	s->old = NULL;
-	s->tup = NULL;
-	s->deformed = false;
-	s->values = MemoryContextAlloc(fp->cxt, sizeof(Datum) * s->desc->natts);
-	s->nulls = MemoryContextAlloc(fp->cxt, sizeof(bool) * s->desc->natts);
-}
-
-/*
- * Column attnum of the current row: the row is deformed once, on the first
- * access to a column outside the fixed-size part (heap_getattr would walk
- * the row again for every nullable column).
- */
-static Datum
-scan_attr(FpScan *s, int attnum, bool *isnull)
-{
-	if (!s->deformed)
-	{
-		heap_deform_tuple(s->tup, s->desc, s->values, s->nulls);
-		s->deformed = true;
-	}
-	*isnull = s->nulls[attnum - 1];
-	return s->values[attnum - 1];
-}
-
-static HeapTuple
-scan_next(FpScan *s)
-{
-	HeapTuple	tup;
-
-	if (s->old != NULL)
-	{
-		MemoryContextSwitchTo(s->old);
-		MemoryContextReset(s->fp->rowcxt);
-	}
-	CHECK_FOR_INTERRUPTS();
-	tup = heap_getnext(s->scan, ForwardScanDirection);
-	s->tup = tup;
-	s->deformed = false;
-	if (tup != NULL)
-		s->old = MemoryContextSwitchTo(s->fp->rowcxt);
-	else
-		s->old = NULL;
-	return tup;
-}
-
-static void
-scan_end(FpScan *s)
-{
-	if (s->old != NULL)
-		MemoryContextSwitchTo(s->old);
-	table_endscan(s->scan);
-	table_close(s->rel, AccessShareLock);
-	pfree(s->values);
-	pfree(s->nulls);
-}
-
-/* a nullable column as text (NULL when null) */
-static char *
-col_text(FpScan *s, int attnum)
-{
-	bool		isnull;
-	Datum		d = scan_attr(s, attnum, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/* a nullable array column through array_out (NULL when null) */
-static char *
-col_array(FpScan *s, int attnum)
-{
-	bool		isnull;
-	Datum		d = scan_attr(s, attnum, &isnull);
-
-	return isnull ? NULL : OidOutputFunctionCall(F_ARRAY_OUT, d);
-}
-
-/*
- * Lists written straight into the canonical buffer: key=a,b,c
- */
-static inline void
-list_begin(FpCtx *fp, const char *key)
-{
-	appendStringInfoString(&fp->buf, key);
-	appendStringInfoChar(&fp->buf, '=');
-}
-
-static inline void
-list_item(FpCtx *fp, int i, const char *v)
-{
-	if (i > 0)
-		appendStringInfoChar(&fp->buf, ',');
-	appendStringInfoString(&fp->buf, v);
-}
-
-static inline void
-list_end(FpCtx *fp)
-{
-	appendStringInfoChar(&fp->buf, '\n');
-}
-
-/* an oid[] or int2[] column without NULL elements, or NULL */
-static ArrayType *
-col_plain_array(FpScan *s, int attnum, int *n)
-{
-	bool		isnull;
-	Datum		d = scan_attr(s, attnum, &isnull);
-	ArrayType  *a;
-
-	if (isnull)
-		return NULL;
-	a = DatumGetArrayTypeP(d);
-	if (ARR_HASNULL(a))
-		elog(ERROR, "dualboot: unexpected NULL in a catalog array");
-	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	return a;
-}
-
-/* an oid[] column, each element written as an identity */
-static void
-put_oid_array(FpCtx *fp, FpScan *s, int attnum, const char *key, FpCat cat)
-{
-	int			n,
-				i;
-	ArrayType  *a = col_plain_array(s, attnum, &n);
-	Oid		   *v;
-
-	if (a == NULL)
-	{
-		fp_put_str(fp, key, NULL);
-		return;
-	}
-	v = (Oid *) ARR_DATA_PTR(a);
-	list_begin(fp, key);
-	for (i = 0; i < n; i++)
-		list_item(fp, i, fp_ident(fp, cat, v[i]));
-	list_end(fp);
-}
-
-/* an int2[] of column numbers of relid, written as column names */
-static void
-put_attnum_array(FpCtx *fp, FpScan *s, int attnum, const char *key, Oid relid)
-{
-	int			n,
-				i;
-	ArrayType  *a = col_plain_array(s, attnum, &n);
-	int16	   *v;
-
-	if (a == NULL)
-	{
-		fp_put_str(fp, key, NULL);
-		return;
-	}
-	v = (int16 *) ARR_DATA_PTR(a);
-	list_begin(fp, key);
-	for (i = 0; i < n; i++)
-		list_item(fp, i, fp_attname(fp, relid, v[i]));
-	list_end(fp);
-}
-
-static void
-put_owner_acl(FpCtx *fp, FpScan *s, Oid owner, int aclattnum, ObjectType ot)
-{
-	bool		isnull = true;
-	Datum		d = (Datum) 0;
-
-	if (!fp->include_acl)
-		return;
-	fp_put_ref(fp, "owner", FPC_ROLE, owner);
-	if (aclattnum > 0)
-	{
-		d = scan_attr(s, aclattnum, &isnull);
-		fp_put_str(fp, "acl", fp_acl_text(fp, d, isnull, ot, owner));
-	}
-}
-
-/* "a.b" without printf, in the current (row) context */
-static char *
-join_dot(const char *a, const char *b)
-{
-	size_t		la = strlen(a),
-				lb = strlen(b);
-	char	   *r = palloc(la + lb + 2);
-
-	memcpy(r, a, la);
-	r[la] = '.';
-	memcpy(r + la + 1, b, lb + 1);
-	return r;
-}
-
-static bool
-user_object(FpCtx *fp, Oid classid, Oid oid, Oid nsp)
-{
-	if (oid < FirstNormalObjectId)
-		return false;
-	if (OidIsValid(nsp) && !fp_is_user_nsp(fp, nsp))
-		return false;
-	return !OidIsValid(fp_ext_owner(fp, classid, oid));
-}
-
-static bool
-user_rel(FpCtx *fp, Oid relid)
-{
-	FpRel	   *r = fp_rel(fp, relid);
-
-	return r != NULL && r->user;
-}
-
 /* ---- schemas and extensions ---- */
 
 static void
@@ -300,8 +72,8 @@ emit_schemas(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, NamespaceRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, NamespaceRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_namespace f = (Form_pg_namespace) GETSTRUCT(tup);
 
@@ -310,10 +82,10 @@ emit_schemas(FpCtx *fp)
 			continue;
 		fp_begin(fp);
 		fp_put_str(fp, "name", NameStr(f->nspname));
-		put_owner_acl(fp, &s, f->nspowner, Anum_pg_namespace_nspacl, OBJECT_SCHEMA);
+		fp_put_owner_acl(fp, &s, f->nspowner, Anum_pg_namespace_nspacl, OBJECT_SCHEMA);
 		fp_end(fp, "schema", fp_ident(fp, FPC_NSP, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -322,18 +94,18 @@ emit_extensions(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, ExtensionRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ExtensionRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_extension f = (Form_pg_extension) GETSTRUCT(tup);
 
 		fp_begin(fp);
 		fp_put_str(fp, "name", NameStr(f->extname));
-		fp_put_str(fp, "version", col_text(&s, Anum_pg_extension_extversion));
+		fp_put_str(fp, "version", fp_col_text(&s, Anum_pg_extension_extversion));
 		fp_put_ref(fp, "schema", FPC_NSP, f->extnamespace);
 		fp_end(fp, "extension", quote_identifier(NameStr(f->extname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 /* ---- things folded into their table's canonical form ---- */
@@ -344,8 +116,8 @@ load_attrdefs(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, AttrDefaultRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, AttrDefaultRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_attrdef f = (Form_pg_attrdef) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->adrelid);
@@ -355,14 +127,14 @@ load_attrdefs(FpCtx *fp)
 		if (r == NULL || !r->user || r->atts == NULL || f->adnum < 1 || f->adnum > r->natts)
 			continue;
 		a = &r->atts[f->adnum - 1];
-		bin = col_text(&s, Anum_pg_attrdef_adbin);
+		bin = fp_col_text(&s, Anum_pg_attrdef_adbin);
 		if (bin == NULL || a->name == NULL)
 			continue;
 		resetStringInfo(&fp->nodebuf);
 		fp_canon_node(fp, &fp->nodebuf, bin, f->adrelid);
 		a->default_canon = MemoryContextStrdup(fp->cxt, fp->nodebuf.data);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 typedef struct FpParent
@@ -377,8 +149,8 @@ load_inherits(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, InheritsRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, InheritsRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_inherits f = (Form_pg_inherits) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->inhrelid);
@@ -394,7 +166,7 @@ load_inherits(FpCtx *fp)
 		r->parents = lappend(r->parents, p);
 		MemoryContextSwitchTo(old);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -403,8 +175,8 @@ load_partkeys(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, PartitionedRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, PartitionedRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_partitioned_table f = (Form_pg_partitioned_table) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->partrelid);
@@ -417,8 +189,8 @@ load_partkeys(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		classes = (oidvector *) DatumGetPointer(scan_attr(&s, Anum_pg_partitioned_table_partclass, &isnull));
-		colls = (oidvector *) DatumGetPointer(scan_attr(&s, Anum_pg_partitioned_table_partcollation, &isnull));
+		classes = (oidvector *) DatumGetPointer(fp_scan_attr(&s, Anum_pg_partitioned_table_partclass, &isnull));
+		colls = (oidvector *) DatumGetPointer(fp_scan_attr(&s, Anum_pg_partitioned_table_partcollation, &isnull));
 		initStringInfo(&b);
 		appendStringInfo(&b, "strategy=%c natts=%d", f->partstrat, f->partnatts);
 		for (i = 0; i < f->partnatts; i++)
@@ -426,7 +198,7 @@ load_partkeys(FpCtx *fp)
 							 f->partattrs.values[i] ? fp_attname(fp, f->partrelid, f->partattrs.values[i]) : "expr",
 							 fp_ident(fp, FPC_OPCLASS, classes->values[i]),
 							 fp_ident(fp, FPC_COLL, colls->values[i]));
-		exprs = col_text(&s, Anum_pg_partitioned_table_partexprs);
+		exprs = fp_col_text(&s, Anum_pg_partitioned_table_partexprs);
 		if (exprs)
 		{
 			resetStringInfo(&fp->nodebuf);
@@ -435,7 +207,7 @@ load_partkeys(FpCtx *fp)
 		}
 		r->partkey = MemoryContextStrdup(fp->cxt, b.data);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -444,8 +216,8 @@ load_foreign_tables(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, ForeignTableRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ForeignTableRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_foreign_table f = (Form_pg_foreign_table) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->ftrelid);
@@ -453,13 +225,13 @@ load_foreign_tables(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		opts = col_array(&s, Anum_pg_foreign_table_ftoptions);
+		opts = fp_col_array(&s, Anum_pg_foreign_table_ftoptions);
 		r->ftinfo = MemoryContextStrdup(fp->cxt,
 										psprintf("server=%s options=%s",
 												 fp_ident(fp, FPC_SERVER, f->ftserver),
 												 opts ? opts : "-"));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 /* views' _RETURN rules fold into the view; other rules are rows of their own */
@@ -469,8 +241,8 @@ emit_rules(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, RewriteRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, RewriteRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_rewrite f = (Form_pg_rewrite) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->ev_class);
@@ -479,8 +251,8 @@ emit_rules(FpCtx *fp)
 
 		if (r == NULL || !r->user)
 			continue;
-		action = col_text(&s, Anum_pg_rewrite_ev_action);
-		qual = col_text(&s, Anum_pg_rewrite_ev_qual);
+		action = fp_col_text(&s, Anum_pg_rewrite_ev_action);
+		qual = fp_col_text(&s, Anum_pg_rewrite_ev_qual);
 		if (strcmp(NameStr(f->rulename), "_RETURN") == 0 &&
 			(r->relkind == RELKIND_VIEW || r->relkind == RELKIND_MATVIEW))
 		{
@@ -498,10 +270,10 @@ emit_rules(FpCtx *fp)
 		fp_put_char(fp, "enabled", f->ev_enabled);
 		fp_put_node(fp, "qual", qual, f->ev_class);
 		fp_put_node(fp, "action", action, f->ev_class);
-		fp_end(fp, "rule", join_dot(fp_ident(fp, FPC_REL, f->ev_class),
+		fp_end(fp, "rule", fp_join_dot(fp_ident(fp, FPC_REL, f->ev_class),
 									quote_identifier(NameStr(f->rulename))));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static int
@@ -650,8 +422,8 @@ emit_sequences(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, SequenceRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, SequenceRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_sequence f = (Form_pg_sequence) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->seqrelid);
@@ -680,7 +452,7 @@ emit_sequences(FpCtx *fp)
 		}
 		fp_end(fp, "sequence", fp_ident(fp, FPC_REL, f->seqrelid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -689,14 +461,14 @@ emit_indexes(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, IndexRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, IndexRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_index f = (Form_pg_index) GETSTRUCT(tup);
 		FpRel	   *r = fp_rel(fp, f->indexrelid);
 		int			i;
 
-		if (r == NULL || !r->user || !user_rel(fp, f->indrelid))
+		if (r == NULL || !r->user || !fp_user_rel(fp, f->indrelid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "table", FPC_REL, f->indrelid);
@@ -740,13 +512,13 @@ emit_indexes(FpCtx *fp)
 				bool		isnull;
 				Datum		d;
 
-				d = scan_attr(&s, Anum_pg_index_indcollation, &isnull);
+				d = fp_scan_attr(&s, Anum_pg_index_indcollation, &isnull);
 				if (!isnull)
 					fp_put_ref(fp, " collation", FPC_COLL, ((oidvector *) DatumGetPointer(d))->values[i]);
-				d = scan_attr(&s, Anum_pg_index_indclass, &isnull);
+				d = fp_scan_attr(&s, Anum_pg_index_indclass, &isnull);
 				if (!isnull)
 					fp_put_ref(fp, " opclass", FPC_OPCLASS, ((oidvector *) DatumGetPointer(d))->values[i]);
-				d = scan_attr(&s, Anum_pg_index_indoption, &isnull);
+				d = fp_scan_attr(&s, Anum_pg_index_indoption, &isnull);
 				if (!isnull)
 					fp_put_int(fp, " option", ((int2vector *) DatumGetPointer(d))->values[i]);
 			}
@@ -759,13 +531,13 @@ emit_indexes(FpCtx *fp)
 			foreach(lc, r->parents)
 				fp_put_ref(fp, "partition_of", FPC_REL, ((FpParent *) lfirst(lc))->parent);
 		}
-		fp_put_node(fp, "exprs", col_text(&s, Anum_pg_index_indexprs), f->indrelid);
-		fp_put_node(fp, "pred", col_text(&s, Anum_pg_index_indpred), f->indrelid);
+		fp_put_node(fp, "exprs", fp_col_text(&s, Anum_pg_index_indexprs), f->indrelid);
+		fp_put_node(fp, "pred", fp_col_text(&s, Anum_pg_index_indpred), f->indrelid);
 		fp_put_str(fp, "options", r->reloptions);
 		fp_put_ref(fp, "tablespace", FPC_TABLESPACE, r->tablespace);
 		fp_end(fp, "index", fp_ident(fp, FPC_REL, f->indexrelid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -774,8 +546,8 @@ emit_constraints(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, ConstraintRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ConstraintRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_constraint f = (Form_pg_constraint) GETSTRUCT(tup);
 		const char *kind;
@@ -783,7 +555,7 @@ emit_constraints(FpCtx *fp)
 
 		if (OidIsValid(f->conrelid))
 		{
-			if (!user_rel(fp, f->conrelid))
+			if (!fp_user_rel(fp, f->conrelid))
 				continue;
 			kind = "constraint";
 			owner = fp_ident(fp, FPC_REL, f->conrelid);
@@ -792,7 +564,7 @@ emit_constraints(FpCtx *fp)
 		{
 			FpType	   *t = fp_type(fp, f->contypid);
 
-			if (t == NULL || !user_object(fp, TypeRelationId, f->contypid, t->nsp))
+			if (t == NULL || !fp_user_object(fp, TypeRelationId, f->contypid, t->nsp))
 				continue;
 			kind = "domain constraint";
 			owner = fp_ident(fp, FPC_TYPE, f->contypid);
@@ -826,19 +598,19 @@ emit_constraints(FpCtx *fp)
 		fp_put_ref(fp, "index", FPC_REL, f->conindid);
 		fp_put_ref(fp, "parent", FPC_CONSTRAINT, f->conparentid);
 		fp_put_ref(fp, "ftable", FPC_REL, f->confrelid);
-		put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);
-		put_attnum_array(fp, &s, Anum_pg_constraint_confkey, "fkey", f->confrelid);
-		put_oid_array(fp, &s, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
-		put_oid_array(fp, &s, Anum_pg_constraint_conppeqop, "ppeqop", FPC_OPER);
-		put_oid_array(fp, &s, Anum_pg_constraint_conffeqop, "ffeqop", FPC_OPER);
+		fp_put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);
+		fp_put_attnum_array(fp, &s, Anum_pg_constraint_confkey, "fkey", f->confrelid);
+		fp_put_oid_array(fp, &s, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
+		fp_put_oid_array(fp, &s, Anum_pg_constraint_conppeqop, "ppeqop", FPC_OPER);
+		fp_put_oid_array(fp, &s, Anum_pg_constraint_conffeqop, "ffeqop", FPC_OPER);
 #if PG_VERSION_NUM >= 150000
-		put_attnum_array(fp, &s, Anum_pg_constraint_confdelsetcols, "fdelsetcols", f->conrelid);
+		fp_put_attnum_array(fp, &s, Anum_pg_constraint_confdelsetcols, "fdelsetcols", f->conrelid);
 #endif
-		put_oid_array(fp, &s, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
-		fp_put_node(fp, "expr", col_text(&s, Anum_pg_constraint_conbin), f->conrelid);
-		fp_end(fp, kind, join_dot(owner, quote_identifier(NameStr(f->conname))));
+		fp_put_oid_array(fp, &s, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
+		fp_put_node(fp, "expr", fp_col_text(&s, Anum_pg_constraint_conbin), f->conrelid);
+		fp_end(fp, kind, fp_join_dot(owner, quote_identifier(NameStr(f->conname))));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -847,14 +619,14 @@ emit_triggers(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, TriggerRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, TriggerRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_trigger f = (Form_pg_trigger) GETSTRUCT(tup);
 		bool		isnull;
 		Datum		d;
 		int			i;
-		if (f->tgisinternal || !user_rel(fp, f->tgrelid))
+		if (f->tgisinternal || !fp_user_rel(fp, f->tgrelid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "table", FPC_REL, f->tgrelid);
@@ -867,11 +639,11 @@ emit_triggers(FpCtx *fp)
 		fp_put_bool(fp, "deferrable", f->tgdeferrable);
 		fp_put_bool(fp, "initdeferred", f->tginitdeferred);
 		fp_put_int(fp, "nargs", f->tgnargs);
-		list_begin(fp, "columns");
+		fp_list_begin(fp, "columns");
 		for (i = 0; i < f->tgattr.dim1; i++)
-			list_item(fp, i, fp_attname(fp, f->tgrelid, f->tgattr.values[i]));
-		list_end(fp);
-		d = scan_attr(&s, Anum_pg_trigger_tgargs, &isnull);
+			fp_list_item(fp, i, fp_attname(fp, f->tgrelid, f->tgattr.values[i]));
+		fp_list_end(fp);
+		d = fp_scan_attr(&s, Anum_pg_trigger_tgargs, &isnull);
 		if (!isnull)
 		{
 			bytea	   *b = DatumGetByteaPP(d);
@@ -880,15 +652,15 @@ emit_triggers(FpCtx *fp)
 			hex[hex_encode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), hex)] = '\0';
 			fp_put_str(fp, "args", hex);
 		}
-		fp_put_node(fp, "when", col_text(&s, Anum_pg_trigger_tgqual), f->tgrelid);
-		d = scan_attr(&s, Anum_pg_trigger_tgoldtable, &isnull);
+		fp_put_node(fp, "when", fp_col_text(&s, Anum_pg_trigger_tgqual), f->tgrelid);
+		d = fp_scan_attr(&s, Anum_pg_trigger_tgoldtable, &isnull);
 		fp_put_str(fp, "oldtable", isnull ? NULL : NameStr(*DatumGetName(d)));
-		d = scan_attr(&s, Anum_pg_trigger_tgnewtable, &isnull);
+		d = fp_scan_attr(&s, Anum_pg_trigger_tgnewtable, &isnull);
 		fp_put_str(fp, "newtable", isnull ? NULL : NameStr(*DatumGetName(d)));
-		fp_end(fp, "trigger", join_dot(fp_ident(fp, FPC_REL, f->tgrelid),
+		fp_end(fp, "trigger", fp_join_dot(fp_ident(fp, FPC_REL, f->tgrelid),
 									   quote_identifier(NameStr(f->tgname))));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -897,20 +669,20 @@ emit_policies(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, PolicyRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, PolicyRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_policy f = (Form_pg_policy) GETSTRUCT(tup);
 		bool		isnull;
 		Datum		d;
 
-		if (!user_rel(fp, f->polrelid))
+		if (!fp_user_rel(fp, f->polrelid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "table", FPC_REL, f->polrelid);
 		fp_put_char(fp, "cmd", f->polcmd);
 		fp_put_bool(fp, "permissive", f->polpermissive);
-		d = scan_attr(&s, Anum_pg_policy_polroles, &isnull);
+		d = fp_scan_attr(&s, Anum_pg_policy_polroles, &isnull);
 		if (!isnull)
 		{
 			ArrayType  *a = DatumGetArrayTypeP(d);
@@ -944,12 +716,12 @@ emit_policies(FpCtx *fp)
 				appendStringInfo(&b, "%s%s", i ? "," : "", names[i]);
 			fp_put_str(fp, "roles", b.data);
 		}
-		fp_put_node(fp, "using", col_text(&s, Anum_pg_policy_polqual), f->polrelid);
-		fp_put_node(fp, "check", col_text(&s, Anum_pg_policy_polwithcheck), f->polrelid);
-		fp_end(fp, "policy", join_dot(fp_ident(fp, FPC_REL, f->polrelid),
+		fp_put_node(fp, "using", fp_col_text(&s, Anum_pg_policy_polqual), f->polrelid);
+		fp_put_node(fp, "check", fp_col_text(&s, Anum_pg_policy_polwithcheck), f->polrelid);
+		fp_end(fp, "policy", fp_join_dot(fp_ident(fp, FPC_REL, f->polrelid),
 									  quote_identifier(NameStr(f->polname))));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 /* ---- types ---- */
@@ -988,8 +760,8 @@ load_enums(FpCtx *fp)
 	ctl.entrysize = sizeof(FpEnumList);
 	ctl.hcxt = fp->cxt;
 	h = hash_create("dualboot fp enums", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	scan_begin(&s, fp, EnumRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, EnumRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_enum f = (Form_pg_enum) GETSTRUCT(tup);
 		bool		found;
@@ -1004,7 +776,7 @@ load_enums(FpCtx *fp)
 		e->labels = lappend(e->labels, l);
 		MemoryContextSwitchTo(old);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 	return h;
 }
 
@@ -1015,8 +787,8 @@ put_range(FpCtx *fp, Oid typid)
 	HeapTuple	tup;
 
 	/* ranges are few: one scan per range type is cheap enough */
-	scan_begin(&s, fp, RangeRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, RangeRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_range f = (Form_pg_range) GETSTRUCT(tup);
 
@@ -1031,7 +803,7 @@ put_range(FpCtx *fp, Oid typid)
 		fp_put_ref(fp, "canonical", FPC_PROC, f->rngcanonical);
 		fp_put_ref(fp, "subdiff", FPC_PROC, f->rngsubdiff);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1043,13 +815,13 @@ emit_types(FpCtx *fp)
 	List	   *ranges = NIL;
 	ListCell   *lc;
 
-	scan_begin(&s, fp, TypeRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, TypeRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_type f = (Form_pg_type) GETSTRUCT(tup);
 		const char *kind;
 
-		if (!user_object(fp, TypeRelationId, f->oid, f->typnamespace))
+		if (!fp_user_object(fp, TypeRelationId, f->oid, f->typnamespace))
 			continue;
 		if (OidIsValid(f->typelem) && f->typlen == -1)
 		{
@@ -1092,7 +864,7 @@ emit_types(FpCtx *fp)
 				fp_put_bool(fp, "notnull", f->typnotnull);
 				fp_put_int(fp, "ndims", f->typndims);
 				fp_put_ref(fp, "collation", FPC_COLL, f->typcollation);
-				fp_put_node(fp, "default", col_text(&s, Anum_pg_type_typdefaultbin), InvalidOid);
+				fp_put_node(fp, "default", fp_col_text(&s, Anum_pg_type_typdefaultbin), InvalidOid);
 				break;
 			case TYPTYPE_COMPOSITE:
 				kind = "composite type";
@@ -1124,10 +896,10 @@ emit_types(FpCtx *fp)
 				fp_put_char(fp, "align", f->typalign);
 				fp_put_char(fp, "storage", f->typstorage);
 				fp_put_ref(fp, "collation", FPC_COLL, f->typcollation);
-				fp_put_str(fp, "default", col_text(&s, Anum_pg_type_typdefault));
+				fp_put_str(fp, "default", fp_col_text(&s, Anum_pg_type_typdefault));
 				break;
 		}
-		put_owner_acl(fp, &s, f->typowner, Anum_pg_type_typacl,
+		fp_put_owner_acl(fp, &s, f->typowner, Anum_pg_type_typacl,
 					  f->typtype == TYPTYPE_DOMAIN ? OBJECT_DOMAIN : OBJECT_TYPE);
 		if (f->typtype == TYPTYPE_RANGE)
 		{
@@ -1141,7 +913,7 @@ emit_types(FpCtx *fp)
 		}
 		fp_end(fp, kind, fp_ident(fp, FPC_TYPE, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
 	foreach(lc, ranges)
 	{
@@ -1170,8 +942,8 @@ load_aggregates(FpCtx *fp)
 	ctl.entrysize = sizeof(FpName);
 	ctl.hcxt = fp->cxt;
 	h = hash_create("dualboot fp aggs", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	scan_begin(&s, fp, AggregateRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, AggregateRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_aggregate f = (Form_pg_aggregate) GETSTRUCT(tup);
 		FpName	   *n;
@@ -1181,8 +953,8 @@ load_aggregates(FpCtx *fp)
 
 		if (f->aggfnoid < FirstNormalObjectId)
 			continue;
-		init = col_text(&s, Anum_pg_aggregate_agginitval);
-		minit = col_text(&s, Anum_pg_aggregate_aggminitval);
+		init = fp_col_text(&s, Anum_pg_aggregate_agginitval);
+		minit = fp_col_text(&s, Anum_pg_aggregate_aggminitval);
 		t = psprintf("kind=%c ndirect=%d trans=%s final=%s combine=%s serial=%s deserial=%s "
 					 "mtrans=%s minvtrans=%s mfinal=%s finalextra=%d mfinalextra=%d "
 					 "finalmodify=%c mfinalmodify=%c sortop=%s transtype=%s transspace=%d "
@@ -1199,7 +971,7 @@ load_aggregates(FpCtx *fp)
 		n = hash_search(h, &f->aggfnoid, HASH_ENTER, NULL);
 		n->ident = MemoryContextStrdup(fp->cxt, t);
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 	return h;
 }
 
@@ -1210,8 +982,8 @@ emit_functions(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, ProcedureRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ProcedureRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
 		const char *kind;
@@ -1220,7 +992,7 @@ emit_functions(FpCtx *fp)
 		bool		isnull;
 		Datum		d;
 
-		if (!user_object(fp, ProcedureRelationId, f->oid, f->pronamespace))
+		if (!fp_user_object(fp, ProcedureRelationId, f->oid, f->pronamespace))
 			continue;
 		switch (f->prokind)
 		{
@@ -1255,24 +1027,24 @@ emit_functions(FpCtx *fp)
 		for (i = 0; i < f->proargtypes.dim1; i++)
 			appendStringInfo(&b, "%s%s", i ? "," : "", fp_ident(fp, FPC_TYPE, f->proargtypes.values[i]));
 		fp_put_str(fp, "argtypes", b.data);
-		put_oid_array(fp, &s, Anum_pg_proc_proallargtypes, "allargtypes", FPC_TYPE);
-		fp_put_str(fp, "argmodes", col_array(&s, Anum_pg_proc_proargmodes));
-		fp_put_str(fp, "argnames", col_array(&s, Anum_pg_proc_proargnames));
-		fp_put_node(fp, "argdefaults", col_text(&s, Anum_pg_proc_proargdefaults), InvalidOid);
-		put_oid_array(fp, &s, Anum_pg_proc_protrftypes, "trftypes", FPC_TYPE);
-		fp_put_str(fp, "src", col_text(&s, Anum_pg_proc_prosrc));
-		fp_put_str(fp, "bin", col_text(&s, Anum_pg_proc_probin));
+		fp_put_oid_array(fp, &s, Anum_pg_proc_proallargtypes, "allargtypes", FPC_TYPE);
+		fp_put_str(fp, "argmodes", fp_col_array(&s, Anum_pg_proc_proargmodes));
+		fp_put_str(fp, "argnames", fp_col_array(&s, Anum_pg_proc_proargnames));
+		fp_put_node(fp, "argdefaults", fp_col_text(&s, Anum_pg_proc_proargdefaults), InvalidOid);
+		fp_put_oid_array(fp, &s, Anum_pg_proc_protrftypes, "trftypes", FPC_TYPE);
+		fp_put_str(fp, "src", fp_col_text(&s, Anum_pg_proc_prosrc));
+		fp_put_str(fp, "bin", fp_col_text(&s, Anum_pg_proc_probin));
 #if PG_VERSION_NUM >= 140000
-		fp_put_node(fp, "sqlbody", col_text(&s, Anum_pg_proc_prosqlbody), InvalidOid);
+		fp_put_node(fp, "sqlbody", fp_col_text(&s, Anum_pg_proc_prosqlbody), InvalidOid);
 #endif
-		fp_put_str(fp, "config", col_array(&s, Anum_pg_proc_proconfig));
+		fp_put_str(fp, "config", fp_col_array(&s, Anum_pg_proc_proconfig));
 		if (f->prokind == PROKIND_AGGREGATE)
 		{
 			FpName	   *n = hash_search(aggs, &f->oid, HASH_FIND, NULL);
 
 			fp_put_str(fp, "aggregate", n ? n->ident : NULL);
 		}
-		d = scan_attr(&s, Anum_pg_proc_proacl, &isnull);
+		d = fp_scan_attr(&s, Anum_pg_proc_proacl, &isnull);
 		if (fp->include_acl)
 		{
 			fp_put_ref(fp, "owner", FPC_ROLE, f->proowner);
@@ -1282,7 +1054,7 @@ emit_functions(FpCtx *fp)
 		}
 		fp_end(fp, kind, fp_ident(fp, FPC_PROC, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1291,12 +1063,12 @@ emit_operators(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, OperatorRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, OperatorRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_operator f = (Form_pg_operator) GETSTRUCT(tup);
 
-		if (!user_object(fp, OperatorRelationId, f->oid, f->oprnamespace))
+		if (!fp_user_object(fp, OperatorRelationId, f->oid, f->oprnamespace))
 			continue;
 		fp_begin(fp);
 		fp_put_char(fp, "kind", f->oprkind);
@@ -1310,10 +1082,10 @@ emit_operators(FpCtx *fp)
 		fp_put_ref(fp, "code", FPC_PROC, f->oprcode);
 		fp_put_ref(fp, "restrict", FPC_PROC, f->oprrest);
 		fp_put_ref(fp, "join", FPC_PROC, f->oprjoin);
-		put_owner_acl(fp, &s, f->oprowner, 0, OBJECT_OPERATOR);
+		fp_put_owner_acl(fp, &s, f->oprowner, 0, OBJECT_OPERATOR);
 		fp_end(fp, "operator", fp_ident(fp, FPC_OPER, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1322,12 +1094,12 @@ emit_casts(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, CastRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, CastRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_cast f = (Form_pg_cast) GETSTRUCT(tup);
 
-		if (!user_object(fp, CastRelationId, f->oid, InvalidOid))
+		if (!fp_user_object(fp, CastRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "function", FPC_PROC, f->castfunc);
@@ -1336,7 +1108,7 @@ emit_casts(FpCtx *fp)
 		fp_end(fp, "cast", psprintf("(%s AS %s)", fp_ident(fp, FPC_TYPE, f->castsource),
 									fp_ident(fp, FPC_TYPE, f->casttarget)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1345,33 +1117,33 @@ emit_collations(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, CollationRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, CollationRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_collation f = (Form_pg_collation) GETSTRUCT(tup);
 
-		if (!user_object(fp, CollationRelationId, f->oid, f->collnamespace))
+		if (!fp_user_object(fp, CollationRelationId, f->oid, f->collnamespace))
 			continue;
 		fp_begin(fp);
 		fp_put_char(fp, "provider", f->collprovider);
 		fp_put_bool(fp, "deterministic", f->collisdeterministic);
 		fp_put_int(fp, "encoding", f->collencoding);
 #if PG_VERSION_NUM >= 150000
-		fp_put_str(fp, "collate", col_text(&s, Anum_pg_collation_collcollate));
-		fp_put_str(fp, "ctype", col_text(&s, Anum_pg_collation_collctype));
+		fp_put_str(fp, "collate", fp_col_text(&s, Anum_pg_collation_collcollate));
+		fp_put_str(fp, "ctype", fp_col_text(&s, Anum_pg_collation_collctype));
 #if PG_VERSION_NUM >= 170000
-		fp_put_str(fp, "locale", col_text(&s, Anum_pg_collation_colllocale));
+		fp_put_str(fp, "locale", fp_col_text(&s, Anum_pg_collation_colllocale));
 #else
-		fp_put_str(fp, "iculocale", col_text(&s, Anum_pg_collation_colliculocale));
+		fp_put_str(fp, "iculocale", fp_col_text(&s, Anum_pg_collation_colliculocale));
 #endif
 #else
 		fp_put_str(fp, "collate", NameStr(f->collcollate));
 		fp_put_str(fp, "ctype", NameStr(f->collctype));
 #endif
-		put_owner_acl(fp, &s, f->collowner, 0, OBJECT_COLLATION);
+		fp_put_owner_acl(fp, &s, f->collowner, 0, OBJECT_COLLATION);
 		fp_end(fp, "collation", fp_ident(fp, FPC_COLL, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 /* ---- publications, statistics, event triggers, foreign data ---- */
@@ -1382,8 +1154,8 @@ emit_publications(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, PublicationRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, PublicationRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_publication f = (Form_pg_publication) GETSTRUCT(tup);
 
@@ -1394,30 +1166,30 @@ emit_publications(FpCtx *fp)
 		fp_put_bool(fp, "delete", f->pubdelete);
 		fp_put_bool(fp, "truncate", f->pubtruncate);
 		fp_put_bool(fp, "viaroot", f->pubviaroot);
-		put_owner_acl(fp, &s, f->pubowner, 0, OBJECT_PUBLICATION);
+		fp_put_owner_acl(fp, &s, f->pubowner, 0, OBJECT_PUBLICATION);
 		fp_end(fp, "publication", quote_identifier(NameStr(f->pubname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
-	scan_begin(&s, fp, PublicationRelRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, PublicationRelRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_publication_rel f = (Form_pg_publication_rel) GETSTRUCT(tup);
 		char	   *pub = get_publication_name(f->prpubid, true);
 
 		fp_begin(fp);
 #if PG_VERSION_NUM >= 150000
-		fp_put_node(fp, "where", col_text(&s, Anum_pg_publication_rel_prqual), f->prrelid);
-		put_attnum_array(fp, &s, Anum_pg_publication_rel_prattrs, "columns", f->prrelid);
+		fp_put_node(fp, "where", fp_col_text(&s, Anum_pg_publication_rel_prqual), f->prrelid);
+		fp_put_attnum_array(fp, &s, Anum_pg_publication_rel_prattrs, "columns", f->prrelid);
 #endif
 		fp_end(fp, "publication table", psprintf("%s:%s", pub ? quote_identifier(pub) : "?",
 												 fp_ident(fp, FPC_REL, f->prrelid)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
 #if PG_VERSION_NUM >= 150000
-	scan_begin(&s, fp, PublicationNamespaceRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, PublicationNamespaceRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_publication_namespace f = (Form_pg_publication_namespace) GETSTRUCT(tup);
 		char	   *pub = get_publication_name(f->pnpubid, true);
@@ -1426,7 +1198,7 @@ emit_publications(FpCtx *fp)
 		fp_end(fp, "publication schema", psprintf("%s:%s", pub ? quote_identifier(pub) : "?",
 												  fp_ident(fp, FPC_NSP, f->pnnspid)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 #endif
 }
 
@@ -1436,15 +1208,15 @@ emit_statistics(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, StatisticExtRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, StatisticExtRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_statistic_ext f = (Form_pg_statistic_ext) GETSTRUCT(tup);
 		StringInfoData b;
 		int			i;
 
-		if (!user_object(fp, StatisticExtRelationId, f->oid, f->stxnamespace) ||
-			!user_rel(fp, f->stxrelid))
+		if (!fp_user_object(fp, StatisticExtRelationId, f->oid, f->stxnamespace) ||
+			!fp_user_rel(fp, f->stxrelid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "table", FPC_REL, f->stxrelid);
@@ -1452,11 +1224,11 @@ emit_statistics(FpCtx *fp)
 		for (i = 0; i < f->stxkeys.dim1; i++)
 			appendStringInfo(&b, "%s%s", i ? "," : "", fp_attname(fp, f->stxrelid, f->stxkeys.values[i]));
 		fp_put_str(fp, "keys", b.data);
-		fp_put_str(fp, "kinds", col_array(&s, Anum_pg_statistic_ext_stxkind));
+		fp_put_str(fp, "kinds", fp_col_array(&s, Anum_pg_statistic_ext_stxkind));
 #if PG_VERSION_NUM >= 170000
 		{
 			bool		isnull;
-			Datum		d = scan_attr(&s, Anum_pg_statistic_ext_stxstattarget, &isnull);
+			Datum		d = fp_scan_attr(&s, Anum_pg_statistic_ext_stxstattarget, &isnull);
 
 			fp_put_int(fp, "stattarget", isnull ? -1 : DatumGetInt16(d));
 		}
@@ -1464,12 +1236,12 @@ emit_statistics(FpCtx *fp)
 		fp_put_int(fp, "stattarget", f->stxstattarget);
 #endif
 #if PG_VERSION_NUM >= 140000
-		fp_put_node(fp, "exprs", col_text(&s, Anum_pg_statistic_ext_stxexprs), f->stxrelid);
+		fp_put_node(fp, "exprs", fp_col_text(&s, Anum_pg_statistic_ext_stxexprs), f->stxrelid);
 #endif
-		put_owner_acl(fp, &s, f->stxowner, 0, OBJECT_STATISTIC_EXT);
+		fp_put_owner_acl(fp, &s, f->stxowner, 0, OBJECT_STATISTIC_EXT);
 		fp_end(fp, "statistics", fp_qualify(fp, f->stxnamespace, NameStr(f->stxname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1478,22 +1250,22 @@ emit_event_triggers(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, EventTriggerRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, EventTriggerRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_event_trigger f = (Form_pg_event_trigger) GETSTRUCT(tup);
 
-		if (!user_object(fp, EventTriggerRelationId, f->oid, InvalidOid))
+		if (!fp_user_object(fp, EventTriggerRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_str(fp, "event", NameStr(f->evtevent));
 		fp_put_ref(fp, "function", FPC_PROC, f->evtfoid);
 		fp_put_char(fp, "enabled", f->evtenabled);
-		fp_put_str(fp, "tags", col_array(&s, Anum_pg_event_trigger_evttags));
-		put_owner_acl(fp, &s, f->evtowner, 0, OBJECT_EVENT_TRIGGER);
+		fp_put_str(fp, "tags", fp_col_array(&s, Anum_pg_event_trigger_evttags));
+		fp_put_owner_acl(fp, &s, f->evtowner, 0, OBJECT_EVENT_TRIGGER);
 		fp_end(fp, "event trigger", quote_identifier(NameStr(f->evtname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1502,38 +1274,38 @@ emit_foreign(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, ForeignDataWrapperRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ForeignDataWrapperRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_foreign_data_wrapper f = (Form_pg_foreign_data_wrapper) GETSTRUCT(tup);
 
-		if (!user_object(fp, ForeignDataWrapperRelationId, f->oid, InvalidOid))
+		if (!fp_user_object(fp, ForeignDataWrapperRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "handler", FPC_PROC, f->fdwhandler);
 		fp_put_ref(fp, "validator", FPC_PROC, f->fdwvalidator);
-		fp_put_str(fp, "options", col_array(&s, Anum_pg_foreign_data_wrapper_fdwoptions));
-		put_owner_acl(fp, &s, f->fdwowner, Anum_pg_foreign_data_wrapper_fdwacl, OBJECT_FDW);
+		fp_put_str(fp, "options", fp_col_array(&s, Anum_pg_foreign_data_wrapper_fdwoptions));
+		fp_put_owner_acl(fp, &s, f->fdwowner, Anum_pg_foreign_data_wrapper_fdwacl, OBJECT_FDW);
 		fp_end(fp, "foreign data wrapper", quote_identifier(NameStr(f->fdwname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
-	scan_begin(&s, fp, ForeignServerRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, ForeignServerRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_foreign_server f = (Form_pg_foreign_server) GETSTRUCT(tup);
 
-		if (!user_object(fp, ForeignServerRelationId, f->oid, InvalidOid))
+		if (!fp_user_object(fp, ForeignServerRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "fdw", FPC_FDW, f->srvfdw);
-		fp_put_str(fp, "type", col_text(&s, Anum_pg_foreign_server_srvtype));
-		fp_put_str(fp, "version", col_text(&s, Anum_pg_foreign_server_srvversion));
-		fp_put_str(fp, "options", col_array(&s, Anum_pg_foreign_server_srvoptions));
-		put_owner_acl(fp, &s, f->srvowner, Anum_pg_foreign_server_srvacl, OBJECT_FOREIGN_SERVER);
+		fp_put_str(fp, "type", fp_col_text(&s, Anum_pg_foreign_server_srvtype));
+		fp_put_str(fp, "version", fp_col_text(&s, Anum_pg_foreign_server_srvversion));
+		fp_put_str(fp, "options", fp_col_array(&s, Anum_pg_foreign_server_srvoptions));
+		fp_put_owner_acl(fp, &s, f->srvowner, Anum_pg_foreign_server_srvacl, OBJECT_FOREIGN_SERVER);
 		fp_end(fp, "foreign server", quote_identifier(NameStr(f->srvname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1542,12 +1314,12 @@ emit_languages(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, LanguageRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, LanguageRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_language f = (Form_pg_language) GETSTRUCT(tup);
 
-		if (!user_object(fp, LanguageRelationId, f->oid, InvalidOid))
+		if (!fp_user_object(fp, LanguageRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_bool(fp, "pl", f->lanispl);
@@ -1555,10 +1327,10 @@ emit_languages(FpCtx *fp)
 		fp_put_ref(fp, "handler", FPC_PROC, f->lanplcallfoid);
 		fp_put_ref(fp, "inline", FPC_PROC, f->laninline);
 		fp_put_ref(fp, "validator", FPC_PROC, f->lanvalidator);
-		put_owner_acl(fp, &s, f->lanowner, Anum_pg_language_lanacl, OBJECT_LANGUAGE);
+		fp_put_owner_acl(fp, &s, f->lanowner, Anum_pg_language_lanacl, OBJECT_LANGUAGE);
 		fp_end(fp, "language", quote_identifier(NameStr(f->lanname)));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1567,38 +1339,38 @@ emit_text_search(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, TSDictionaryRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, TSDictionaryRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_ts_dict f = (Form_pg_ts_dict) GETSTRUCT(tup);
 
-		if (!user_object(fp, TSDictionaryRelationId, f->oid, f->dictnamespace))
+		if (!fp_user_object(fp, TSDictionaryRelationId, f->oid, f->dictnamespace))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "template", FPC_TSTEMPLATE, f->dicttemplate);
-		fp_put_str(fp, "options", col_text(&s, Anum_pg_ts_dict_dictinitoption));
-		put_owner_acl(fp, &s, f->dictowner, 0, OBJECT_TSDICTIONARY);
+		fp_put_str(fp, "options", fp_col_text(&s, Anum_pg_ts_dict_dictinitoption));
+		fp_put_owner_acl(fp, &s, f->dictowner, 0, OBJECT_TSDICTIONARY);
 		fp_end(fp, "text search dictionary", fp_ident(fp, FPC_TSDICT, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
-	scan_begin(&s, fp, TSConfigRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, TSConfigRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_ts_config f = (Form_pg_ts_config) GETSTRUCT(tup);
 
-		if (!user_object(fp, TSConfigRelationId, f->oid, f->cfgnamespace))
+		if (!fp_user_object(fp, TSConfigRelationId, f->oid, f->cfgnamespace))
 			continue;
 		fp_begin(fp);
 		fp_put_ref(fp, "parser", FPC_TSPARSER, f->cfgparser);
-		put_owner_acl(fp, &s, f->cfgowner, 0, OBJECT_TSCONFIGURATION);
+		fp_put_owner_acl(fp, &s, f->cfgowner, 0, OBJECT_TSCONFIGURATION);
 		fp_end(fp, "text search configuration", fp_ident(fp, FPC_TSCONFIG, f->oid));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 
 	/* each mapping row of a user configuration is a row of its own */
-	scan_begin(&s, fp, TSConfigMapRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, TSConfigMapRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_ts_config_map f = (Form_pg_ts_config_map) GETSTRUCT(tup);
 
@@ -1611,7 +1383,7 @@ emit_text_search(FpCtx *fp)
 			   psprintf("%s:%d:%d", fp_ident(fp, FPC_TSCONFIG, f->mapcfg),
 						f->maptokentype, f->mapseqno));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 /* ---- behind include_privileges: default privileges and comments ---- */
@@ -1622,12 +1394,12 @@ emit_default_acls(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, DefaultAclRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, DefaultAclRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_default_acl f = (Form_pg_default_acl) GETSTRUCT(tup);
 		bool		isnull;
-		Datum		d = scan_attr(&s, Anum_pg_default_acl_defaclacl, &isnull);
+		Datum		d = fp_scan_attr(&s, Anum_pg_default_acl_defaclacl, &isnull);
 
 		fp_begin(fp);
 		fp_put_str(fp, "acl", isnull ? NULL : fp_acl_text(fp, d, false, OBJECT_TABLE, InvalidOid));
@@ -1635,7 +1407,7 @@ emit_default_acls(FpCtx *fp)
 			   psprintf("%s:%s:%c", fp_ident(fp, FPC_ROLE, f->defaclrole),
 						fp_ident(fp, FPC_NSP, f->defaclnamespace), f->defaclobjtype));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 static void
@@ -1644,8 +1416,8 @@ emit_comments(FpCtx *fp)
 	FpScan		s;
 	HeapTuple	tup;
 
-	scan_begin(&s, fp, DescriptionRelationId);
-	while ((tup = scan_next(&s)) != NULL)
+	fp_scan_begin(&s, fp, DescriptionRelationId);
+	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_description f = (Form_pg_description) GETSTRUCT(tup);
 		const char *what;
@@ -1656,7 +1428,7 @@ emit_comments(FpCtx *fp)
 		switch (f->classoid)
 		{
 			case RelationRelationId:
-				if (!user_rel(fp, f->objoid))
+				if (!fp_user_rel(fp, f->objoid))
 					continue;
 				what = "relation";
 				id = fp_ident(fp, FPC_REL, f->objoid);
@@ -1693,10 +1465,10 @@ emit_comments(FpCtx *fp)
 				continue;		/* other kinds: see docs/fingerprint.md */
 		}
 		fp_begin(fp);
-		fp_put_str(fp, "text", col_text(&s, Anum_pg_description_description));
+		fp_put_str(fp, "text", fp_col_text(&s, Anum_pg_description_description));
 		fp_end(fp, "comment", psprintf("%s %s", what, id));
 	}
-	scan_end(&s);
+	fp_scan_end(&s);
 }
 
 void
