@@ -756,7 +756,7 @@ opt_text_arg(FunctionCallInfo fcinfo, int n)
 /*
  * A schema fingerprint as dualboot_schema_fingerprint() writes it:
  * "dbfp<N>:pg<major>:<64 hex digits>". *prefix_len gets the length of the
- * part that names the algorithm and the server major ("dbfp1:pg15:").
+ * part that names the algorithm and the server major ("dbfp2:pg15:").
  */
 static bool
 fingerprint_format(const char *s, size_t *prefix_len)
@@ -802,8 +802,9 @@ check_expected_fingerprint(const char *expected, const char *function)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s(): expected_fingerprint \"%s\" is not a schema fingerprint",
 						function, expected),
-				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as "
-						 "dualboot_schema_fingerprint() returns it.")));
+				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as "
+						 "dualboot_schema_fingerprint() returns it.",
+						 DUALBOOT_FINGERPRINT_ALGO, PG_VERSION_NUM / 10000)));
 	actual = dualboot_compute_fingerprint(false);
 	if (pg_strcasecmp(actual, expected) == 0)
 		return;

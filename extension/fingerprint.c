@@ -68,10 +68,9 @@ evp_fail(void)
 			 errmsg("dualboot: could not compute SHA-256 with OpenSSL")));
 }
 
-void
-fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
+static inline void
+evp_ready(void)
 {
-	(void) fp;
 	if (unlikely(fp_evp_ctx == NULL))
 	{
 		if (fp_evp_md == NULL)
@@ -82,8 +81,29 @@ fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
 		if (fp_evp_ctx == NULL)
 			evp_fail();
 	}
+}
+
+void
+fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
+{
+	(void) fp;
+	evp_ready();
 	if (EVP_DigestInit_ex2(fp_evp_ctx, fp_evp_md, NULL) != 1 ||
 		EVP_DigestUpdate(fp_evp_ctx, data, len) != 1 ||
+		EVP_DigestFinal_ex(fp_evp_ctx, digest, NULL) != 1)
+		evp_fail();
+}
+
+/* SHA-256 of "kind NUL identity NUL canonical bytes": one manifest row */
+static void
+fp_digest_row(FpCtx *fp, const char *kind, size_t kindlen,
+			  const char *identity, size_t identlen, uint8 *digest)
+{
+	evp_ready();
+	if (EVP_DigestInit_ex2(fp_evp_ctx, fp_evp_md, NULL) != 1 ||
+		EVP_DigestUpdate(fp_evp_ctx, kind, kindlen + 1) != 1 ||
+		EVP_DigestUpdate(fp_evp_ctx, identity, identlen + 1) != 1 ||
+		EVP_DigestUpdate(fp_evp_ctx, fp->buf.data, fp->buf.len) != 1 ||
 		EVP_DigestFinal_ex(fp_evp_ctx, digest, NULL) != 1)
 		evp_fail();
 }
@@ -93,6 +113,18 @@ fp_digest_buf(FpCtx *fp, const char *data, size_t len, uint8 *digest)
 {
 	if (pg_cryptohash_init(fp->hash) < 0 ||
 		pg_cryptohash_update(fp->hash, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
+		hash_fail(fp->hash);
+}
+
+static void
+fp_digest_row(FpCtx *fp, const char *kind, size_t kindlen,
+			  const char *identity, size_t identlen, uint8 *digest)
+{
+	if (pg_cryptohash_init(fp->hash) < 0 ||
+		pg_cryptohash_update(fp->hash, (const uint8 *) kind, kindlen + 1) < 0 ||
+		pg_cryptohash_update(fp->hash, (const uint8 *) identity, identlen + 1) < 0 ||
+		pg_cryptohash_update(fp->hash, (const uint8 *) fp->buf.data, fp->buf.len) < 0 ||
 		pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
 		hash_fail(fp->hash);
 }
@@ -148,32 +180,65 @@ fp_begin(FpCtx *fp)
 }
 
 /*
- * One manifest row goes into the sort as one bytea, "kind NUL identity NUL
- * <32 digest bytes>" (plus the canonical text for
- * dualboot_schema_canonical()). Byte order on it is the order of (kind,
- * identity) with strcmp: neither holds a NUL, so where one is a prefix of
- * the other its NUL sorts first. The sort keeps at most work_mem and
- * spills to a temporary file beyond that, so the manifest costs no memory
- * per row.
+ * An object's digest is SHA-256 over "kind NUL identity NUL canonical
+ * bytes": it names the object as well as describing it, so that every
+ * digest of a manifest is distinct and the database fingerprint can be
+ * taken over the sorted digests alone (fp_total()).
+ *
+ * dualboot_schema_fingerprint() needs nothing else: each digest is
+ * appended to an array of 32-byte entries, sorted at the end. The manifest
+ * functions need the rows themselves, in (kind, identity) order: each goes
+ * into a sort as one bytea, "kind NUL identity NUL <32 digest bytes>" (plus
+ * the canonical text for dualboot_schema_canonical()). Byte order on it is
+ * the order of (kind, identity) with strcmp: neither holds a NUL, so where
+ * one is a prefix of the other its NUL sorts first. That sort keeps at most
+ * work_mem and spills to a temporary file beyond that.
  */
 void
 fp_end(FpCtx *fp, const char *kind, const char *identity)
 {
 	StringInfo	r = &fp->rowbuf;
+	size_t		kindlen = strlen(kind);
+	size_t		identlen = strlen(identity);
 	uint8		digest[FP_DIGEST_LEN];
 
-	fp_digest_buf(fp, fp->buf.data, fp->buf.len, digest);
+	fp->nentries++;
+	if (fp->sort == NULL)
+	{
+		if (fp->ndigests >= fp->maxdigests)
+		{
+			fp->maxdigests *= 2;
+			fp->digests = repalloc_huge(fp->digests, sizeof(FpDigest) * fp->maxdigests);
+		}
+		fp_digest_row(fp, kind, kindlen, identity, identlen,
+					  fp->digests[fp->ndigests++].d);
+		return;
+	}
+	fp_digest_row(fp, kind, kindlen, identity, identlen, digest);
 	resetStringInfo(r);
 	appendBinaryStringInfo(r, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(r, kind, strlen(kind) + 1);
-	appendBinaryStringInfo(r, identity, strlen(identity) + 1);
+	appendBinaryStringInfo(r, kind, kindlen + 1);
+	appendBinaryStringInfo(r, identity, identlen + 1);
 	appendBinaryStringInfo(r, (const char *) digest, FP_DIGEST_LEN);
 	if (fp->keep_canonical)
 		appendBinaryStringInfo(r, fp->buf.data, fp->buf.len);
 	SET_VARSIZE(r->data, r->len);
 	tuplesort_putdatum(fp->sort, PointerGetDatum(r->data), false);
-	fp->nentries++;
 }
+
+/* digests sort by their bytes (fp_total()) */
+static inline int
+fp_digest_cmp(const FpDigest *a, const FpDigest *b)
+{
+	return memcmp(a->d, b->d, FP_DIGEST_LEN);
+}
+
+#define ST_SORT fp_sort_digests
+#define ST_ELEMENT_TYPE FpDigest
+#define ST_COMPARE(a, b) fp_digest_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * The next manifest row in (kind, identity) order into *e, false at the end.
@@ -336,8 +401,12 @@ fp_put_digest(FpCtx *fp, const char *key, const uint8 *digest)
 
 /* ---- one computation ---- */
 
+/*
+ * rows: the caller reads the manifest rows (fp_next()); otherwise only the
+ * database fingerprint (fp_total()).
+ */
 static FpCtx *
-fp_create(bool include_acl, bool keep_canonical)
+fp_create(bool include_acl, bool rows, bool keep_canonical)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "dualboot fingerprint",
@@ -353,13 +422,19 @@ fp_create(bool include_acl, bool keep_canonical)
 	initStringInfo(&fp->buf);
 	initStringInfo(&fp->nodebuf);
 	initStringInfo(&fp->rowbuf);
-	fp->sort = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid,
-									 false, work_mem, NULL,
+	if (rows)
+		fp->sort = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid,
+										 false, work_mem, NULL,
 #if PG_VERSION_NUM >= 150000
-									 TUPLESORT_NONE);
+										 TUPLESORT_NONE);
 #else
-									 false);
+										 false);
 #endif
+	else
+	{
+		fp->maxdigests = 16384;
+		fp->digests = MemoryContextAllocHuge(cxt, sizeof(FpDigest) * fp->maxdigests);
+	}
 	fp->hash = pg_cryptohash_create(PG_SHA256);
 	if (fp->hash == NULL)
 		ereport(ERROR,
@@ -398,7 +473,10 @@ fp_run(FpCtx *fp)
 	AtEOXact_GUC(true, save_nestlevel);
 	MemoryContextSwitchTo(old);
 
-	FP_PHASE(tuplesort_performsort(fp->sort));
+	if (fp->sort != NULL)
+		FP_PHASE(tuplesort_performsort(fp->sort));
+	else
+		FP_PHASE(fp_sort_digests(fp->digests, fp->ndigests));
 	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
 		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
@@ -407,35 +485,32 @@ static void
 fp_destroy(FpCtx *fp)
 {
 	pg_cryptohash_free(fp->hash);
-	tuplesort_end(fp->sort);
+	if (fp->sort != NULL)
+		tuplesort_end(fp->sort);
 	MemoryContextDelete(fp->cxt);
 }
 
-/* SHA-256 over the sorted manifest: kind NUL identity NUL digest, each row */
+/*
+ * The database fingerprint: SHA-256 over the digests of all objects, 32
+ * bytes each, in ascending byte order. Digests are distinct (each covers its
+ * object's kind and identity), so their sorted list is the manifest's one
+ * canonical order: the value is a function of the manifest alone, and
+ * sorting fixed-size digests is much cheaper than sorting rows by name.
+ */
 static void
 fp_total(FpCtx *fp, uint8 *digest)
 {
-	FpEntry		e;
-	bytea	   *mem;
-
-	if (pg_cryptohash_init(fp->hash) < 0)
-		hash_fail(fp->hash);
-	while (fp_next(fp, &e, &mem))
-	{
-		/* the row as stored is exactly kind NUL identity NUL digest */
-		if (pg_cryptohash_update(fp->hash, (const uint8 *) e.kind,
-								 (const char *) e.digest + FP_DIGEST_LEN - e.kind) < 0)
-			hash_fail(fp->hash);
-		pfree(mem);
-	}
-	if (pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
+	if (pg_cryptohash_init(fp->hash) < 0 ||
+		pg_cryptohash_update(fp->hash, (const uint8 *) fp->digests,
+							 sizeof(FpDigest) * fp->ndigests) < 0 ||
+		pg_cryptohash_final(fp->hash, digest, FP_DIGEST_LEN) < 0)
 		hash_fail(fp->hash);
 }
 
 char *
 dualboot_compute_fingerprint(bool include_acl)
 {
-	FpCtx	   *fp = fp_create(include_acl, false);
+	FpCtx	   *fp = fp_create(include_acl, false, false);
 	uint8		digest[FP_DIGEST_LEN];
 	char		hex[FP_DIGEST_LEN * 2 + 1];
 	char	   *result;
@@ -491,7 +566,7 @@ manifest_rows(FunctionCallInfo fcinfo, bool canonical)
 	bool		include_acl = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
 	TupleDesc	desc;
 	Tuplestorestate *ts = start_srf(fcinfo, &desc);
-	FpCtx	   *fp = fp_create(include_acl, canonical);
+	FpCtx	   *fp = fp_create(include_acl, true, canonical);
 	FpEntry		e;
 	bytea	   *mem;
 
@@ -591,12 +666,12 @@ dualboot_fingerprint_compare(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dualboot: \"%s\" is not a schema fingerprint", a),
-				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as dualboot_schema_fingerprint() returns.")));
+				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
 	if (!parse_fingerprint(b, &ba, &bm, &bh))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dualboot: \"%s\" is not a schema fingerprint", b),
-				 errhint("A fingerprint looks like dbfp1:pg15:<64 hex digits>, as dualboot_schema_fingerprint() returns.")));
+				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
 	if (aa != ba || am != bm)
 		PG_RETURN_TEXT_P(cstring_to_text("incomparable"));
 	PG_RETURN_TEXT_P(cstring_to_text(pg_strcasecmp(ah, bh) == 0 ? "equal" : "different"));

@@ -186,6 +186,12 @@ typedef struct FpName
 	char	   *ident;
 } FpName;
 
+/* one object's digest (dualboot_schema_fingerprint() keeps nothing else) */
+typedef struct FpDigest
+{
+	uint8		d[FP_DIGEST_LEN];
+} FpDigest;
+
 /*
  * A manifest row, as read back from the sort (fingerprint.c): pointers into
  * one bytea "kind NUL identity NUL <digest> [canonical text]".
@@ -233,7 +239,10 @@ typedef struct FpCtx
 	void	   *canon_memo;		/* memo of canonical node trees */
 	int			canon_memo_n;
 	pg_cryptohash_ctx *hash;	/* per-object digest */
-	struct Tuplesortstate *sort;	/* the manifest rows, bounded by work_mem */
+	struct Tuplesortstate *sort;	/* the manifest rows, bounded by work_mem, or NULL */
+	FpDigest   *digests;		/* without rows: every object's digest */
+	Size		ndigests;
+	Size		maxdigests;
 	StringInfoData rowbuf;		/* the bytea of the row being added */
 	int			nentries;
 	bool		keep_canonical; /* dualboot_schema_canonical(): keep the text */

@@ -8,7 +8,7 @@ CREATE EXTENSION IF NOT EXISTS dualboot;
 SET client_min_messages = error;  -- no WARNING that depends on server settings (wal_level)
 
 -- the value names the algorithm and the server major, and fits the record
-SELECT dualboot_schema_fingerprint() ~ '^dbfp1:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
+SELECT dualboot_schema_fingerprint() ~ '^dbfp2:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
        length(dualboot_schema_fingerprint()) < 111 AS fits,
        split_part(dualboot_schema_fingerprint(), ':', 2)
          = 'pg' || (current_setting('server_version_num')::int / 10000) AS names_major;
@@ -232,7 +232,8 @@ CREATE VIEW fpt.v AS SELECT id, name, qty * price AS total FROM fpt.t WHERE qty 
 SELECT dualboot_schema_fingerprint() = :'base' AS new_oids;
 
 -- dropped-column gaps and enum sort-order values leave no trace: twins
--- built differently have the same per-object hash
+-- built differently have the same canonical bytes (their hashes differ:
+-- an object's hash also covers its kind and name)
 CREATE TABLE fpt.gap (a int, x int, b text DEFAULT 'b', y int, c int CHECK (c > 0));
 ALTER TABLE fpt.gap DROP COLUMN x;
 ALTER TABLE fpt.gap DROP COLUMN y;
@@ -241,10 +242,17 @@ CREATE TYPE fpt.e_direct AS ENUM ('a', 'b', 'c');
 CREATE TYPE fpt.e_added AS ENUM ('c');
 ALTER TYPE fpt.e_added ADD VALUE 'a' BEFORE 'c';
 ALTER TYPE fpt.e_added ADD VALUE 'b' AFTER 'a';
-SELECT kind, count(DISTINCT fingerprint) AS distinct_hashes
-FROM dualboot_schema_manifest()
+SELECT kind, count(DISTINCT canonical) AS distinct_canonical,
+       count(DISTINCT fingerprint) AS distinct_hashes
+FROM dualboot_schema_canonical() JOIN dualboot_schema_manifest() USING (kind, identity)
 WHERE identity IN ('fpt.gap', 'fpt.nogap', 'fpt.e_direct', 'fpt.e_added')
 GROUP BY kind ORDER BY kind;
+-- each object's hash is SHA-256 of kind NUL identity NUL canonical bytes
+SELECT count(*) > 0 AS rows,
+       bool_and(fingerprint = encode(sha256(convert_to(kind, 'UTF8') || '\x00'::bytea
+                || convert_to(identity, 'UTF8') || '\x00'::bytea
+                || convert_to(canonical, 'UTF8')), 'hex')) AS row_hash_defined
+FROM dualboot_schema_canonical() JOIN dualboot_schema_manifest() USING (kind, identity);
 
 -- ---------------------------------------------------------------------
 -- Manifest rows and identities

@@ -12,7 +12,7 @@ AS 'MODULE_PATHNAME', 'dualboot_schema_fingerprint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_fingerprint(boolean) IS
-'dbfp1:pg<major>:<sha256> of the canonical schema of the current database; with true, owners, privileges and comments too';
+'dbfp2:pg<major>:<sha256> of the canonical schema of the current database; with true, owners, privileges and comments too';
 
 CREATE FUNCTION pg_catalog.dualboot_schema_manifest(
     include_privileges boolean DEFAULT false)
@@ -61,18 +61,13 @@ SELECT pg_catalog.jsonb_build_object(
     'include_privileges', $1,
     'database', pg_catalog.current_database(),
     'fingerprint',
-        'dbfp1:pg'
+        'dbfp2:pg'
         OPERATOR(pg_catalog.||) (pg_catalog.current_setting('server_version_num')::pg_catalog.int4
                                  OPERATOR(pg_catalog./) 10000)::pg_catalog.text
         OPERATOR(pg_catalog.||) ':'
         OPERATOR(pg_catalog.||) pg_catalog.encode(pg_catalog.sha256(
-            COALESCE(pg_catalog.string_agg(
-                pg_catalog.textsend(m.kind) OPERATOR(pg_catalog.||) '\x00'::pg_catalog.bytea
-                OPERATOR(pg_catalog.||) pg_catalog.textsend(m.identity)
-                OPERATOR(pg_catalog.||) '\x00'::pg_catalog.bytea
-                OPERATOR(pg_catalog.||) pg_catalog.decode(m.fingerprint, 'hex'),
-                ''::pg_catalog.bytea
-                ORDER BY m.kind COLLATE "C", m.identity COLLATE "C"), ''::pg_catalog.bytea)),
+            COALESCE(pg_catalog.string_agg(pg_catalog.decode(m.fingerprint, 'hex'), ''::pg_catalog.bytea
+                ORDER BY pg_catalog.decode(m.fingerprint, 'hex')), ''::pg_catalog.bytea)),
             'hex'),
     'objects', COALESCE(pg_catalog.jsonb_agg(
         pg_catalog.jsonb_build_array(m.kind, m.identity, m.fingerprint)

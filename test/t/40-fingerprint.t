@@ -68,8 +68,8 @@ check "fixture schema builds" \
 
 src=$(fp fp_src)
 src_acl=$(fp fp_src "" true)
-check "fingerprint is dbfp1:pg<major>:<sha256>" \
-	test "$(echo "$src" | grep -cE '^dbfp1:pg[0-9]+:[0-9a-f]{64}$')" = 1
+check "fingerprint is dbfp2:pg<major>:<sha256>" \
+	test "$(echo "$src" | grep -cE '^dbfp2:pg[0-9]+:[0-9a-f]{64}$')" = 1
 check "the fixture has more than 100 manifest rows" \
 	test "$(manifest fp_src | wc -l)" -gt 100
 
