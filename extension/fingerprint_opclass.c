@@ -12,12 +12,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/transam.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
 #include "catalog/pg_conversion.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_transform.h"
@@ -26,8 +30,10 @@
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "fingerprint_int.h"
 
@@ -116,29 +122,66 @@ cmp_member(const ListCell *a, const ListCell *b)
 }
 
 /*
- * A member line into its family's list (in the families' memory context),
- * when the family is one we emit.
+ * The operator class a family member (pg_amop or pg_amproc row) is bound
+ * to, or InvalidOid for a "loose" member of the family. A member made by
+ * CREATE OPERATOR CLASS that the access method keeps with the class depends
+ * on the class (and goes when the class is dropped); one added by ALTER
+ * OPERATOR FAMILY, or that the method files with the family (cross-type
+ * members), depends on the family. One probe of pg_depend's index per
+ * member of a user family: there are few, and pg_depend is never scanned.
  */
-static void
-add_member(HTAB *fams, MemoryContext cxt, Oid family, const char *line)
+static Oid
+member_class(FpCtx *fp, Relation dep, Oid classid, Oid objid)
 {
-	FpOpfamily *f;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, fp->snap, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->refclassid == OperatorClassRelationId)
+		{
+			result = d->refobjid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	return result;
+}
+
+/* a member line into its family's list, in the families' memory context */
+static void
+add_member(MemoryContext cxt, FpOpfamily *f, const char *line)
+{
 	MemoryContext old;
 
-	if (family < FirstNormalObjectId)
-		return;
-	f = hash_search(fams, &family, HASH_FIND, NULL);
-	if (f == NULL)
-		return;
 	old = MemoryContextSwitchTo(cxt);
 	f->members = lappend(f->members, pstrdup(line));
 	MemoryContextSwitchTo(old);
 }
 
+/* the family of a member, when it is one we emit */
+static FpOpfamily *
+user_family(HTAB *fams, Oid family)
+{
+	if (family < FirstNormalObjectId)
+		return NULL;
+	return hash_search(fams, &family, HASH_FIND, NULL);
+}
+
 /*
  * One row per user operator family: its method and every member, operators
  * (pg_amop) and support functions (pg_amproc), each a line, sorted by its
- * text so that neither OIDs nor creation order count. The members of an
+ * text so that neither OIDs nor creation order count; each line ends with
+ * the class the member is bound to (member_class()). The members of an
  * operator class made by CREATE OPERATOR CLASS live in its family (the
  * implicit one of the same name, or the one named by FAMILY): the family
  * row covers them, the class row names the family.
@@ -154,6 +197,7 @@ emit_opfamilies(FpCtx *fp, const FpAmNames *ams)
 	HASH_SEQ_STATUS seq;
 	FpOpfamily *f;
 	StringInfoData b;
+	Relation	dep;
 
 	cxt = AllocSetContextCreate(fp->cxt, "dualboot fp opfamilies", ALLOCSET_SMALL_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
@@ -185,44 +229,51 @@ emit_opfamilies(FpCtx *fp, const FpAmNames *ams)
 		return;
 	}
 
+	dep = fp_open(DependRelationId);
+
 	/*
 	 * operator=<strategy> <left type> <right type> <purpose: s search, o
-	 * order> <operator> <sort family>
+	 * order> <operator> <sort family> <class bound to, or ->
 	 */
 	fp_scan_begin(&s, fp, AccessMethodOperatorRelationId);
 	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_amop a = (Form_pg_amop) GETSTRUCT(tup);
 
-		if (a->amopfamily < FirstNormalObjectId)
+		if ((f = user_family(fams, a->amopfamily)) == NULL)
 			continue;
 		initStringInfo(&b);
-		appendStringInfo(&b, "operator=%d %s %s %c %s %s", a->amopstrategy,
+		appendStringInfo(&b, "operator=%d %s %s %c %s %s %s", a->amopstrategy,
 						 fp_ident(fp, FPC_TYPE, a->amoplefttype),
 						 fp_ident(fp, FPC_TYPE, a->amoprighttype),
 						 a->amoppurpose,
 						 fp_ident(fp, FPC_OPER, a->amopopr),
-						 fp_ident(fp, FPC_OPFAMILY, a->amopsortfamily));
-		add_member(fams, cxt, a->amopfamily, b.data);
+						 fp_ident(fp, FPC_OPFAMILY, a->amopsortfamily),
+						 fp_ident(fp, FPC_OPCLASS,
+								  member_class(fp, dep, AccessMethodOperatorRelationId, a->oid)));
+		add_member(cxt, f, b.data);
 	}
 	fp_scan_end(&s);
 
-	/* function=<number> <left type> <right type> <function> */
+	/* function=<number> <left type> <right type> <function> <class or -> */
 	fp_scan_begin(&s, fp, AccessMethodProcedureRelationId);
 	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_amproc a = (Form_pg_amproc) GETSTRUCT(tup);
 
-		if (a->amprocfamily < FirstNormalObjectId)
+		if ((f = user_family(fams, a->amprocfamily)) == NULL)
 			continue;
 		initStringInfo(&b);
-		appendStringInfo(&b, "function=%d %s %s %s", a->amprocnum,
+		appendStringInfo(&b, "function=%d %s %s %s %s", a->amprocnum,
 						 fp_ident(fp, FPC_TYPE, a->amproclefttype),
 						 fp_ident(fp, FPC_TYPE, a->amprocrighttype),
-						 fp_ident(fp, FPC_PROC, a->amproc));
-		add_member(fams, cxt, a->amprocfamily, b.data);
+						 fp_ident(fp, FPC_PROC, a->amproc),
+						 fp_ident(fp, FPC_OPCLASS,
+								  member_class(fp, dep, AccessMethodProcedureRelationId, a->oid)));
+		add_member(cxt, f, b.data);
 	}
 	fp_scan_end(&s);
+	table_close(dep, AccessShareLock);
 
 	hash_seq_init(&seq, fams);
 	while ((f = hash_seq_search(&seq)) != NULL)
