@@ -322,8 +322,7 @@ extern void fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baser
 /* fingerprint_objects.c */
 extern void fp_emit_all(FpCtx *fp);
 
-/* fingerprint_opclass.c: access methods, operator families and classes,
- * conversions, transforms, user mappings */
+/* fingerprint_opclass.c */
 extern void fp_emit_opclass_kinds(FpCtx *fp);
 
 /* fingerprint.c: canonical byte writers and entry collection */
