@@ -331,6 +331,9 @@ extern void fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baser
 /* fingerprint_objects.c */
 extern void fp_emit_all(FpCtx *fp);
 
+/* fingerprint_opclass.c */
+extern void fp_emit_opclass_kinds(FpCtx *fp);
+
 /* fingerprint.c: canonical byte writers and entry collection */
 extern void fp_begin(FpCtx *fp);
 extern void fp_end(FpCtx *fp, const char *kind, const char *identity);

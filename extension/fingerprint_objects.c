@@ -1500,6 +1500,7 @@ fp_emit_all(FpCtx *fp)
 	FP_PHASE(emit_foreign(fp));
 	FP_PHASE(emit_languages(fp));
 	FP_PHASE(emit_text_search(fp));
+	FP_PHASE(fp_emit_opclass_kinds(fp));
 	if (fp->include_acl)
 	{
 		FP_PHASE(emit_default_acls(fp));

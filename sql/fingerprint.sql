@@ -68,6 +68,20 @@ CREATE FUNCTION fpt.trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NE
 CREATE TRIGGER t_trg BEFORE INSERT ON fpt.t FOR EACH ROW WHEN (NEW.qty > 0) EXECUTE FUNCTION fpt.trg();
 CREATE POLICY t_pol ON fpt.t USING (qty > 0);
 CREATE FUNCTION fpt.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+-- operator families and classes, a transform's functions, a user mapping
+CREATE OPERATOR FAMILY fpt.fam USING btree;
+CREATE OPERATOR CLASS fpt.int_ops FOR TYPE int USING btree FAMILY fpt.fam AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 btint4cmp(int, int);
+ALTER OPERATOR FAMILY fpt.fam USING btree
+    ADD OPERATOR 3 = (int, bigint), FUNCTION 1 (int, smallint) btint42cmp(int, smallint);
+CREATE OPERATOR CLASS fpt.color_ops FOR TYPE fpt.color USING hash AS
+    OPERATOR 1 = (anyenum, anyenum), FUNCTION 1 hashenum(anyenum);
+CREATE OPERATOR FAMILY fpt.gf USING gist;
+CREATE FUNCTION fpt.tr_from(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE FUNCTION fpt.tr_to(internal) RETURNS fpt.color LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE FOREIGN DATA WRAPPER fpt_um_fdw;
+CREATE SERVER fpt_um_srv FOREIGN DATA WRAPPER fpt_um_fdw;
+CREATE USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (password 'sekrit-value-1');
 
 -- ---------------------------------------------------------------------
 -- Sensitive: each migration moves the fingerprint; its revert brings back
@@ -171,6 +185,41 @@ INSERT INTO mutation (what, priv, doit, undo) VALUES
 ('column comment', true, 'COMMENT ON COLUMN fpt.t.qty IS ''how many''', 'COMMENT ON COLUMN fpt.t.qty IS NULL'),
 ('default privileges', true, 'ALTER DEFAULT PRIVILEGES IN SCHEMA fpt GRANT SELECT ON TABLES TO regress_fp_owner',
     'ALTER DEFAULT PRIVILEGES IN SCHEMA fpt REVOKE SELECT ON TABLES FROM regress_fp_owner');
+-- access methods, operator families and classes, conversions, transforms,
+-- user mappings (fingerprint_opclass.c)
+INSERT INTO mutation (what, priv, doit, undo) VALUES
+('operator class', false, 'CREATE OPERATOR CLASS fpt.rev_ops FOR TYPE int USING btree AS OPERATOR 1 >, OPERATOR 3 =, OPERATOR 5 <, FUNCTION 1 btint4cmp(int, int)',
+    'DROP OPERATOR FAMILY fpt.rev_ops USING btree'),
+('operator class renamed', false, 'ALTER OPERATOR CLASS fpt.int_ops USING btree RENAME TO int_ops2', 'ALTER OPERATOR CLASS fpt.int_ops2 USING btree RENAME TO int_ops'),
+('operator class default', false,
+    'DROP OPERATOR CLASS fpt.color_ops USING hash; CREATE OPERATOR CLASS fpt.color_ops DEFAULT FOR TYPE fpt.color USING hash AS STORAGE fpt.color',
+    'DROP OPERATOR CLASS fpt.color_ops USING hash; CREATE OPERATOR CLASS fpt.color_ops FOR TYPE fpt.color USING hash AS STORAGE fpt.color'),
+('operator class owner', true, 'ALTER OPERATOR CLASS fpt.int_ops USING btree OWNER TO regress_fp_owner', 'ALTER OPERATOR CLASS fpt.int_ops USING btree OWNER TO CURRENT_USER'),
+('operator family', false, 'CREATE OPERATOR FAMILY fpt.fam2 USING hash', 'DROP OPERATOR FAMILY fpt.fam2 USING hash'),
+('operator family owner', true, 'ALTER OPERATOR FAMILY fpt.fam USING btree OWNER TO regress_fp_owner', 'ALTER OPERATOR FAMILY fpt.fam USING btree OWNER TO CURRENT_USER'),
+('family operator added', false, 'ALTER OPERATOR FAMILY fpt.fam USING btree ADD OPERATOR 1 < (int, bigint)', 'ALTER OPERATOR FAMILY fpt.fam USING btree DROP OPERATOR 1 (int, bigint)'),
+('family operator dropped', false, 'ALTER OPERATOR FAMILY fpt.fam USING btree DROP OPERATOR 3 (int, bigint)', 'ALTER OPERATOR FAMILY fpt.fam USING btree ADD OPERATOR 3 = (int, bigint)'),
+('family operator strategy', false,
+    'ALTER OPERATOR FAMILY fpt.fam USING btree DROP OPERATOR 3 (int, bigint); ALTER OPERATOR FAMILY fpt.fam USING btree ADD OPERATOR 2 = (int, bigint)',
+    'ALTER OPERATOR FAMILY fpt.fam USING btree DROP OPERATOR 2 (int, bigint); ALTER OPERATOR FAMILY fpt.fam USING btree ADD OPERATOR 3 = (int, bigint)'),
+('family order-by operator', false, 'ALTER OPERATOR FAMILY fpt.gf USING gist ADD OPERATOR 15 <-> (point, point) FOR ORDER BY pg_catalog.float_ops',
+    'ALTER OPERATOR FAMILY fpt.gf USING gist DROP OPERATOR 15 (point, point)'),
+('family function added', false, 'ALTER OPERATOR FAMILY fpt.fam USING btree ADD FUNCTION 1 (int, bigint) btint48cmp(int, bigint)',
+    'ALTER OPERATOR FAMILY fpt.fam USING btree DROP FUNCTION 1 (int, bigint)'),
+('family function dropped', false, 'ALTER OPERATOR FAMILY fpt.fam USING btree DROP FUNCTION 1 (int, smallint)',
+    'ALTER OPERATOR FAMILY fpt.fam USING btree ADD FUNCTION 1 (int, smallint) btint42cmp(int, smallint)'),
+('family members unbound', false,
+    'DROP OPERATOR CLASS fpt.int_ops USING btree; ALTER OPERATOR FAMILY fpt.fam USING btree ADD OPERATOR 1 < (int, int), OPERATOR 2 <= (int, int), OPERATOR 3 = (int, int), OPERATOR 4 >= (int, int), OPERATOR 5 > (int, int), FUNCTION 1 (int, int) btint4cmp(int, int); CREATE OPERATOR CLASS fpt.int_ops FOR TYPE int USING btree FAMILY fpt.fam AS STORAGE int',
+    'DROP OPERATOR CLASS fpt.int_ops USING btree; ALTER OPERATOR FAMILY fpt.fam USING btree DROP OPERATOR 1 (int, int), OPERATOR 2 (int, int), OPERATOR 3 (int, int), OPERATOR 4 (int, int), OPERATOR 5 (int, int), FUNCTION 1 (int, int); CREATE OPERATOR CLASS fpt.int_ops FOR TYPE int USING btree FAMILY fpt.fam AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 btint4cmp(int, int)'),
+('conversion', false, 'CREATE CONVERSION fpt.conv FOR ''LATIN1'' TO ''UTF8'' FROM iso8859_1_to_utf8', 'DROP CONVERSION fpt.conv'),
+('transform', false, 'CREATE TRANSFORM FOR fpt.color LANGUAGE plpgsql (FROM SQL WITH FUNCTION fpt.tr_from(internal), TO SQL WITH FUNCTION fpt.tr_to(internal))',
+    'DROP TRANSFORM FOR fpt.color LANGUAGE plpgsql'),
+('index access method', false, 'CREATE ACCESS METHOD fpt_am TYPE INDEX HANDLER bthandler', 'DROP ACCESS METHOD fpt_am'),
+('table access method', false, 'CREATE ACCESS METHOD fpt_tam TYPE TABLE HANDLER heap_tableam_handler', 'DROP ACCESS METHOD fpt_tam'),
+('user mapping', true, 'CREATE USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv OPTIONS (user ''x'')',
+    'DROP USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv'),
+('user mapping option', true, 'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (ADD user ''u'')',
+    'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (DROP user)');
 
 CREATE TEMP TABLE outcome (n int, moved boolean, restored boolean, error text);
 DO $$
@@ -205,6 +254,20 @@ COMMENT ON TABLE fpt.t IS 'no effect by default';
 SELECT dualboot_schema_fingerprint() = :'before_grant' AS grant_ignored_by_default;
 REVOKE SELECT ON fpt.t FROM PUBLIC;
 COMMENT ON TABLE fpt.t IS NULL;
+
+-- user mappings: only with privileges, and never an option's value (a
+-- password): the canonical text is readable by every role
+SELECT count(*) FILTER (WHERE kind = 'user mapping') AS mappings_by_default
+FROM dualboot_schema_manifest();
+SELECT identity, canonical LIKE '%password%' AS names_option,
+       canonical NOT LIKE '%sekrit%' AS no_value
+FROM dualboot_schema_canonical(true) WHERE kind = 'user mapping';
+SELECT count(*) AS rows_with_password_value
+FROM dualboot_schema_canonical(true)
+WHERE canonical LIKE '%sekrit%' OR identity LIKE '%sekrit%';
+SELECT dualboot_schema_fingerprint(true) AS before_password \gset
+ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (SET password 'sekrit-value-2');
+SELECT dualboot_schema_fingerprint(true) = :'before_password' AS password_change_not_seen;
 
 -- ---------------------------------------------------------------------
 -- Stable: data, maintenance, search_path and OIDs do not matter.
@@ -326,5 +389,6 @@ RESET work_mem;
 
 -- clean up
 DROP SCHEMA fpt CASCADE;
+DROP FOREIGN DATA WRAPPER fpt_um_fdw CASCADE;
 DROP ROLE regress_fp_owner;
 RESET client_min_messages;

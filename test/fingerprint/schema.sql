@@ -133,6 +133,34 @@ CREATE TABLE "Mixed Case"."Odd ""Name""" ("Col 1" int, "select" text DEFAULT 'a 
 CREATE FOREIGN DATA WRAPPER dummy_fdw;
 CREATE SERVER srv1 FOREIGN DATA WRAPPER dummy_fdw OPTIONS (host 'h');
 CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'x'), b text) SERVER srv1 OPTIONS (table_name 't');
+CREATE USER MAPPING FOR PUBLIC SERVER srv1 OPTIONS (user 'app', password 'fixture-secret');
+CREATE USER MAPPING FOR CURRENT_USER SERVER srv1;
+
+-- operator classes and families: one with its implicit family (restored
+-- implicitly by CREATE OPERATOR CLASS), one in an explicit family that
+-- also has loose cross-type members, a family with an ORDER BY operator,
+-- and a class of a user-created index access method
+CREATE FUNCTION rev_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp($2, $1)';
+CREATE OPERATOR CLASS int4_rev_ops FOR TYPE int USING btree AS
+    OPERATOR 1 >, OPERATOR 2 >=, OPERATOR 3 =, OPERATOR 4 <=, OPERATOR 5 <, FUNCTION 1 rev_cmp(int, int);
+CREATE INDEX orders_rev ON orders (qty int4_rev_ops);
+CREATE FUNCTION pair_hash(pair) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT hashint4($1.a)';
+CREATE OPERATOR FAMILY pair_fam USING hash;
+CREATE OPERATOR CLASS pair_hash_ops DEFAULT FOR TYPE pair USING hash FAMILY pair_fam AS
+    OPERATOR 1 ===, FUNCTION 1 pair_hash(pair);
+ALTER OPERATOR FAMILY pair_fam USING hash ADD OPERATOR 1 = (int, bigint), FUNCTION 1 (bigint, bigint) hashint8(bigint);
+CREATE OPERATOR FAMILY pt_fam USING gist;
+ALTER OPERATOR FAMILY pt_fam USING gist ADD OPERATOR 15 <-> (point, point) FOR ORDER BY float_ops;
+CREATE ACCESS METHOD my_btree TYPE INDEX HANDLER bthandler;
+CREATE OPERATOR CLASS int_my_ops DEFAULT FOR TYPE int USING my_btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 btint4cmp(int, int);
+CREATE ACCESS METHOD my_heap TYPE TABLE HANDLER heap_tableam_handler;
+CREATE TABLE on_my_heap (x int) USING my_heap;
+CREATE CONVERSION my_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+CREATE FUNCTION mood_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE FUNCTION mood_to_sql(internal) RETURNS mood LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE TRANSFORM FOR mood LANGUAGE plpgsql (FROM SQL WITH FUNCTION mood_from_sql(internal),
+    TO SQL WITH FUNCTION mood_to_sql(internal));
 
 COMMENT ON TABLE customer IS 'customers';
 COMMENT ON COLUMN customer.name IS 'the name';

@@ -72,6 +72,12 @@ check "fingerprint is dbfp2:pg<major>:<sha256>" \
 	test "$(echo "$src" | grep -cE '^dbfp2:pg[0-9]+:[0-9a-f]{64}$')" = 1
 check "the fixture has more than 100 manifest rows" \
 	test "$(manifest fp_src | wc -l)" -gt 100
+kinds=$($PSQL -d fp_src -Atc "SELECT string_agg(DISTINCT kind, ',' ORDER BY kind) FROM dualboot_schema_manifest(true)
+	WHERE kind IN ('access method', 'operator family', 'operator class', 'conversion', 'transform', 'user mapping')")
+check "the fixture has access methods, operator families and classes, conversions, transforms, user mappings" \
+	test "$kinds" = "access method,conversion,operator class,operator family,transform,user mapping"
+check "a user mapping's password is never in the canonical text" \
+	test "$($PSQL -d fp_src -Atc "SELECT count(*) FROM dualboot_schema_canonical(true) WHERE canonical LIKE '%fixture-secret%'")" = 0
 
 # 1. pg_dump | psql into a fresh database
 pg_dump --schema-only fp_src >"$W/dump.sql"
