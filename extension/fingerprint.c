@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -230,7 +231,15 @@ fp_end(FpCtx *fp, const char *kind, const char *identity)
 static inline int
 fp_digest_cmp(const FpDigest *a, const FpDigest *b)
 {
-	return memcmp(a->d, b->d, FP_DIGEST_LEN);
+	uint64		x,
+				y;
+
+	/* the first 8 bytes as one big-endian number decide nearly always */
+	memcpy(&x, a->d, sizeof(x));
+	memcpy(&y, b->d, sizeof(y));
+	if (x != y)
+		return pg_ntoh64(x) < pg_ntoh64(y) ? -1 : 1;
+	return memcmp(a->d + sizeof(x), b->d + sizeof(x), FP_DIGEST_LEN - sizeof(x));
 }
 
 #define ST_SORT fp_sort_digests
