@@ -208,8 +208,17 @@ fp_end(FpCtx *fp, const char *kind, const char *identity)
 	{
 		if (fp->ndigests >= fp->maxdigests)
 		{
-			fp->maxdigests *= 2;
-			fp->digests = repalloc_huge(fp->digests, sizeof(FpDigest) * fp->maxdigests);
+			/* about two objects per relation: usually one allocation */
+			if (fp->digests == NULL)
+			{
+				fp->maxdigests = Max(1024, 2 * (Size) fp->nrels);
+				fp->digests = MemoryContextAllocHuge(fp->cxt, sizeof(FpDigest) * fp->maxdigests);
+			}
+			else
+			{
+				fp->maxdigests *= 2;
+				fp->digests = repalloc_huge(fp->digests, sizeof(FpDigest) * fp->maxdigests);
+			}
 		}
 		fp_digest_row(fp, kind, kindlen, identity, identlen,
 					  fp->digests[fp->ndigests++].d);
@@ -431,7 +440,7 @@ fp_create(bool include_acl, bool rows, bool keep_canonical)
 	initStringInfo(&fp->buf);
 	initStringInfo(&fp->nodebuf);
 	initStringInfo(&fp->rowbuf);
-	if (rows)
+	if (rows)					/* else fp->digests, allocated by fp_end() */
 		fp->sort = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid,
 										 false, work_mem, NULL,
 #if PG_VERSION_NUM >= 150000
@@ -439,11 +448,7 @@ fp_create(bool include_acl, bool rows, bool keep_canonical)
 #else
 										 false);
 #endif
-	else
-	{
-		fp->maxdigests = 16384;
-		fp->digests = MemoryContextAllocHuge(cxt, sizeof(FpDigest) * fp->maxdigests);
-	}
+
 	fp->hash = pg_cryptohash_create(PG_SHA256);
 	if (fp->hash == NULL)
 		ereport(ERROR,

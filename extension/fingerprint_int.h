@@ -114,7 +114,7 @@ typedef struct FpAtt
 	char		generated;
 	char		storage;
 	char		compression;
-	char	   *default_canon;	/* canonical default expression, or NULL */
+	const char *default_canon;	/* canonical default expression, or NULL */
 	char	   *options;		/* attoptions as text, or NULL */
 	char	   *fdwoptions;		/* attfdwoptions as text, or NULL */
 	char	   *acl;			/* canonical column ACL (include_acl only) */
@@ -238,6 +238,7 @@ typedef struct FpCtx
 	StringInfoData nodebuf;		/* scratch for node tree canonical form */
 	void	   *canon_memo;		/* memo of canonical node trees */
 	int			canon_memo_n;
+	Size		canon_memo_bytes;	/* trees and forms it holds (bounded) */
 	pg_cryptohash_ctx *hash;	/* per-object digest */
 	struct Tuplesortstate *sort;	/* the manifest rows, bounded by work_mem, or NULL */
 	FpDigest   *digests;		/* without rows: every object's digest */
@@ -327,6 +328,7 @@ extern bool fp_user_rel(FpCtx *fp, Oid relid);
 
 /* fingerprint_node.c */
 extern void fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel);
+extern const char *fp_canon_node_str(FpCtx *fp, const char *tree, Oid baserel);
 
 /* fingerprint_objects.c */
 extern void fp_emit_all(FpCtx *fp);

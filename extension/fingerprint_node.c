@@ -778,12 +778,17 @@ canon_node_stream(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 
 /*
  * Memo of canonical forms. Without a Query node, a stored expression's
- * canonical form depends only on its text and on the names of the columns
- * of the relation it belongs to (its Vars), all else being fixed for the
- * computation: the same CHECK, DEFAULT or index expression on many tables
- * with the same columns is streamed once. Keyed by a hash of the text and
- * of the relation's column names, confirmed by comparing both in full.
+ * canonical form depends only on its text and, if it has Vars, on the names
+ * of the columns of the relation it belongs to: the same DEFAULT now(),
+ * CHECK or index expression on many tables is streamed once (a tree without
+ * Vars once for the whole schema, one with Vars once per column list).
+ * Keyed by a hash of the text and of the column names, confirmed by
+ * comparing both in full. The memo keeps at most FP_MEMO_BYTES of trees and
+ * canonical forms: a schema of mostly distinct expressions streams them all
+ * rather than hold a copy of each.
  */
+#define FP_MEMO_BYTES (4 * 1024 * 1024)
+
 typedef struct CanonMemo
 {
 	struct CanonMemo *next;
@@ -883,8 +888,13 @@ rel_colsig(FpCtx *fp, Oid relid)
 	return r->colsig;
 }
 
-void
-fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
+/*
+ * The canonical form of tree: appended to out, and returned as a string
+ * that lives as long as the computation when the memo holds it (NULL when
+ * it does not).
+ */
+static const char *
+canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 {
 	const char *sig;
 	uint32		key;
@@ -893,12 +903,13 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	bool		found;
 	bool		has_query;
 	int			start;
+	size_t		treelen;
 
 	key = hash_tree(tree, &has_query);
 	if (has_query)
 	{
 		canon_node_stream(fp, out, tree, baserel);
-		return;
+		return NULL;
 	}
 	if (fp->canon_memo == NULL)
 	{
@@ -911,8 +922,10 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 		fp->canon_memo = hash_create("dualboot fp canon memo", 1024, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	sig = rel_colsig(fp, baserel);
-	key ^= hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31;
+	/* only Vars name the relation's columns: without one, any relation */
+	sig = strstr(tree, "{VAR ") != NULL ? rel_colsig(fp, baserel) : "";
+	if (*sig != '\0')
+		key ^= hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31;
 	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, &found);
 	if (!found)
 		slot->chain = NULL;
@@ -922,14 +935,16 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 			equal_trees(m->tree, tree))
 		{
 			appendBinaryStringInfo(out, m->canon, m->canonlen);
-			return;
+			return m->canon;
 		}
 	}
 	start = out->len;
 	canon_node_stream(fp, out, tree, baserel);
-	if (fp->canon_memo_n >= 50000)
-		return;					/* bounded: a schema of mostly unique trees */
+	treelen = strlen(tree);
+	if (fp->canon_memo_bytes + treelen + (out->len - start) > FP_MEMO_BYTES)
+		return NULL;
 	fp->canon_memo_n++;
+	fp->canon_memo_bytes += treelen + (out->len - start);
 	m = MemoryContextAlloc(fp->cxt, sizeof(CanonMemo));
 	m->colsig = sig;
 	m->tree = MemoryContextStrdup(fp->cxt, tree);
@@ -939,4 +954,26 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	m->canon[m->canonlen] = '\0';
 	m->next = slot->chain;
 	slot->chain = m;
+	return m->canon;
+}
+
+void
+fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
+{
+	(void) canon_node_memo(fp, out, tree, baserel);
+}
+
+/*
+ * The canonical form of tree as a string that lives as long as the
+ * computation: the memo's copy when it has one (the same DEFAULT on many
+ * columns is held once), else a copy in fp->cxt.
+ */
+const char *
+fp_canon_node_str(FpCtx *fp, const char *tree, Oid baserel)
+{
+	const char *c;
+
+	resetStringInfo(&fp->nodebuf);
+	c = canon_node_memo(fp, &fp->nodebuf, tree, baserel);
+	return c != NULL ? c : MemoryContextStrdup(fp->cxt, fp->nodebuf.data);
 }

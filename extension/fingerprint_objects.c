@@ -130,9 +130,7 @@ load_attrdefs(FpCtx *fp)
 		bin = fp_col_text(&s, Anum_pg_attrdef_adbin);
 		if (bin == NULL || a->name == NULL)
 			continue;
-		resetStringInfo(&fp->nodebuf);
-		fp_canon_node(fp, &fp->nodebuf, bin, f->adrelid);
-		a->default_canon = MemoryContextStrdup(fp->cxt, fp->nodebuf.data);
+		a->default_canon = fp_canon_node_str(fp, bin, f->adrelid);
 	}
 	fp_scan_end(&s);
 }
