@@ -97,6 +97,19 @@ typedef enum FpCat
 	FPC_NUM
 } FpCat;
 
+/*
+ * The maps hold one FpRel per relation and one FpAtt per column for the
+ * whole computation: they are kept small (a few hundred bytes per table of
+ * a typical schema), with what few relations or columns have in a separate
+ * "more" part allocated only when one of its fields is set.
+ */
+typedef struct FpAttMore
+{
+	char	   *options;		/* attoptions as text, or NULL */
+	char	   *fdwoptions;		/* attfdwoptions as text, or NULL */
+	char	   *acl;			/* canonical column ACL (include_acl only) */
+} FpAttMore;
+
 /* Per-column data of a user relation, live columns only. */
 typedef struct FpAtt
 {
@@ -105,20 +118,31 @@ typedef struct FpAtt
 	Oid			typid;
 	int32		typmod;
 	Oid			collation;
-	int32		stattarget;
+	int16		stattarget;
 	int16		inhcount;
 	bool		notnull;
-	bool		hasdef;
 	bool		islocal;
 	char		identity;
 	char		generated;
 	char		storage;
 	char		compression;
 	const char *default_canon;	/* canonical default expression, or NULL */
-	char	   *options;		/* attoptions as text, or NULL */
-	char	   *fdwoptions;		/* attfdwoptions as text, or NULL */
-	char	   *acl;			/* canonical column ACL (include_acl only) */
+	FpAttMore  *more;			/* NULL: none of its fields set */
 } FpAtt;
+
+typedef struct FpRelMore
+{
+	Oid			oftype;
+	int16		owned_by_att;	/* sequences: OWNED BY / identity */
+	char		owned_deptype;
+	Oid			owned_by_rel;
+	char	   *acl;
+	uint8	   *bound_digest;	/* FP_DIGEST_LEN bytes, or NULL */
+	uint8	   *view_digest;	/* FP_DIGEST_LEN bytes, or NULL */
+	char	   *partkey;		/* canonical partition key, or NULL */
+	char	   *ftinfo;			/* foreign table server and options, or NULL */
+	List	   *parents;		/* parents in inhseqno order (Oids) */
+} FpRelMore;
 
 typedef struct FpRel
 {
@@ -126,6 +150,14 @@ typedef struct FpRel
 	Oid			nsp;
 	char	   *name;
 	char	   *ident;			/* cached qualified identity */
+	FpAtt	   *atts;			/* natts entries, index attnum-1 */
+	char	   *colsig;			/* column names by attnum (fingerprint_node.c) */
+	char	   *reloptions;
+	FpRelMore  *more;			/* NULL: none of its fields set (fp_rel_more) */
+	Oid			am;
+	Oid			tablespace;
+	Oid			owner;
+	int16		natts;
 	char		relkind;
 	char		persistence;
 	char		replident;
@@ -133,25 +165,6 @@ typedef struct FpRel
 	bool		forcerowsecurity;
 	bool		ispartition;
 	bool		user;			/* an object the fingerprint covers */
-	int16		natts;
-	Oid			am;
-	Oid			tablespace;
-	Oid			oftype;
-	Oid			owner;
-	char	   *reloptions;
-	char	   *acl;
-	bool		has_bound;
-	uint8	   *bound_digest;	/* FP_DIGEST_LEN bytes (fp_alloc) when has_bound */
-	bool		has_view;
-	uint8	   *view_digest;	/* FP_DIGEST_LEN bytes (fp_alloc) when has_view */
-	char	   *partkey;		/* canonical partition key, or NULL */
-	char	   *ftinfo;			/* foreign table server and options, or NULL */
-	char	   *colsig;			/* column names by attnum (fingerprint_node.c) */
-	List	   *parents;		/* parents in inhseqno order (Oids) */
-	Oid			owned_by_rel;	/* sequences: OWNED BY / identity */
-	int16		owned_by_att;
-	char		owned_deptype;
-	FpAtt	   *atts;			/* natts entries, index attnum-1 */
 } FpRel;
 
 typedef struct FpType
@@ -287,6 +300,8 @@ fp_rel(FpCtx *fp, Oid relid)
 	return fp_rel_lookup(fp, relid);
 }
 extern FpType *fp_type(FpCtx *fp, Oid typid);
+extern FpRelMore *fp_rel_more(FpCtx *fp, FpRel *r);
+extern FpAttMore *fp_att_more(FpCtx *fp, FpAtt *a);
 extern bool fp_is_user_nsp(FpCtx *fp, Oid nspid);
 extern Oid	fp_ext_owner(FpCtx *fp, Oid classid, Oid objid);
 extern char *fp_text_datum(Datum d);

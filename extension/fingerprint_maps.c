@@ -356,7 +356,8 @@ load_classes(FpCtx *fp)
 		r->natts = f->relnatts;
 		r->am = f->relam;
 		r->tablespace = f->reltablespace;
-		r->oftype = f->reloftype;
+		if (OidIsValid(f->reloftype))
+			fp_rel_more(fp, r)->oftype = f->reloftype;
 		r->owner = f->relowner;
 		r->user = f->oid >= FirstNormalObjectId &&
 			f->relpersistence != RELPERSISTENCE_TEMP &&
@@ -380,9 +381,8 @@ load_classes(FpCtx *fp)
 			d = heap_getattr(tup, Anum_pg_class_relacl, desc, &isnull);
 			a = fp_acl_text(fp, d, isnull, ot, f->relowner);
 			MemoryContextSwitchTo(old);
-			r->acl = MemoryContextStrdup(fp->cxt, a);
+			fp_rel_more(fp, r)->acl = MemoryContextStrdup(fp->cxt, a);
 		}
-		r->has_bound = false;
 		if (f->relispartition)
 		{
 			d = heap_getattr(tup, Anum_pg_class_relpartbound, desc, &isnull);
@@ -390,12 +390,12 @@ load_classes(FpCtx *fp)
 			{
 				MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
 				char	   *tree = TextDatumGetCString(d);
+				FpRelMore  *m = fp_rel_more(fp, r);
 
 				resetStringInfo(&fp->nodebuf);
 				fp_canon_node(fp, &fp->nodebuf, tree, f->oid);
-				r->bound_digest = fp_alloc(fp, FP_DIGEST_LEN);
-				fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, r->bound_digest);
-				r->has_bound = true;
+				m->bound_digest = fp_alloc(fp, FP_DIGEST_LEN);
+				fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, m->bound_digest);
 				MemoryContextSwitchTo(old);
 			}
 		}
@@ -505,7 +505,6 @@ load_attributes(FpCtx *fp)
 #endif
 		a->inhcount = f->attinhcount;
 		a->notnull = f->attnotnull;
-		a->hasdef = f->atthasdef;
 		a->islocal = f->attislocal;
 		a->identity = f->attidentity;
 		a->generated = f->attgenerated;
@@ -515,11 +514,16 @@ load_attributes(FpCtx *fp)
 #endif
 		d = heap_getattr(tup, Anum_pg_attribute_attoptions, desc, &isnull);
 		if (!isnull)
-			a->options = attoptions_text(fp, d);
+		{
+			char	   *o = attoptions_text(fp, d);
+
+			if (o != NULL)
+				fp_att_more(fp, a)->options = o;
+		}
 		d = r->relkind != RELKIND_FOREIGN_TABLE ? (Datum) 0 :
 			heap_getattr(tup, Anum_pg_attribute_attfdwoptions, desc, &isnull);
 		if (r->relkind == RELKIND_FOREIGN_TABLE && !isnull)
-			a->fdwoptions = MemoryContextStrdup(fp->cxt,
+			fp_att_more(fp, a)->fdwoptions = MemoryContextStrdup(fp->cxt,
 												OidOutputFunctionCall(F_ARRAY_OUT, d));
 		if (fp->include_acl)
 		{
@@ -528,7 +532,7 @@ load_attributes(FpCtx *fp)
 			{
 				char	   *acl = fp_acl_text(fp, d, false, OBJECT_COLUMN, r->owner);
 
-				a->acl = MemoryContextStrdup(fp->cxt, acl);
+				fp_att_more(fp, a)->acl = MemoryContextStrdup(fp->cxt, acl);
 			}
 		}
 		MemoryContextSwitchTo(old);
@@ -580,9 +584,11 @@ load_depend(FpCtx *fp)
 
 			if (r && r->relkind == RELKIND_SEQUENCE)
 			{
-				r->owned_by_rel = f->refobjid;
-				r->owned_by_att = f->refobjsubid;
-				r->owned_deptype = f->deptype;
+				FpRelMore  *m = fp_rel_more(fp, r);
+
+				m->owned_by_rel = f->refobjid;
+				m->owned_by_att = f->refobjsubid;
+				m->owned_deptype = f->deptype;
 			}
 		}
 	}
@@ -615,6 +621,23 @@ fp_build_maps(FpCtx *fp)
 	FP_PHASE(load_classes(fp));
 	FP_PHASE(load_depend(fp));
 	FP_PHASE(load_attributes(fp));
+}
+
+/* the "more" parts, allocated when a first field of theirs is set */
+FpRelMore *
+fp_rel_more(FpCtx *fp, FpRel *r)
+{
+	if (r->more == NULL)
+		r->more = fp_alloc(fp, sizeof(FpRelMore));
+	return r->more;
+}
+
+FpAttMore *
+fp_att_more(FpCtx *fp, FpAtt *a)
+{
+	if (a->more == NULL)
+		a->more = fp_alloc(fp, sizeof(FpAttMore));
+	return a->more;
 }
 
 /* the slow path of fp_rel() (fingerprint_int.h): probe the map, remember */

@@ -161,7 +161,7 @@ load_inherits(FpCtx *fp)
 		p = palloc(sizeof(FpParent));
 		p->seqno = f->inhseqno;
 		p->parent = f->inhparent;
-		r->parents = lappend(r->parents, p);
+		fp_rel_more(fp, r)->parents = lappend(fp_rel_more(fp, r)->parents, p);
 		MemoryContextSwitchTo(old);
 	}
 	fp_scan_end(&s);
@@ -203,7 +203,7 @@ load_partkeys(FpCtx *fp)
 			fp_canon_node(fp, &fp->nodebuf, exprs, f->partrelid);
 			appendStringInfo(&b, " exprs=%s", fp->nodebuf.data);
 		}
-		r->partkey = MemoryContextStrdup(fp->cxt, b.data);
+		fp_rel_more(fp, r)->partkey = MemoryContextStrdup(fp->cxt, b.data);
 	}
 	fp_scan_end(&s);
 }
@@ -224,7 +224,7 @@ load_foreign_tables(FpCtx *fp)
 		if (r == NULL || !r->user)
 			continue;
 		opts = fp_col_array(&s, Anum_pg_foreign_table_ftoptions);
-		r->ftinfo = MemoryContextStrdup(fp->cxt,
+		fp_rel_more(fp, r)->ftinfo = MemoryContextStrdup(fp->cxt,
 										psprintf("server=%s options=%s",
 												 fp_ident(fp, FPC_SERVER, f->ftserver),
 												 opts ? opts : "-"));
@@ -254,11 +254,12 @@ emit_rules(FpCtx *fp)
 		if (strcmp(NameStr(f->rulename), "_RETURN") == 0 &&
 			(r->relkind == RELKIND_VIEW || r->relkind == RELKIND_MATVIEW))
 		{
+			FpRelMore  *m = fp_rel_more(fp, r);
+
 			resetStringInfo(&fp->nodebuf);
 			fp_canon_node(fp, &fp->nodebuf, action, f->ev_class);
-			r->view_digest = fp_alloc(fp, FP_DIGEST_LEN);
-			fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, r->view_digest);
-			r->has_view = true;
+			m->view_digest = fp_alloc(fp, FP_DIGEST_LEN);
+			fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, m->view_digest);
 			continue;
 		}
 		fp_begin(fp);
@@ -336,12 +337,12 @@ put_columns(FpCtx *fp, FpRel *r)
 			continue;
 		if (a->default_canon)
 			fp_put_str(fp, " default", a->default_canon);
-		if (a->options)
-			fp_put_str(fp, " options", a->options);
-		if (a->fdwoptions)
-			fp_put_str(fp, " fdwoptions", a->fdwoptions);
-		if (a->acl)
-			fp_put_str(fp, " acl", a->acl);
+		if (a->more)
+		{
+			fp_put_str(fp, " options", a->more->options);
+			fp_put_str(fp, " fdwoptions", a->more->fdwoptions);
+			fp_put_str(fp, " acl", a->more->acl);
+		}
 	}
 }
 
@@ -349,6 +350,7 @@ static void
 emit_relations(FpCtx *fp)
 {
 	FpRel	   *r;
+	FpRelMore  *m;
 	int			i;
 
 	for (i = 0; i < fp->nrels; i++)
@@ -359,6 +361,7 @@ emit_relations(FpCtx *fp)
 		r = fp->rels[i];
 		if (!r->user)
 			continue;
+		m = r->more;
 		switch (r->relkind)
 		{
 			case RELKIND_RELATION:
@@ -389,26 +392,29 @@ emit_relations(FpCtx *fp)
 		fp_put_char(fp, "replident", r->replident);
 		fp_put_bool(fp, "rowsecurity", r->rowsecurity);
 		fp_put_bool(fp, "forcerowsecurity", r->forcerowsecurity);
-		fp_put_ref(fp, "oftype", FPC_TYPE, r->oftype);
-		if (r->ispartition && r->has_bound)
-			fp_put_digest(fp, "partbound", r->bound_digest);
-		if (r->partkey)
-			fp_put_str(fp, "partkey", r->partkey);
-		if (r->parents)
+		if (m != NULL)
 		{
-			list_sort(r->parents, cmp_parent);
-			foreach(lc, r->parents)
-				fp_put_ref(fp, "inherits", FPC_REL, ((FpParent *) lfirst(lc))->parent);
+			fp_put_ref(fp, "oftype", FPC_TYPE, m->oftype);
+			if (r->ispartition && m->bound_digest)
+				fp_put_digest(fp, "partbound", m->bound_digest);
+			if (m->partkey)
+				fp_put_str(fp, "partkey", m->partkey);
+			if (m->parents)
+			{
+				list_sort(m->parents, cmp_parent);
+				foreach(lc, m->parents)
+					fp_put_ref(fp, "inherits", FPC_REL, ((FpParent *) lfirst(lc))->parent);
+			}
+			if (m->ftinfo)
+				fp_put_str(fp, "foreign", m->ftinfo);
+			if (m->view_digest)
+				fp_put_digest(fp, "query", m->view_digest);
 		}
-		if (r->ftinfo)
-			fp_put_str(fp, "foreign", r->ftinfo);
-		if (r->has_view)
-			fp_put_digest(fp, "query", r->view_digest);
 		put_columns(fp, r);
 		if (fp->include_acl)
 		{
 			fp_put_ref(fp, "owner", FPC_ROLE, r->owner);
-			fp_put_str(fp, "acl", r->acl);
+			fp_put_str(fp, "acl", m ? m->acl : NULL);
 		}
 		fp_end(fp, kind, fp_ident(fp, FPC_REL, r->oid));
 	}
@@ -437,16 +443,16 @@ emit_sequences(FpCtx *fp)
 		fp_put_int(fp, "min", f->seqmin);
 		fp_put_int(fp, "cache", f->seqcache);
 		fp_put_bool(fp, "cycle", f->seqcycle);
-		if (OidIsValid(r->owned_by_rel))
+		if (r->more && OidIsValid(r->more->owned_by_rel))
 		{
-			fp_put_ref(fp, "owned_by", FPC_REL, r->owned_by_rel);
-			fp_put_str(fp, "owned_by_column", fp_attname(fp, r->owned_by_rel, r->owned_by_att));
-			fp_put_char(fp, "owned_by_kind", r->owned_deptype);
+			fp_put_ref(fp, "owned_by", FPC_REL, r->more->owned_by_rel);
+			fp_put_str(fp, "owned_by_column", fp_attname(fp, r->more->owned_by_rel, r->more->owned_by_att));
+			fp_put_char(fp, "owned_by_kind", r->more->owned_deptype);
 		}
 		if (fp->include_acl)
 		{
 			fp_put_ref(fp, "owner", FPC_ROLE, r->owner);
-			fp_put_str(fp, "acl", r->acl);
+			fp_put_str(fp, "acl", r->more ? r->more->acl : NULL);
 		}
 		fp_end(fp, "sequence", fp_ident(fp, FPC_REL, f->seqrelid));
 	}
@@ -521,12 +527,12 @@ emit_indexes(FpCtx *fp)
 					fp_put_int(fp, " option", ((int2vector *) DatumGetPointer(d))->values[i]);
 			}
 		}
-		if (r->parents)
+		if (r->more && r->more->parents)
 		{
 			ListCell   *lc;
 
 			/* a partition's index attached to the partitioned table's index */
-			foreach(lc, r->parents)
+			foreach(lc, r->more->parents)
 				fp_put_ref(fp, "partition_of", FPC_REL, ((FpParent *) lfirst(lc))->parent);
 		}
 		fp_put_node(fp, "exprs", fp_col_text(&s, Anum_pg_index_indexprs), f->indrelid);
