@@ -141,6 +141,7 @@ typedef struct FpRelMore
 	uint8	   *view_digest;	/* FP_DIGEST_LEN bytes, or NULL */
 	char	   *partkey;		/* canonical partition key, or NULL */
 	char	   *ftinfo;			/* foreign table server and options, or NULL */
+	char	   *toastoptions;	/* its TOAST table's reloptions (toast.*), or NULL */
 	List	   *parents;		/* parents in inhseqno order (Oids) */
 } FpRelMore;
 
@@ -246,6 +247,7 @@ typedef struct FpCtx
 	void	   *typ;			/* type map: Oid -> FpType */
 	void	   *proc;			/* function map: Oid -> FpProc */
 	HTAB	   *extmember;		/* FpExtKey -> extension oid */
+	HTAB	   *toastopts;		/* TOAST table oid -> reloptions; NULL: none has any */
 	HTAB	   *lazy[FPC_NUM];	/* FpName maps built on first use */
 	StringInfoData buf;			/* canonical bytes of the current object */
 	StringInfoData nodebuf;		/* scratch for node tree canonical form */

@@ -302,6 +302,25 @@ load_procs(FpCtx *fp)
 	table_close(rel, AccessShareLock);
 }
 
+typedef struct FpToastOpts
+{
+	Oid			toastoid;		/* hash key */
+	char	   *options;
+} FpToastOpts;
+
+static void
+toast_options_put(FpCtx *fp, Oid toastoid, Datum reloptions)
+{
+	FpToastOpts *t;
+
+	if (fp->toastopts == NULL)
+		fp->toastopts = fp_hash_create(fp, "dualboot fp toast options",
+									   sizeof(Oid), sizeof(FpToastOpts), 16);
+	t = hash_search(fp->toastopts, &toastoid, HASH_ENTER, NULL);
+	t->options = MemoryContextStrdup(fp->cxt,
+									 OidOutputFunctionCall(F_ARRAY_OUT, reloptions));
+}
+
 static bool
 relkind_has_columns(char relkind)
 {
@@ -337,7 +356,14 @@ load_classes(FpCtx *fp)
 		 * naming it) is resolved on demand by toast_ident().
 		 */
 		if (f->relkind == RELKIND_TOASTVALUE || f->relnamespace == PG_TOAST_NAMESPACE)
+		{
+			/* toast.* options: load_depend() gives them to their table */
+			if (f->relkind == RELKIND_TOASTVALUE &&
+				!heap_attisnull(tup, Anum_pg_class_reloptions, desc))
+				toast_options_put(fp, f->oid,
+								  heap_getattr(tup, Anum_pg_class_reloptions, desc, &isnull));
 			continue;
+		}
 		r = map_put(fp, fp->rel, f->oid, sizeof(FpRel));
 		if (fp->nrels >= fp->maxrels)
 		{
@@ -574,6 +600,18 @@ load_depend(FpCtx *fp)
 				if (r)
 					r->user = false;
 			}
+		}
+		else if (fp->toastopts != NULL && f->deptype == DEPENDENCY_INTERNAL &&
+				 f->classid == RelationRelationId &&
+				 f->refclassid == RelationRelationId &&
+				 f->objsubid == 0 && f->refobjsubid == 0)
+		{
+			/* a TOAST table depends on its table: hand its options over */
+			FpToastOpts *t = hash_search(fp->toastopts, &f->objid, HASH_FIND, NULL);
+			FpRel	   *r = t ? fp_rel(fp, f->refobjid) : NULL;
+
+			if (r != NULL)
+				fp_rel_more(fp, r)->toastoptions = t->options;
 		}
 		else if ((f->deptype == DEPENDENCY_AUTO || f->deptype == DEPENDENCY_INTERNAL) &&
 				 f->classid == RelationRelationId &&

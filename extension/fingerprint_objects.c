@@ -407,6 +407,7 @@ emit_relations(FpCtx *fp)
 			}
 			if (m->ftinfo)
 				fp_put_str(fp, "foreign", m->ftinfo);
+			fp_put_str(fp, "toast_options", m->toastoptions);
 			if (m->view_digest)
 				fp_put_digest(fp, "query", m->view_digest);
 		}

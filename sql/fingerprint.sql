@@ -107,6 +107,7 @@ INSERT INTO mutation (what, doit, undo) VALUES
 ('table renamed', 'ALTER TABLE fpt.t2 RENAME TO t3', 'ALTER TABLE fpt.t3 RENAME TO t2'),
 ('table unlogged', 'ALTER TABLE fpt.t2 SET UNLOGGED', 'ALTER TABLE fpt.t2 SET LOGGED'),
 ('table options', 'ALTER TABLE fpt.t2 SET (fillfactor = 70)', 'ALTER TABLE fpt.t2 RESET (fillfactor)'),
+('TOAST table options', 'ALTER TABLE fpt.t2 SET (toast.autovacuum_enabled = false)', 'ALTER TABLE fpt.t2 RESET (toast.autovacuum_enabled)'),
 ('replica identity', 'ALTER TABLE fpt.t2 REPLICA IDENTITY FULL', 'ALTER TABLE fpt.t2 REPLICA IDENTITY DEFAULT'),
 ('cluster on', 'ALTER TABLE fpt.t CLUSTER ON t_qty', 'ALTER TABLE fpt.t SET WITHOUT CLUSTER'),
 ('check constraint', 'ALTER TABLE fpt.t ADD CONSTRAINT qmax CHECK (qty < 1000)', 'ALTER TABLE fpt.t DROP CONSTRAINT qmax'),

@@ -37,6 +37,8 @@ CREATE TABLE customer (
     UNIQUE (email),
     CONSTRAINT name_len CHECK (length(name) < 200) NOT VALID
 );
+-- TOAST table options (pg_dump writes them in the table's WITH clause)
+ALTER TABLE customer SET (toast.autovacuum_enabled = false);
 ALTER TABLE customer DROP COLUMN dropped1;
 ALTER TABLE customer ADD COLUMN late_col int DEFAULT nextval('counter');
 ALTER TABLE customer ALTER COLUMN name SET STATISTICS 500;
