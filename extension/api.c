@@ -35,7 +35,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
@@ -754,36 +753,6 @@ opt_text_arg(FunctionCallInfo fcinfo, int n)
 }
 
 /*
- * A schema fingerprint as dualboot_schema_fingerprint() writes it:
- * "dbfp<N>:pg<major>:<64 hex digits>". *prefix_len gets the length of the
- * part that names the algorithm and the server major ("dbfp2:pg15:").
- */
-static bool
-fingerprint_format(const char *s, size_t *prefix_len)
-{
-	const char *p = s;
-
-	if (strncmp(p, "dbfp", 4) != 0)
-		return false;
-	p += 4;
-	if (!isdigit((unsigned char) *p))
-		return false;
-	while (isdigit((unsigned char) *p))
-		p++;
-	if (strncmp(p, ":pg", 3) != 0)
-		return false;
-	p += 3;
-	if (!isdigit((unsigned char) *p))
-		return false;
-	while (isdigit((unsigned char) *p))
-		p++;
-	if (*p++ != ':')
-		return false;
-	*prefix_len = (size_t) (p - s);
-	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
-}
-
-/*
  * Refuse when the schema of the current database is not the expected one
  * (dualboot_confirm/promote with expected_fingerprint). The expected value
  * may have been computed with or without privileges.
@@ -792,12 +761,14 @@ static void
 check_expected_fingerprint(const char *expected, const char *function)
 {
 	char	   *actual;
-	size_t		elen;
-	size_t		alen;
+	int			ealgo,
+				emajor,
+				aalgo,
+				amajor;
 
 	if (expected == NULL)
 		return;
-	if (!fingerprint_format(expected, &elen))
+	if (!dualboot_parse_fingerprint(expected, &ealgo, &emajor))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s(): expected_fingerprint \"%s\" is not a schema fingerprint",
@@ -808,8 +779,8 @@ check_expected_fingerprint(const char *expected, const char *function)
 	actual = dualboot_compute_fingerprint(false);
 	if (pg_strcasecmp(actual, expected) == 0)
 		return;
-	if (!fingerprint_format(actual, &alen) || alen != elen ||
-		pg_strncasecmp(actual, expected, alen) != 0)
+	if (!dualboot_parse_fingerprint(actual, &aalgo, &amajor) ||
+		aalgo != ealgo || amajor != emajor)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s() refused: the expected schema fingerprint is not comparable "

@@ -626,41 +626,41 @@ dualboot_schema_canonical(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* a decimal number of 1 to 9 digits at *p, advancing *p; -1 if none */
+static int
+parse_small_number(const char **p)
+{
+	int			v = 0;
+	int			n = 0;
+
+	while (isdigit((unsigned char) **p) && n < 9)
+	{
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n == 0 || isdigit((unsigned char) **p) ? -1 : v;
+}
+
 /*
- * Parse "dbfp<v>:pg<major>:<64 hex>". Returns false when s is not a
+ * Parse "dbfp<algo>:pg<major>:<64 hex digits>" strictly: digits only (no
+ * sign, no spaces), hex digits of either case. False when s is not a
  * fingerprint at all.
  */
-static bool
-parse_fingerprint(const char *s, int *algo, int *major, const char **hex)
+bool
+dualboot_parse_fingerprint(const char *s, int *algo, int *major)
 {
 	const char *p = s;
-	char	   *end;
-	long		v;
-	int			i;
 
 	if (strncmp(p, "dbfp", 4) != 0)
 		return false;
 	p += 4;
-	v = strtol(p, &end, 10);
-	if (end == p || *end != ':' || v <= 0)
+	if ((*algo = parse_small_number(&p)) <= 0 || strncmp(p, ":pg", 3) != 0)
 		return false;
-	*algo = (int) v;
-	p = end + 1;
-	if (strncmp(p, "pg", 2) != 0)
+	p += 3;
+	if ((*major = parse_small_number(&p)) <= 0 || *p++ != ':')
 		return false;
-	p += 2;
-	v = strtol(p, &end, 10);
-	if (end == p || *end != ':' || v <= 0)
-		return false;
-	*major = (int) v;
-	p = end + 1;
-	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char) p[i]))
-			return false;
-	if (p[64] != '\0')
-		return false;
-	*hex = p;
-	return true;
+	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
 }
 
 PG_FUNCTION_INFO_V1(dualboot_fingerprint_compare);
@@ -673,22 +673,20 @@ dualboot_fingerprint_compare(PG_FUNCTION_ARGS)
 				am,
 				ba,
 				bm;
-	const char *ah,
-			   *bh;
 
-	if (!parse_fingerprint(a, &aa, &am, &ah))
+	if (!dualboot_parse_fingerprint(a, &aa, &am))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dualboot: \"%s\" is not a schema fingerprint", a),
 				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
-	if (!parse_fingerprint(b, &ba, &bm, &bh))
+	if (!dualboot_parse_fingerprint(b, &ba, &bm))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dualboot: \"%s\" is not a schema fingerprint", b),
 				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
 	if (aa != ba || am != bm)
 		PG_RETURN_TEXT_P(cstring_to_text("incomparable"));
-	PG_RETURN_TEXT_P(cstring_to_text(pg_strcasecmp(ah, bh) == 0 ? "equal" : "different"));
+	PG_RETURN_TEXT_P(cstring_to_text(pg_strcasecmp(a, b) == 0 ? "equal" : "different"));
 }
 
 /*
@@ -702,7 +700,6 @@ dualboot_fingerprint_require_comparable(PG_FUNCTION_ARGS)
 	char	   *s;
 	int			algo,
 				major;
-	const char *hex;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -710,7 +707,7 @@ dualboot_fingerprint_require_comparable(PG_FUNCTION_ARGS)
 				 errmsg("dualboot: the saved manifest has no fingerprint"),
 				 errhint("Save a manifest with dualboot_schema_manifest_json().")));
 	s = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (!parse_fingerprint(s, &algo, &major, &hex))
+	if (!dualboot_parse_fingerprint(s, &algo, &major))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dualboot: \"%s\" is not a schema fingerprint", s),

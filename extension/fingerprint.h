@@ -21,4 +21,10 @@
  */
 extern char *dualboot_compute_fingerprint(bool include_acl);
 
+/*
+ * Parse a fingerprint "dbfp<algo>:pg<major>:<64 hex digits>" (hex digits
+ * of either case). False when s is not one.
+ */
+extern bool dualboot_parse_fingerprint(const char *s, int *algo, int *major);
+
 #endif							/* DUALBOOT_FINGERPRINT_H */

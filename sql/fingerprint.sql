@@ -27,6 +27,9 @@ SELECT dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp1:pg1
        dualboot_fingerprint_compare(NULL, 'x') IS NULL AS strict;
 SELECT dualboot_fingerprint_compare('dbfp1:pg15:abc', 'dbfp1:pg15:' || repeat('a', 64));
 SELECT dualboot_fingerprint_compare('sha256:' || repeat('a', 64), 'dbfp1:pg15:' || repeat('a', 64));
+-- strict: no sign or space in the numbers
+SELECT dualboot_fingerprint_compare('dbfp+2:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
+SELECT dualboot_fingerprint_compare('dbfp2:pg 15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
 
 -- the fingerprint is a function of the manifest alone (recomputed in SQL)
 SELECT (dualboot_schema_manifest_json() ->> 'fingerprint') = dualboot_schema_fingerprint() AS from_manifest,
