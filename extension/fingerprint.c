@@ -626,13 +626,19 @@ dualboot_schema_canonical(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* a decimal number of 1 to 9 digits at *p, advancing *p; -1 if none */
+/*
+ * A decimal number of 1 to 9 digits at *p without leading zeros, advancing
+ * *p; -1 if none. One spelling per number: compare() tells equal values by
+ * their text, so "dbfp02" must not pass for "dbfp2".
+ */
 static int
 parse_small_number(const char **p)
 {
 	int			v = 0;
 	int			n = 0;
 
+	if (**p == '0')
+		return -1;
 	while (isdigit((unsigned char) **p) && n < 9)
 	{
 		v = v * 10 + (**p - '0');
@@ -644,7 +650,7 @@ parse_small_number(const char **p)
 
 /*
  * Parse "dbfp<algo>:pg<major>:<64 hex digits>" strictly: digits only (no
- * sign, no spaces), hex digits of either case. False when s is not a
+ * sign, no spaces, no leading zero), hex digits of either case. False when s is not a
  * fingerprint at all.
  */
 bool

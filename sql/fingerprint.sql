@@ -30,6 +30,10 @@ SELECT dualboot_fingerprint_compare('sha256:' || repeat('a', 64), 'dbfp1:pg15:' 
 -- strict: no sign or space in the numbers
 SELECT dualboot_fingerprint_compare('dbfp+2:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
 SELECT dualboot_fingerprint_compare('dbfp2:pg 15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
+-- one spelling per number: a leading zero (else 'dbfp02' would compare
+-- "different" with the same digest under 'dbfp2') or a tenth digit is refused
+SELECT dualboot_fingerprint_compare('dbfp02:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
+SELECT dualboot_fingerprint_compare('dbfp2:pg1234567890:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
 
 -- the fingerprint is a function of the manifest alone (recomputed in SQL)
 SELECT (dualboot_schema_manifest_json() ->> 'fingerprint') = dualboot_schema_fingerprint() AS from_manifest,
@@ -85,6 +89,13 @@ CREATE FUNCTION fpt.tr_to(internal) RETURNS fpt.color LANGUAGE internal IMMUTABL
 CREATE FOREIGN DATA WRAPPER fpt_um_fdw;
 CREATE SERVER fpt_um_srv FOREIGN DATA WRAPPER fpt_um_fdw;
 CREATE USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (password 'sekrit-value-1');
+
+-- the C value equals the SQL recomputation from the manifest on this
+-- schema too (dozens of rows: the order of the digests counts)
+SELECT count(*) > 30 AS many_rows,
+       (dualboot_schema_manifest_json() ->> 'fingerprint') = dualboot_schema_fingerprint() AS from_manifest,
+       (dualboot_schema_manifest_json(true) ->> 'fingerprint') = dualboot_schema_fingerprint(true) AS from_manifest_acl
+FROM dualboot_schema_manifest();
 
 -- ---------------------------------------------------------------------
 -- Sensitive: each migration moves the fingerprint; its revert brings back
