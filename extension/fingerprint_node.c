@@ -926,10 +926,8 @@ canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	sig = strstr(tree, "{VAR ") != NULL ? rel_colsig(fp, baserel) : "";
 	if (*sig != '\0')
 		key ^= hash_bytes((const unsigned char *) sig, (int) strlen(sig)) * 31;
-	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, &found);
-	if (!found)
-		slot->chain = NULL;
-	for (m = slot->chain; m != NULL; m = m->next)
+	slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_FIND, &found);
+	for (m = found ? slot->chain : NULL; m != NULL; m = m->next)
 	{
 		if ((m->colsig == sig || strcmp(m->colsig, sig) == 0) &&
 			equal_trees(m->tree, tree))
@@ -942,7 +940,12 @@ canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	canon_node_stream(fp, out, tree, baserel);
 	treelen = strlen(tree);
 	if (fp->canon_memo_bytes + treelen + (out->len - start) > FP_MEMO_BYTES)
-		return NULL;
+		return NULL;			/* full: not even a slot (the bound holds) */
+	if (!found)
+	{
+		slot = hash_search((HTAB *) fp->canon_memo, &key, HASH_ENTER, NULL);
+		slot->chain = NULL;
+	}
 	fp->canon_memo_n++;
 	fp->canon_memo_bytes += treelen + (out->len - start);
 	m = MemoryContextAlloc(fp->cxt, sizeof(CanonMemo));
