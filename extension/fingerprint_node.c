@@ -903,7 +903,7 @@ canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	bool		found;
 	bool		has_query;
 	int			start;
-	size_t		treelen;
+	Size		size;
 
 	key = hash_tree(tree, &has_query);
 	if (has_query)
@@ -938,8 +938,10 @@ canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 	}
 	start = out->len;
 	canon_node_stream(fp, out, tree, baserel);
-	treelen = strlen(tree);
-	if (fp->canon_memo_bytes + treelen + (out->len - start) > FP_MEMO_BYTES)
+	/* an entry, its tree and its form, carved from the arena (no rounding) */
+	size = sizeof(CanonMemo) + MAXALIGN(strlen(tree) + 1) +
+		MAXALIGN(out->len - start + 1);
+	if (fp->canon_memo_bytes + size > FP_MEMO_BYTES)
 		return NULL;			/* full: not even a slot (the bound holds) */
 	if (!found)
 	{
@@ -947,14 +949,13 @@ canon_node_memo(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 		slot->chain = NULL;
 	}
 	fp->canon_memo_n++;
-	fp->canon_memo_bytes += treelen + (out->len - start);
-	m = MemoryContextAlloc(fp->cxt, sizeof(CanonMemo));
+	fp->canon_memo_bytes += size;
+	m = fp_alloc(fp, sizeof(CanonMemo));
 	m->colsig = sig;
-	m->tree = MemoryContextStrdup(fp->cxt, tree);
+	m->tree = fp_strdup(fp, tree);
 	m->canonlen = out->len - start;
-	m->canon = MemoryContextAlloc(fp->cxt, m->canonlen + 1);
+	m->canon = fp_alloc(fp, m->canonlen + 1);	/* zeroed: NUL-terminated */
 	memcpy(m->canon, out->data + start, m->canonlen);
-	m->canon[m->canonlen] = '\0';
 	m->next = slot->chain;
 	slot->chain = m;
 	return m->canon;
@@ -969,7 +970,7 @@ fp_canon_node(FpCtx *fp, StringInfo out, const char *tree, Oid baserel)
 /*
  * The canonical form of tree as a string that lives as long as the
  * computation: the memo's copy when it has one (the same DEFAULT on many
- * columns is held once), else a copy in fp->cxt.
+ * columns is held once), else a copy in the arena (fp_strdup()).
  */
 const char *
 fp_canon_node_str(FpCtx *fp, const char *tree, Oid baserel)
@@ -978,5 +979,5 @@ fp_canon_node_str(FpCtx *fp, const char *tree, Oid baserel)
 
 	resetStringInfo(&fp->nodebuf);
 	c = canon_node_memo(fp, &fp->nodebuf, tree, baserel);
-	return c != NULL ? c : MemoryContextStrdup(fp->cxt, fp->nodebuf.data);
+	return c != NULL ? c : fp_strdup(fp, fp->nodebuf.data);
 }
