@@ -933,16 +933,23 @@ load_lazy(FpCtx *fp, FpCat cat)
 	fp->lazy[cat] = h;
 }
 
-/* a small ring of buffers for "#<oid>" so that callers may hold a few */
+/*
+ * A ring of buffers for "#<oid>" so that callers may hold a few: as many as
+ * one call passes to a printf at most (an aggregate names nine functions and
+ * operators in one psprintf; with 8 buffers its sort operator was written
+ * as one of its functions).
+ */
+#define FP_BUILTIN_RING 16
+
 static const char *
 builtin_ident(Oid oid)
 {
-	static char ring[8][16];
+	static char ring[FP_BUILTIN_RING][16];
 	static int	next = 0;
 	char	   *b = ring[next];
 	char	   *p = b + 15;
 
-	next = (next + 1) % 8;
+	next = (next + 1) % FP_BUILTIN_RING;
 	*p = '\0';
 	do
 	{

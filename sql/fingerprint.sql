@@ -89,6 +89,11 @@ CREATE FUNCTION fpt.tr_to(internal) RETURNS fpt.color LANGUAGE internal IMMUTABL
 CREATE FOREIGN DATA WRAPPER fpt_um_fdw;
 CREATE SERVER fpt_um_srv FOREIGN DATA WRAPPER fpt_um_fdw;
 CREATE USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (password 'sekrit-value-1');
+-- an aggregate naming nine built-in functions and operators in its row
+CREATE AGGREGATE fpt.avg9(int8) (SFUNC = int8_avg_accum, STYPE = internal, FINALFUNC = numeric_poly_avg,
+    COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize,
+    MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_poly_avg,
+    SORTOP = >);
 
 -- the C value equals the SQL recomputation from the manifest on this
 -- schema too (dozens of rows: the order of the digests counts)
@@ -234,7 +239,10 @@ INSERT INTO mutation (what, priv, doit, undo) VALUES
 ('user mapping', true, 'CREATE USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv OPTIONS (user ''x'')',
     'DROP USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv'),
 ('user mapping option', true, 'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (ADD user ''u'')',
-    'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (DROP user)');
+    'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (DROP user)'),
+('aggregate sort operator', false,
+    'DROP AGGREGATE fpt.avg9(int8); CREATE AGGREGATE fpt.avg9(int8) (SFUNC = int8_avg_accum, STYPE = internal, FINALFUNC = numeric_poly_avg, COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize, MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_poly_avg, SORTOP = <)',
+    'DROP AGGREGATE fpt.avg9(int8); CREATE AGGREGATE fpt.avg9(int8) (SFUNC = int8_avg_accum, STYPE = internal, FINALFUNC = numeric_poly_avg, COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize, MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_poly_avg, SORTOP = >)');
 
 CREATE TEMP TABLE outcome (n int, moved boolean, restored boolean, error text);
 DO $$
