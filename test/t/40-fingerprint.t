@@ -148,4 +148,44 @@ check "compare says incomparable across majors" \
 # 7. the C interface other code calls gives what SQL gives (length bound)
 check "fingerprint fits the record's 111-byte field" test "${#src}" -lt 111
 
+# 8. the memo of canonical trees is bounded (4 MB). 1,000 tables, each with
+# its own 30-term CHECK and DEFAULT, are 2,000 distinct trees (about 16 MB
+# held, unbounded); a twin schema whose tables share one CHECK and DEFAULT
+# needs 2. Past the bound trees are streamed and not kept: the memo holds
+# part of the 2,000, the computation's memory at its end (DEBUG1) exceeds
+# the twin's by less than 5 MB, and the value is stable and survives
+# pg_dump | psql.
+memo_schema() { # memo_schema DISTINCT(1|0)
+	awk -v d="$1" 'BEGIN {
+		for (i = 1; i <= 1000; i++) {
+			k = d ? i * 100 : 0;
+			if (i % 250 == 1) print "BEGIN;";
+			printf "CREATE TABLE memo_t%d (a int DEFAULT %d, CHECK (a <> %d", i, k, k;
+			for (j = 1; j < 30; j++) printf " AND a <> %d", k + j;
+			print "));";
+			if (i % 250 == 0) print "COMMIT;";
+		} }'
+}
+memo_stats() { # "<trees memoised> <kB at the end>"
+	PGOPTIONS="-c client_min_messages=debug1" $PSQL -d "$1" -Atc "SELECT dualboot_schema_fingerprint()" 2>&1 >/dev/null |
+		sed -nE 's/.* ([0-9]+) distinct node trees, ([0-9]+) kB of memory at the end.*/\1 \2/p'
+}
+for db in fp_memo fp_memo_twin fp_memo_copy; do
+	$PSQL -d postgres -c "CREATE DATABASE $db" && $PSQL -d "$db" -c "CREATE EXTENSION dualboot" ||
+		nok "create database $db"
+done
+memo_schema 1 | $PSQL -d fp_memo -o /dev/null || nok "schema of distinct trees builds"
+memo_schema 0 | $PSQL -d fp_memo_twin -o /dev/null || nok "twin schema builds"
+read -r trees mem <<<"$(memo_stats fp_memo)"
+read -r twin_trees twin_mem <<<"$(memo_stats fp_memo_twin)"
+trees=${trees:-0} mem=${mem:-999999} twin_trees=${twin_trees:-0} twin_mem=${twin_mem:-0}
+check "memo: keeps $trees of 2,000 distinct trees (the twin: $twin_trees)" \
+	test "$trees" -gt 100 -a "$trees" -lt 2000 -a "$twin_trees" -ge 2 -a "$twin_trees" -lt 10
+check "memo: $((mem - twin_mem)) kB more than the twin's $twin_mem kB (bound 4 MB)" \
+	test $((mem - twin_mem)) -lt 5120
+memo_fp=$(fp fp_memo)
+check "distinct trees: the same value twice" test -n "$memo_fp" -a "$memo_fp" = "$(fp fp_memo)"
+pg_dump --schema-only fp_memo | $PSQL -d fp_memo_copy -o /dev/null 2>"$W/memo.err"
+check "distinct trees: the same value after pg_dump | psql" test "$memo_fp" = "$(fp fp_memo_copy)"
+
 finish
