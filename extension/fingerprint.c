@@ -650,8 +650,8 @@ parse_small_number(const char **p)
 
 /*
  * Parse "dbfp<algo>:pg<major>:<64 hex digits>" strictly: digits only (no
- * sign, no spaces, no leading zero), hex digits of either case. False when s is not a
- * fingerprint at all.
+ * sign, no spaces, no leading zero), hex digits of either case. False when
+ * s is not a fingerprint at all.
  */
 bool
 dualboot_parse_fingerprint(const char *s, int *algo, int *major)
