@@ -27,6 +27,14 @@ void
 db_boot_select(const db_config *cfg, const char *state_path,
 			   const char *marker_path, int64_t now, db_boot_result *res)
 {
+	db_boot_select_fw(cfg, state_path, marker_path, now, DB_SLOT_NONE, res);
+}
+
+void
+db_boot_select_fw(const db_config *cfg, const char *state_path,
+				  const char *marker_path, int64_t now, uint8_t firmware_slot,
+				  db_boot_result *res)
+{
 	char		boot_id[DB_BOOTID_SIZE] = "";
 	char		dev[2][DB_CONF_VALUE_SIZE];
 	db_boot_input in;
@@ -40,6 +48,8 @@ db_boot_select(const db_config *cfg, const char *state_path,
 	memset(&in, 0, sizeof(in));
 	in.default_slot = cfg->default_slot;
 	in.now = now;
+	in.firmware_known = firmware_slot == DB_SLOT_A || firmware_slot == DB_SLOT_B;
+	in.firmware_slot = firmware_slot;
 	if (db_kernel_boot_id(boot_id, sizeof(boot_id), NULL) == DB_OK)
 		in.boot_id = boot_id;
 

@@ -168,6 +168,16 @@ typedef struct db_boot_input
 	bool		slot_present[2];/* root device of A/B found */
 	const char *boot_id;        /* kernel boot_id, or NULL */
 	int64_t		now;
+	/*
+	 * Firmware mode: the slot whose UEFI boot entry the firmware booted
+	 * (BootCurrent), when firmware_known. During an armed trial, the stable
+	 * slot's entry means the firmware did not start the test slot's kernel
+	 * (BootNext failed, or was not set): that boot is a failed try of the
+	 * trial and boots stable. Unknown (false, as zeroed): the record alone
+	 * decides.
+	 */
+	bool		firmware_known;
+	uint8_t		firmware_slot;  /* db_slot, read only when firmware_known */
 } db_boot_input;
 
 typedef struct db_boot_decision
@@ -392,6 +402,16 @@ typedef struct db_boot_result
 void		db_boot_select(const db_config *cfg, const char *state_path,
 						   const char *marker_path, int64_t now,
 						   db_boot_result *res);
+
+/*
+ * db_boot_select with what the firmware booted (firmware mode): firmware_slot
+ * is the slot whose UEFI boot entry is BootCurrent, or DB_SLOT_NONE when it
+ * is unknown, unreadable or neither slot's entry (then it is db_boot_select).
+ * See db_boot_input.firmware_slot.
+ */
+void		db_boot_select_fw(const db_config *cfg, const char *state_path,
+							  const char *marker_path, int64_t now,
+							  uint8_t firmware_slot, db_boot_result *res);
 
 /*
  * Print the decision as DUALBOOT_SLOT, _ROLE, _TRIAL, _ROOT, _WHY,

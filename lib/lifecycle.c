@@ -247,6 +247,7 @@ db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 {
 	uint8_t		stable;
 	uint8_t		test;
+	bool		fallback;
 
 	memset(dec, 0, sizeof(*dec));
 	if (st == NULL || !in->have_state)
@@ -261,6 +262,20 @@ db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 	stable = st->stable_slot;
 	test = db_other_slot(stable);
 	dec->slot = stable;
+	/*
+	 * Firmware mode: the firmware booted the stable slot's entry although a
+	 * trial is armed (BootNext named the test entry, whose kernel did not
+	 * start). This boot is a failed try, counted as a trial boot counts it,
+	 * and the last one ends the trial now: the stable kernel never boots
+	 * the test root.
+	 */
+	fallback = st->trial_armed && st->tries_left > 0 && in->firmware_known &&
+		in->firmware_slot == stable;
+	if (fallback)
+	{
+		st->tries_left--;
+		st->confirmed = 0;
+	}
 	if (st->trial_armed && st->tries_left == 0)
 	{
 		st->trial_armed = 0;
@@ -268,9 +283,17 @@ db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 		st->last_trial_failed = 1;
 		dec->trial_failed = true;
 		snprintf(dec->why, sizeof(dec->why),
-				 "trial of slot %s failed: tries exhausted; booting stable slot %s",
-				 db_slot_name(test), db_slot_name(stable));
+				 "trial of slot %s failed: tries exhausted%s; booting stable slot %s",
+				 db_slot_name(test),
+				 fallback ? " (the firmware booted the stable slot's entry)" : "",
+				 db_slot_name(stable));
 	}
+	else if (fallback)
+		snprintf(dec->why, sizeof(dec->why),
+				 "failed try of test slot %s: the firmware booted the stable slot's "
+				 "entry (%u of %u tries left); booting stable slot %s",
+				 db_slot_name(test), st->tries_left, st->tries_total,
+				 db_slot_name(stable));
 	else if (st->trial_armed && !in->slot_present[test])
 	{
 		st->trial_armed = 0;
@@ -312,5 +335,7 @@ db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 				  dec->why + strlen("trial of slot X failed: "));
 	else if (dec->trial)
 		log_event(st, DB_EV_BOOT, test, in->now, "hook", NULL, dec->why);
+	else if (fallback)
+		log_event(st, DB_EV_BOOT, stable, in->now, "hook", NULL, dec->why);
 	dec->write = true;
 }

@@ -129,15 +129,20 @@ exercise(const db_state *st, uint8_t knob)
 				CHECK(err.message[0] != '\0');
 			}
 		}
-	for (int present = 0; present < 4; present++)
+	/* slot devices present or not x firmware slot unknown, A, B, known but none */
+	for (int v = 0; v < 16; v++)
 	{
+		int			present = v & 3;
 		db_state	n = *st;
 		db_boot_input in = {.have_state = true, .default_slot = knob & 1,
 			.slot_present = {present & 1, (present & 2) != 0},
-		.boot_id = "0d6f8a2e-1111", .now = knob};
+			.boot_id = "0d6f8a2e-1111", .now = knob, .firmware_known = (v >> 2) != 0,
+		.firmware_slot = (v >> 2) == 1 ? DB_SLOT_A : (v >> 2) == 2 ? DB_SLOT_B : DB_SLOT_NONE};
 		db_boot_decision d;
 
 		db_boot_decide(&n, &in, &d);
+		/* the firmware booted the stable entry: never a trial boot */
+		CHECK(!(in.firmware_known && in.firmware_slot == st->stable_slot) || !d.trial);
 		CHECK(d.slot == DB_SLOT_A || d.slot == DB_SLOT_B);
 		CHECK(d.write);
 		CHECK(!d.trial || d.slot != n.stable_slot);

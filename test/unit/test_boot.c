@@ -1,7 +1,7 @@
 /*
  * test_boot.c - db_boot_decide over representative states and inputs
- * (record or none, default slot, slot devices present or missing, boot_id),
- * and the small helpers: CRC-32C, UTF-8 validation, slot and boot_id parsing.
+ * (record or none, default slot, slot devices present or missing, boot_id,
+ * the slot whose UEFI entry the firmware booted), and the small helpers: CRC-32C, UTF-8 validation, slot and boot_id parsing.
  */
 #include "unit.h"
 
@@ -48,45 +48,89 @@ static const struct
 				armed_after,
 				failed_flag_after;
 	int			history_event;	/* appended event, or 0 for none */
+	/* firmware mode input (zero: unknown, as every caller that does not set it) */
+	bool		fw_known;
+	uint8_t		fw_slot;
 }			rows[] = {
 	{"no record, default A", false, 0, 0, 0, 0, 0, DB_SLOT_A, true, true,
-	DB_SLOT_A, false, false, false, -1, -1, -1, 0},
+	DB_SLOT_A, false, false, false, -1, -1, -1, 0, false, 0},
 	{"no record, default B", false, 0, 0, 0, 0, 0, DB_SLOT_B, true, true,
-	DB_SLOT_B, false, false, false, -1, -1, -1, 0},
+	DB_SLOT_B, false, false, false, -1, -1, -1, 0, false, 0},
 	{"no record, default B, no devices found", false, 0, 0, 0, 0, 0, DB_SLOT_B, false, false,
-	DB_SLOT_B, false, false, false, -1, -1, -1, 0},
+	DB_SLOT_B, false, false, false, -1, -1, -1, 0, false, 0},
 	{"idle stable A", true, DB_SLOT_A, 0, 0, 0, 0, DB_SLOT_B, true, true,
-	DB_SLOT_A, false, true, false, 0, 0, 0, 0},
+	DB_SLOT_A, false, true, false, 0, 0, 0, 0, false, 0},
 	{"idle stable B", true, DB_SLOT_B, 0, 0, 0, 0, DB_SLOT_A, true, true,
-	DB_SLOT_B, false, true, false, 0, 0, 0, 0},
+	DB_SLOT_B, false, true, false, 0, 0, 0, 0, false, 0},
 	{"idle stable A, A's device missing (still stable)", true, DB_SLOT_A, 0, 0, 0, 0,
-	DB_SLOT_A, false, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0},
+	DB_SLOT_A, false, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0, false, 0},
 	{"idle stable A, B missing", true, DB_SLOT_A, 0, 0, 0, 0, DB_SLOT_A, true, false,
-	DB_SLOT_A, false, true, false, 0, 0, 0, 0},
+	DB_SLOT_A, false, true, false, 0, 0, 0, 0, false, 0},
 	{"armed 3/3", true, DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A, true, true,
-	DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT},
+	DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, false, 0},
 	{"armed 7/7 (maximum)", true, DB_SLOT_A, 1, 7, 7, 0, DB_SLOT_A, true, true,
-	DB_SLOT_B, true, true, false, 6, 1, 0, DB_EV_BOOT},
+	DB_SLOT_B, true, true, false, 6, 1, 0, DB_EV_BOOT, false, 0},
 	{"armed 1/3 (last try)", true, DB_SLOT_A, 1, 1, 3, 0, DB_SLOT_A, true, true,
-	DB_SLOT_B, true, true, false, 0, 1, 0, DB_EV_BOOT},
+	DB_SLOT_B, true, true, false, 0, 1, 0, DB_EV_BOOT, false, 0},
 	{"armed 1/1", true, DB_SLOT_A, 1, 1, 1, 0, DB_SLOT_A, true, true,
-	DB_SLOT_B, true, true, false, 0, 1, 0, DB_EV_BOOT},
+	DB_SLOT_B, true, true, false, 0, 1, 0, DB_EV_BOOT, false, 0},
 	{"armed 0/3 (tries exhausted)", true, DB_SLOT_A, 1, 0, 3, 0, DB_SLOT_A, true, true,
-	DB_SLOT_A, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED},
+	DB_SLOT_A, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED, false, 0},
 	{"armed 0/1 (tries exhausted), stable B", true, DB_SLOT_B, 1, 0, 1, 0, DB_SLOT_A, true,
-	true, DB_SLOT_B, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED},
+	true, DB_SLOT_B, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED, false, 0},
 	{"armed 3/3, test slot B missing", true, DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A, true, false,
-	DB_SLOT_A, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED},
+	DB_SLOT_A, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED, false, 0},
 	{"armed 3/3, stable A missing, test B present", true, DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A,
-	false, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT},
+	false, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, false, 0},
 	{"confirmed 3/3 (reboot of a confirmed trial)", true, DB_SLOT_A, 1, 3, 3, 1, DB_SLOT_A,
-	true, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT},
+	true, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, false, 0},
 	{"stable B armed 2/2", true, DB_SLOT_B, 1, 2, 2, 0, DB_SLOT_B, true, true,
-	DB_SLOT_A, true, true, false, 1, 1, 0, DB_EV_BOOT},
+	DB_SLOT_A, true, true, false, 1, 1, 0, DB_EV_BOOT, false, 0},
 	{"stable B armed, test A missing", true, DB_SLOT_B, 1, 2, 2, 0, DB_SLOT_B, false, true,
-	DB_SLOT_B, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED},
+	DB_SLOT_B, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED, false, 0},
 	{"disarmed with tries left (after failback)", true, DB_SLOT_A, 0, 0, 3, 0, DB_SLOT_A,
-	true, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0},
+	true, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0, false, 0},
+
+	/*
+	 * Firmware mode: the firmware booted the stable slot's entry during an
+	 * armed trial (the test kernel did not start): a failed try, stable boot.
+	 */
+	{"armed 3/3, firmware booted stable A's entry: failed try", true, DB_SLOT_A, 1, 3, 3, 0,
+	DB_SLOT_A, true, true, DB_SLOT_A, false, true, false, 2, 1, 0, DB_EV_BOOT, true, DB_SLOT_A},
+	{"armed 2/2, confirmed, firmware booted stable A's entry: failed try", true, DB_SLOT_A, 1, 2,
+	2, 1, DB_SLOT_A, true, true, DB_SLOT_A, false, true, false, 1, 1, 0, DB_EV_BOOT, true,
+	DB_SLOT_A},
+	{"stable B armed 2/3, firmware booted stable B's entry: failed try", true, DB_SLOT_B, 1, 2,
+	3, 0, DB_SLOT_A, true, true, DB_SLOT_B, false, true, false, 1, 1, 0, DB_EV_BOOT, true,
+	DB_SLOT_B},
+	{"armed 1/2, firmware booted stable A's entry: last try, trial failed", true, DB_SLOT_A, 1,
+	1, 2, 0, DB_SLOT_A, true, true, DB_SLOT_A, false, true, true, 0, 0, 1, DB_EV_TRIAL_FAILED,
+	true, DB_SLOT_A},
+	{"armed 3/3, firmware booted stable A's entry, test root missing: failed try", true,
+	DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A, true, false, DB_SLOT_A, false, true, false, 2, 1, 0,
+	DB_EV_BOOT, true, DB_SLOT_A},
+	{"armed 0/3, firmware booted stable A's entry: tries exhausted as before", true, DB_SLOT_A,
+	1, 0, 3, 0, DB_SLOT_A, true, true, DB_SLOT_A, false, true, true, 0, 0, 1,
+	DB_EV_TRIAL_FAILED, true, DB_SLOT_A},
+	/* the firmware booted the test slot's entry: the trial proceeds */
+	{"armed 3/3, firmware booted test B's entry: trial", true, DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A,
+	true, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, true, DB_SLOT_B},
+	{"armed 1/1, firmware booted test B's entry: trial", true, DB_SLOT_A, 1, 1, 1, 0, DB_SLOT_A,
+	true, true, DB_SLOT_B, true, true, false, 0, 1, 0, DB_EV_BOOT, true, DB_SLOT_B},
+	{"stable B armed 2/2, firmware booted test A's entry: trial", true, DB_SLOT_B, 1, 2, 2, 0,
+	DB_SLOT_B, true, true, DB_SLOT_A, true, true, false, 1, 1, 0, DB_EV_BOOT, true, DB_SLOT_A},
+	/* no trial armed: the firmware's choice changes nothing */
+	{"idle stable A, firmware booted B's entry: stable", true, DB_SLOT_A, 0, 0, 0, 0, DB_SLOT_A,
+	true, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0, true, DB_SLOT_B},
+	{"idle stable A, firmware booted A's entry: stable", true, DB_SLOT_A, 0, 0, 0, 0, DB_SLOT_A,
+	true, true, DB_SLOT_A, false, true, false, 0, 0, 0, 0, true, DB_SLOT_A},
+	{"no record, default B, firmware booted A's entry: default B", false, 0, 0, 0, 0, 0,
+	DB_SLOT_B, true, true, DB_SLOT_B, false, false, false, -1, -1, -1, 0, true, DB_SLOT_A},
+	/* unknown: the record alone decides, even with a slot value set */
+	{"armed 3/3, firmware slot not known (value A ignored): trial", true, DB_SLOT_A, 1, 3, 3, 0,
+	DB_SLOT_A, true, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, false, DB_SLOT_A},
+	{"armed 3/3, firmware slot known but none: trial", true, DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A,
+	true, true, DB_SLOT_B, true, true, false, 2, 1, 0, DB_EV_BOOT, true, DB_SLOT_NONE},
 };
 
 static void
@@ -110,6 +154,8 @@ test_decide_table(void)
 		in.slot_present[DB_SLOT_B] = rows[r].present_b;
 		in.boot_id = BOOT_X;
 		in.now = NOW;
+		in.firmware_known = rows[r].fw_known;
+		in.firmware_slot = rows[r].fw_slot;
 		db_boot_decide(rows[r].have_state ? &st : NULL, &in, &d);
 		good = d.slot == rows[r].slot && d.trial == rows[r].trial &&
 			d.write == rows[r].write && d.trial_failed == rows[r].failed && d.why[0] != '\0';
@@ -129,10 +175,15 @@ test_decide_table(void)
 				st.last_trial_failed == rows[r].failed_flag_after &&
 				st.stable_slot == before.stable_slot &&
 				st.tries_total == before.tries_total &&
-				(rows[r].trial ? st.confirmed == 0 : true);
+				(rows[r].trial || rows[r].left_after < rows[r].left ? st.confirmed == 0 : true);
 			if (rows[r].history_event)
 				good &= st.history_next == (before.history_next + 1) % DB_HISTORY_LEN &&
 					st.history[prev].event == rows[r].history_event &&
+					st.history[prev].tries_left == rows[r].left_after &&
+					/* a boot event names the booted slot, a failure the test slot */
+					st.history[prev].slot == (rows[r].history_event == DB_EV_BOOT ?
+											  rows[r].slot :
+											  db_other_slot(before.stable_slot)) &&
 					st.history[prev].seq == st.seq &&
 					strcmp(st.history[prev].actor, "hook") == 0 &&
 					st.last_event == rows[r].history_event;
@@ -207,10 +258,55 @@ test_next_boot_slot(void)
 	tap_is_int(db_next_boot_slot(&st), DB_SLOT_A, "next boot of stable B with a trial is A");
 }
 
+/*
+ * Firmware mode over a whole trial: tries 2 whose test kernel never starts.
+ * Each boot finds the firmware on the stable entry: one try per boot, the
+ * stable slot every time, and the second boot ends the trial. The reasons
+ * say what the firmware did.
+ */
+static void
+test_decide_firmware_fallback(void)
+{
+	db_state	st;
+	db_boot_input in = {.have_state = true, .slot_present = {true, true},
+	.boot_id = BOOT_X, .now = NOW, .firmware_known = true, .firmware_slot = DB_SLOT_A};
+	db_boot_decision d1,
+				d2,
+				d3;
+	uint8_t		h1,
+				h2;
+
+	state_with(&st, DB_SLOT_A, 1, 2, 2, 0);
+	db_boot_decide(&st, &in, &d1);
+	h1 = (uint8_t) ((st.history_next + DB_HISTORY_LEN - 1) % DB_HISTORY_LEN);
+	tap_ok(d1.slot == DB_SLOT_A && !d1.trial && !d1.trial_failed && st.trial_armed &&
+		   st.tries_left == 1 && !st.last_boot_trial && db_next_boot_slot(&st) == DB_SLOT_B &&
+		   st.history[h1].event == DB_EV_BOOT && st.history[h1].slot == DB_SLOT_A &&
+		   strstr(st.history[h1].reason, "failed try of test slot B") != NULL &&
+		   strstr(d1.why, "1 of 2 tries left") != NULL,
+		   "firmware fallback 1 of 2: stable A booted, one try used, still armed (\"%s\")",
+		   d1.why);
+	db_boot_decide(&st, &in, &d2);
+	h2 = (uint8_t) ((st.history_next + DB_HISTORY_LEN - 1) % DB_HISTORY_LEN);
+	tap_ok(d2.slot == DB_SLOT_A && !d2.trial && d2.trial_failed && !st.trial_armed &&
+		   st.tries_left == 0 && st.last_trial_failed &&
+		   db_next_boot_slot(&st) == DB_SLOT_A &&
+		   st.history[h2].event == DB_EV_TRIAL_FAILED && st.history[h2].slot == DB_SLOT_B &&
+		   strncmp(st.history[h2].reason, "tries exhausted", 15) == 0 &&
+		   strstr(d2.why, "firmware") != NULL,
+		   "firmware fallback 2 of 2: the trial of B failed (tries exhausted), stable A (\"%s\")",
+		   d2.why);
+	db_boot_decide(&st, &in, &d3);
+	tap_ok(d3.slot == DB_SLOT_A && !d3.trial && !d3.trial_failed && !st.trial_armed &&
+		   st.history_next == (uint8_t) ((h2 + 1) % DB_HISTORY_LEN),
+		   "after the failed trial: an ordinary stable boot, nothing more in the history");
+}
+
 void
 test_boot_decide(void)
 {
 	test_decide_table();
+	test_decide_firmware_fallback();
 	test_decide_boot_id();
 	test_next_boot_slot();
 }

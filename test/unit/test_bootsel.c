@@ -1,8 +1,9 @@
 /*
  * test_bootsel.c - db_boot_select end to end on real files: slot devices
  * present or missing (plain paths and an unresolvable LABEL=), the decrement
- * persisted before boot, the marker it leaves, and a confirm driven by that
- * marker as dualbootctl and the extension do it.
+ * persisted before boot, the marker it leaves, a confirm driven by that
+ * marker as dualbootctl and the extension do it, and db_boot_select_fw with
+ * the slot whose UEFI entry the firmware booted.
  */
 #include "unit.h"
 
@@ -143,4 +144,38 @@ test_bootsel(void)
 	res = select_boot(state, NULL);
 	tap_ok(res.dec.slot == DB_SLOT_B && res.dec.trial && res.root_device[0] == '\0',
 		   "no slot devices configured: the decision stands, no root device named");
+
+	/*
+	 * Firmware mode (db_boot_select_fw): the firmware booted stable A's UEFI
+	 * entry during a trial of B. The failed try is written before boot and
+	 * the marker says stable A, so the cross-check finds them agreeing.
+	 */
+	db_config_set(&cfg, "slot_a", ra, &err);
+	db_config_set(&cfg, "slot_b", rb, &err);
+	update(state, DB_EV_MARK_TEST, 2, DB_SLOT_A, NULL);
+	db_boot_select_fw(&cfg, state, marker, NOW, DB_SLOT_A, &res);
+	tap_ok(res.dec.slot == DB_SLOT_A && !res.dec.trial && !res.dec.trial_failed &&
+		   strcmp(res.root_device, root_a) == 0 && db_load(state, &st, &err) == DB_OK &&
+		   st.trial_armed && st.tries_left == 1 && st.last_boot_slot == DB_SLOT_A &&
+		   db_marker_read(marker, &m, &err) == DB_OK && m.slot == DB_SLOT_A && !m.trial &&
+		   m.tries_left == 1 && m.seq == st.seq,
+		   "firmware booted stable A's entry in a trial of B: stable A on slot_a's device, "
+		   "tries 2 -> 1 written, marker A");
+	db_boot_select_fw(&cfg, state, marker, NOW, DB_SLOT_B, &res);
+	tap_ok(res.dec.slot == DB_SLOT_B && res.dec.trial && strcmp(res.root_device, root_b) == 0 &&
+		   db_load(state, &st, &err) == DB_OK && st.tries_left == 0,
+		   "firmware booted test B's entry: the trial boot of B goes on (tries 1 -> 0)");
+	update(state, DB_EV_MARK_TEST, 2, DB_SLOT_A, NULL);
+	db_boot_select_fw(&cfg, state, marker, NOW, DB_SLOT_NONE, &res);
+	tap_ok(res.dec.slot == DB_SLOT_B && res.dec.trial && db_load(state, &st, &err) == DB_OK &&
+		   st.tries_left == 1,
+		   "firmware slot unknown (DB_SLOT_NONE): the record alone decides, trial of B");
+	db_boot_select_fw(&cfg, state, marker, NOW, 7, &res);
+	tap_ok(res.dec.slot == DB_SLOT_B && res.dec.trial && db_load(state, &st, &err) == DB_OK &&
+		   st.tries_left == 0,
+		   "a firmware slot out of range counts as unknown: trial of B");
+	db_boot_select_fw(&cfg, state, marker, NOW, DB_SLOT_A, &res);
+	tap_ok(res.dec.slot == DB_SLOT_A && res.dec.trial_failed && db_load(state, &st, &err) == DB_OK &&
+		   !st.trial_armed && st.last_trial_failed,
+		   "tries exhausted and the firmware on stable A's entry: trial failed, stable A");
 }
