@@ -113,6 +113,9 @@ CREATE VIEW with_cte WITH (security_barrier) AS
     SELECT n, 'counter'::regclass AS rc, 'app.add'::regproc AS fn FROM r;
 CREATE MATERIALIZED VIEW mv AS SELECT m, count(*) FROM customer GROUP BY m WITH NO DATA;
 CREATE INDEX mv_m ON mv (m);
+-- a materialized view's TOAST options (pg_dump writes them in its WITH clause)
+CREATE MATERIALIZED VIEW mv_names AS SELECT name FROM customer WITH NO DATA;
+ALTER MATERIALIZED VIEW mv_names SET (toast.autovacuum_enabled = false);
 CREATE RULE base_ins AS ON INSERT TO base WHERE NEW.id < 0 DO INSTEAD NOTHING;
 
 ALTER TABLE customer ENABLE ROW LEVEL SECURITY;

@@ -76,6 +76,9 @@ kinds=$($PSQL -d fp_src -Atc "SELECT string_agg(DISTINCT kind, ',' ORDER BY kind
 	WHERE kind IN ('access method', 'operator family', 'operator class', 'conversion', 'transform', 'user mapping')")
 check "the fixture has access methods, operator families and classes, conversions, transforms, user mappings" \
 	test "$kinds" = "access method,conversion,operator class,operator family,transform,user mapping"
+check "TOAST options of a table and of a materialized view are in their canonical text" \
+	test "$($PSQL -d fp_src -Atc "SELECT string_agg(kind, ',' ORDER BY kind) FROM dualboot_schema_canonical()
+		WHERE canonical LIKE '%toast_options=%autovacuum_enabled=false%'")" = "materialized view,table"
 check "a user mapping's password is never in the canonical text" \
 	test "$($PSQL -d fp_src -Atc "SELECT count(*) FROM dualboot_schema_canonical(true) WHERE canonical LIKE '%fixture-secret%'")" = 0
 
