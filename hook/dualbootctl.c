@@ -229,7 +229,9 @@ usage(FILE *f)
 		  "  failback [--reason TEXT]           disarm the trial: the next boot is stable\n"
 		  "  promote [--reason TEXT]            the confirmed test slot becomes stable\n"
 		  "  history [--json]                   the last changes, newest first\n"
-		  "  boot-select [--marker PATH]        the boot decision exactly as the initramfs makes it\n"
+		  "  boot-select [--marker PATH] [--firmware-slot A|B]\n"
+		  "                                     the boot decision exactly as the initramfs makes it\n"
+		  "                                     (firmware mode: the slot whose UEFI entry booted)\n"
 		  "  efi ...                            firmware mode (UEFI BootNext)\n"
 		  "\n"
 		  "global options:\n"
@@ -447,6 +449,7 @@ typedef struct ctl_args
 	int			stable;         /* -1 unset */
 	int			tries;
 	const char *reason;
+	int			firmware_slot;  /* boot-select --firmware-slot, DB_SLOT_NONE unset */
 } ctl_args;
 
 static int
@@ -730,7 +733,7 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 }
 
 static int
-cmd_boot_select(ctl_env *env)
+cmd_boot_select(ctl_env *env, const ctl_args *a)
 {
 	char		path[512];
 	bool		have_path = false;
@@ -755,8 +758,8 @@ cmd_boot_select(ctl_env *env)
 					"no state record configured");
 	}
 	memset(&res, 0, sizeof(res));
-	db_boot_select(&env->cfg, have_path ? path : NULL, env->marker_path,
-				   (int64_t) time(NULL), &res);
+	db_boot_select_fw(&env->cfg, have_path ? path : NULL, env->marker_path,
+					  (int64_t) time(NULL), (uint8_t) a->firmware_slot, &res);
 	if (res.state_rc != DB_OK)
 		ctl_err("boot-select: %s", res.state_error[0] ? res.state_error : "no record");
 	db_boot_result_print(stdout, &res, false);
@@ -841,7 +844,7 @@ static const struct
 	{"failback", C_UPDATE, "--reason", DB_EV_FAILBACK},
 	{"promote", C_UPDATE, "--reason", DB_EV_PROMOTE},
 	{"history", C_HISTORY, "--json", DB_EV_NONE},
-	{"boot-select", C_BOOT_SELECT, "", DB_EV_NONE},
+	{"boot-select", C_BOOT_SELECT, "--firmware-slot", DB_EV_NONE},
 	{"efi", C_EFI, NULL, DB_EV_NONE},
 	{"help", C_HELP, "", DB_EV_NONE},
 };
@@ -890,7 +893,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const takes_value =
-		"--state --config --marker --cmdline --stable --tries --reason";
+		"--state --config --marker --cmdline --stable --tries --reason --firmware-slot";
 	ctl_env		env;
 	ctl_args	a;
 	enum ctl_cmd cmd = C_NONE;
@@ -906,6 +909,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.stable = -1;
 	a.tries = 3;
+	a.firmware_slot = DB_SLOT_NONE;
 	env.marker_path = CTL_DEFAULT_MARKER;
 	rest = calloc((size_t) argc + 1, sizeof(char *));
 	if (rest == NULL)
@@ -1013,6 +1017,14 @@ main(int argc, char **argv)
 				goto bad_usage;
 			}
 		}
+		else if (is_opt(arg, len, "--firmware-slot"))
+		{
+			if ((a.firmware_slot = db_slot_parse(val)) < 0)
+			{
+				ctl_err("--firmware-slot: \"%s\" is not a slot (A or B)", val);
+				goto bad_usage;
+			}
+		}
 		else if (is_opt(arg, len, "--tries"))
 		{
 			if (!parse_tries(val, &a.tries))
@@ -1063,7 +1075,7 @@ main(int argc, char **argv)
 			rc = cmd_history(&env, &a);
 			break;
 		case C_BOOT_SELECT:
-			rc = cmd_boot_select(&env);
+			rc = cmd_boot_select(&env, &a);
 			break;
 		case C_EFI:
 			rc = ctl_efi(&env, nrest, rest);

@@ -9,16 +9,19 @@
  *
  * Modes (see docs/boot-hook.md):
  *   dualboot-select [--config F] [--cmdline F] [--state PATH | --no-state]
- *                   [--marker PATH] [--kmsg]
+ *                   [--marker PATH] [--kmsg] [--firmware-slot A|B]
  *       the boot selection: prints the DUALBOOT_SLOT, _ROLE, _TRIAL, _ROOT,
  *       _WHY, _TRIAL_FAILED and _STATE_ERROR lines of db_boot_result_print;
  *       exit 0 (it never fails: every error ends in the stable slot, the
- *       record's or the configured default).
+ *       record's or the configured default). --firmware-slot: firmware mode,
+ *       the slot whose UEFI boot entry BootCurrent is (db_boot_select_fw);
+ *       any other value counts as unknown.
  *   dualboot-select --check-config F     validate a config file (exit 0/2)
  *   dualboot-select --print-config [--config F] [--cmdline F]
  *       the effective configuration as DUALBOOT_* shell lines
  *   dualboot-select --resolve SPEC       print the /dev path of a device spec
  *   dualboot-select --peek --state PATH [--config F] [--cmdline F]
+ *                   [--firmware-slot A|B]
  *       the slot the record would boot (no write): DUALBOOT_NEXT=A|B
  *   dualboot-select --fingerprints [--state PATH] [--config F]
  *       the schema fingerprints recorded in the record, one
@@ -127,6 +130,7 @@ usage(FILE *f)
 {
 	fputs("usage: dualboot-select [--config FILE] [--cmdline FILE]"
 		  " [--state PATH | --no-state] [--marker PATH] [--kmsg]\n"
+		  "                       [--firmware-slot A|B]\n"
 		  "       dualboot-select --check-config FILE\n"
 		  "       dualboot-select --print-config [--config FILE] [--cmdline FILE]\n"
 		  "       dualboot-select --resolve SPEC\n"
@@ -227,6 +231,7 @@ main(int argc, char **argv)
 	const char *state_path = NULL;
 	const char *marker_path = NULL;
 	const char *arg = NULL;
+	int			fw = DB_SLOT_NONE;
 	enum { M_SELECT, M_CHECK, M_PRINT, M_RESOLVE, M_PEEK, M_FPRINTS } mode = M_SELECT;
 	db_config	cfg;
 	db_boot_result res;
@@ -272,6 +277,15 @@ main(int argc, char **argv)
 			state_path = argv[++i];
 		else if (strcmp(a, "--marker") == 0)
 			marker_path = argv[++i];
+		else if (strcmp(a, "--firmware-slot") == 0)
+		{
+			/* at boot a bad value is no reason to fail: it counts as unknown */
+			if ((fw = db_slot_parse(argv[++i])) < 0)
+			{
+				logmsg("--firmware-slot \"%s\" is not A or B: ignored", argv[i]);
+				fw = DB_SLOT_NONE;
+			}
+		}
 		else if (strcmp(a, "--check-config") == 0)
 			mode = M_CHECK, arg = argv[++i];
 		else if (strcmp(a, "--resolve") == 0)
@@ -305,7 +319,12 @@ main(int argc, char **argv)
 				load_config(&cfg, conf_path, cmdline_path);
 				memset(&err, 0, sizeof(err));
 				if (state_path && db_load(state_path, &st, &err) == DB_OK)
+				{
 					next = db_next_boot_slot(&st);
+					/* the firmware booted stable's entry: so will the selection */
+					if (fw == st.stable_slot)
+						next = st.stable_slot;
+				}
 				else
 					next = cfg.default_slot;
 				shell_var("DUALBOOT_NEXT", db_slot_name(next));
@@ -322,7 +341,8 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	load_config(&cfg, conf_path, cmdline_path);
 	memset(&res, 0, sizeof(res));
-	db_boot_select(&cfg, state_path, marker_path, (int64_t) time(NULL), &res);
+	db_boot_select_fw(&cfg, state_path, marker_path, (int64_t) time(NULL),
+					  (uint8_t) fw, &res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 

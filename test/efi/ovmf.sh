@@ -13,7 +13,9 @@
 #
 #   boot 0  (-kernel; setup) `efi create` makes "dualboot A"/"dualboot B"
 #           (Boot#### -> HD(1,GPT,..)/File(\EFI\dualboot\vmlinuz), initrd=
-#           in the UCS-2 optional data); `efi sync` puts A first in BootOrder
+#           in the UCS-2 optional data) and a third entry whose loader file
+#           does not exist (a test kernel that cannot start); `efi sync` puts
+#           A first in BootOrder
 #   boot 1  firmware follows BootOrder to A; the guest runs the boot
 #           selection (stable A), arms a trial of B (tries 1) and runs
 #           `efi sync`: BootNext = B's entry
@@ -22,7 +24,18 @@
 #           no BootNext (trial exhausted)
 #   boot 3  firmware follows BootOrder to A; selection: trial failed, A;
 #           then BootNext = B and BootOrder = B,A,... are set by hand and
-#           `efi sync` must put them right in real NVRAM (delete, rewrite)
+#           `efi sync` must put them right in real NVRAM (delete, rewrite);
+#           then efi_b= names the broken entry, a trial of B is armed with
+#           tries 2 and `efi sync` sets BootNext to the broken entry
+#   boot 4  firmware fails to load the broken entry and falls back to
+#           BootOrder: A's entry and kernel; the selection sees BootCurrent
+#           = A's entry in an armed trial: a failed try (2 -> 1), stable A;
+#           `efi sync` arms BootNext again (a try is left)
+#   boot 5  the same again: the last try, the trial is recorded as failed
+#
+# The selection in boots 1-5 is the hook's own: hook/dualboot-boot with the
+# musl selector and dualboot-efi-check (--firmware-slot from BootCurrent), the
+# record on the raw state disk.
 #
 # Every QEMU run is under `timeout -k`, TCG only (see BOOT-NOTES), -no-reboot
 # and panic=-1 so that a failed boot ends QEMU.
@@ -50,8 +63,8 @@ for c in sfdisk mkfs.vfat mcopy cpio efibootmgr modprobe timeout; do
 	command -v "$c" >/dev/null 2>&1 || die "$c is missing (run tools/deps.sh as root)"
 done
 BUSYBOX=/bin/busybox
-[ -x "$ROOT/build/efi/efitool" ] || make -s -C "$ROOT" build/efi/efitool >&2 ||
-	die "cannot build build/efi/efitool"
+make -s -C "$ROOT" build/efi/efitool build/musl/dualboot-select >&2 ||
+	die "cannot build build/efi/efitool and build/musl/dualboot-select"
 
 mkdir -p "$W"
 # one run at a time on this tree (parallel `make test` runs share build/)
@@ -68,6 +81,8 @@ cp "$ROOT/build/efi/efitool" "$R/bin/efitool"
 cp "$(command -v efibootmgr)" "$R/bin/efibootmgr"
 mkdir -p "$R/usr/lib/dualboot"
 cp "$ROOT/hook/dualboot-efi-check" "$R/usr/lib/dualboot/dualboot-efi-check"
+cp "$ROOT/hook/dualboot-boot" "$R/usr/lib/dualboot/dualboot-boot"
+cp "$ROOT/build/musl/dualboot-select" "$R/usr/lib/dualboot/dualboot-select"
 for b in "$ROOT/build/efi/efitool" "$(command -v efibootmgr)"; do
 	ldd "$b" | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}'
 done | sort -u | while read -r lib; do
@@ -128,9 +143,16 @@ if [ "$STEP" = 0 ]; then
 			--args "initrd=\\EFI\\dualboot\\initrd.img console=ttyS0 panic=-1 quiet dualboot_test_slot=$s" \
 			>> /etc/dualboot.conf || echo "DBTEST error=create_$s"
 	done
-	cat /etc/dualboot.conf
+	# a test slot entry whose kernel cannot start: its loader file is missing
+	printf 'default=A\n' > /etc/broken.conf
+	efitool --config /etc/broken.conf efi create B --disk "$ESP" --part 1 \
+		--loader '\EFI\dualboot\missing.efi' --label "dualboot B (no kernel)" \
+		--args "initrd=\\EFI\\dualboot\\initrd.img console=ttyS0 panic=-1 quiet dualboot_test_slot=B" \
+		>> /etc/broken.conf || echo "DBTEST error=create_broken"
+	cat /etc/dualboot.conf /etc/broken.conf
 	A=$(sed -n 's/^efi_a=//p' /etc/dualboot.conf)
 	B=$(sed -n 's/^efi_b=//p' /etc/dualboot.conf)
+	echo "DBTEST entry_broken=$(sed -n 's/^efi_b=//p' /etc/broken.conf)"
 	echo "DBTEST boot0_order_before=$(order)"
 	efitool --state "$STATE" --config /etc/dualboot.conf efi sync
 	echo "DBTEST boot0_sync_rc=$?"
@@ -139,17 +161,25 @@ if [ "$STEP" = 0 ]; then
 	echo "DBTEST entry_b=$B"
 	echo "DBTEST boot0_order=$(order)"
 else
-	printf 'default=A\nefi_a=%s\nefi_b=%s\n' "$EFI_A" "$EFI_B" > /etc/dualboot.conf
-	C="efitool --state $STATE --config /etc/dualboot.conf"
+	# the hook's configuration: the record on the raw state disk
+	mkdir -p /etc/dualboot
+	printf 'state_device=%s\ndefault=A\ntimeout=5\nefi_a=%s\nefi_b=%s\n' \
+		"$STATE" "$EFI_A" "$EFI_B" > /etc/dualboot/dualboot.conf
+	C="efitool --state $STATE --config /etc/dualboot/dualboot.conf"
 	echo "DBTEST ${P}_current=$(u16 BootCurrent)"
 	echo "DBTEST ${P}_next=$(u16 BootNext)"
 	echo "DBTEST ${P}_order=$(order)"
 	echo "DBTEST ${P}_cmdline_slot=$(sed -n 's/.*dualboot_test_slot=\([AB]\).*/\1/p' /proc/cmdline)"
-	SEL=$($C boot --marker /run/dualboot/booted)
+	# the selection as the initramfs makes it (BootCurrent -> --firmware-slot)
+	SEL=$(/usr/lib/dualboot/dualboot-boot)
 	echo "selection: $SEL"
-	echo "DBTEST ${P}_slot=$(echo "$SEL" | sed -n 's/^slot=\([AB]\).*/\1/p')"
-	echo "DBTEST ${P}_trial=$(echo "$SEL" | sed -n 's/.* trial=\([01]\).*/\1/p')"
-	DUALBOOT_CONF=/etc/dualboot.conf /usr/lib/dualboot/dualboot-efi-check
+	eval "$SEL"
+	echo "DBTEST ${P}_slot=$DUALBOOT_SLOT"
+	echo "DBTEST ${P}_trial=$DUALBOOT_TRIAL"
+	echo "DBTEST ${P}_trial_failed=$DUALBOOT_TRIAL_FAILED"
+	echo "DBTEST ${P}_why=$DUALBOOT_WHY"
+	echo "DBTEST ${P}_selected=$($C show | sed -n 's/.*armed=\([01]\) tries_left=\([0-9]\).*/armed:\1,left:\2/p')"
+	/usr/lib/dualboot/dualboot-efi-check
 	cat /run/dualboot/efi-check
 	echo "DBTEST ${P}_check=$(sed -n 's/^firmware_slot=//p' /run/dualboot/efi-check)/$(sed -n 's/^hook_slot=//p' /run/dualboot/efi-check)/$(sed -n 's/^agrees=//p' /run/dualboot/efi-check)"
 	[ "$STEP" = 1 ] && $C mark-test --tries 1
@@ -171,6 +201,14 @@ else
 	SHOW=$($C show)
 	echo "record: $SHOW"
 	echo "DBTEST ${P}_armed=$(echo "$SHOW" | sed -n 's/.* armed=\([01]\).*/\1/p')"
+	if [ "$STEP" = 3 ]; then
+		# a trial of B whose entry cannot start (tries 2) for boots 4 and 5
+		sed -i "s/^efi_b=.*/efi_b=$EFI_BROKEN/" /etc/dualboot/dualboot.conf
+		$C mark-test --tries 2
+		$C efi sync
+		echo "DBTEST boot3_broken_sync_rc=$?"
+		echo "DBTEST boot3_broken_next=$(u16 BootNext)"
+	fi
 fi
 echo "DBTEST done=$STEP"
 sync
@@ -229,8 +267,20 @@ control "STEP=0"
 qemu 0 -kernel "$KERNEL" -initrd "$W/initrd.img" -append "console=ttyS0 panic=-1 quiet"
 A=$(val entry_a boot0.log)
 B=$(val entry_b boot0.log)
-[ -n "$A" ] && [ -n "$B" ] || die "boot 0 did not create the entries"
+X=$(val entry_broken boot0.log)
+[ -n "$A" ] && [ -n "$B" ] && [ -n "$X" ] || die "boot 0 did not create the entries"
 for n in 1 2 3; do
-	control "STEP=$n EFI_A=$A EFI_B=$B"
+	control "STEP=$n EFI_A=$A EFI_B=$B EFI_BROKEN=$X"
 	qemu $n
+done
+# boots 4 and 5: the test slot B is the entry that cannot start
+for n in 4 5; do
+	control "STEP=$n EFI_A=$A EFI_B=$X EFI_BROKEN=$X"
+	qemu $n
+	# OVMF's console: it tried BootNext (the broken entry) and fell back
+	if tr -d '\r' < "$W/boot$n.log" | grep -q "failed to load Boot$X"; then
+		echo "boot${n}_fw_failed_broken=1"
+	else
+		echo "boot${n}_fw_failed_broken=0"
+	fi
 done

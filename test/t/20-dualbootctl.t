@@ -217,6 +217,35 @@ suite() {
 	check "$tag: the failed trial is disarmed, stable A boots next" \
 		json 'not j["trial_armed"] and j["next_boot_slot"] == "A" and j["last_trial_failed"] and j["current_slot"] == "A" and j["current_role"] == "stable"'
 
+	# -- firmware mode: the firmware booted stable's UEFI entry in a trial --
+	expect_rc 2 "$tag: boot-select --firmware-slot C is bad usage" \
+		--state "$S" --marker "$M" boot-select --firmware-slot C
+	expect_rc 2 "$tag: --firmware-slot belongs to boot-select only" --state "$S" status --firmware-slot A
+	expect_rc 0 "$tag: mark-test --tries 2 (test kernel that never starts)" --state "$S" mark-test --tries 2
+	expect_rc 0 "$tag: boot-select --firmware-slot A (stable's entry booted)" \
+		--state "$S" --marker "$M" boot-select --firmware-slot A
+	check "$tag: firmware on stable A's entry: stable A boots, no trial" \
+		bash -c 'grep -qx "DUALBOOT_SLOT=A" "$1" && grep -qx "DUALBOOT_TRIAL=0" "$1" && grep -qx "DUALBOOT_TRIAL_FAILED=0" "$1" && grep -q "failed try of test slot B" "$1"' _ "$T/out"
+	expect_rc 0 "$tag: status after the firmware fallback" --state "$S" --marker "$M" status --json
+	check "$tag: the fallback used one try (2 -> 1); the trial stays armed" \
+		json 'j["tries_left"] == 1 and j["trial_armed"] and j["current_slot"] == "A" and j["last_event"] == "boot" and j["last_actor"] == "hook"'
+	expect_rc 0 "$tag: boot-select --firmware-slot=a again (the last try)" \
+		--state "$S" --marker "$M" boot-select --firmware-slot=a
+	check "$tag: the second fallback ends the trial: stable A, trial failed" \
+		bash -c 'grep -qx "DUALBOOT_SLOT=A" "$1" && grep -qx "DUALBOOT_TRIAL_FAILED=1" "$1"' _ "$T/out"
+	expect_rc 0 "$tag: history after the firmware fallbacks" --state "$S" history --json
+	check "$tag: history: a boot of A with the failed try, then trial_failed of B, both by the hook" \
+		json 'j[0]["event"] == "trial_failed" and j[0]["slot"] == "B" and j[0]["actor"] == "hook" and "tries exhausted" in j[0]["reason"] and j[1]["event"] == "boot" and j[1]["slot"] == "A" and j[1]["actor"] == "hook" and j[1]["tries_left"] == 1'
+	expect_rc 0 "$tag: mark-test --tries 1" --state "$S" mark-test --tries 1
+	expect_rc 0 "$tag: boot-select --firmware-slot B (test's entry booted)" \
+		--state "$S" --marker "$M" boot-select --firmware-slot B
+	check "$tag: firmware on test B's entry: the trial boot of B goes on" \
+		bash -c 'grep -qx "DUALBOOT_SLOT=B" "$1" && grep -qx "DUALBOOT_TRIAL=1" "$1"' _ "$T/out"
+	expect_rc 0 "$tag: boot-select after the last try" --state "$S" --marker "$M" boot-select
+	expect_rc 0 "$tag: status --json" --state "$S" --marker "$M" status --json
+	check "$tag: the trial is failed and disarmed again, stable A boots next" \
+		json 'not j["trial_armed"] and j["next_boot_slot"] == "A" and j["last_trial_failed"] and j["current_slot"] == "A"'
+
 	# -- confirm and promote: only in a trial boot of the test slot -------
 	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm with no trial armed" --state "$S" --marker "$M" confirm
@@ -544,7 +573,7 @@ check "make install-dualbootctl DESTDIR=...: /usr/sbin/dualbootctl and the man p
 MAN=$ROOT/hook/dualbootctl.8
 check "man page documents every command, option and exit status" bash -c '
 	for w in init status mark-test confirm failback promote history boot-select efi \
-		--state --config --marker --cmdline --json --tries --reason --force --stable \
+		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do
 		sed "s/\\\\-/-/g" "$1" | grep -q -- "$w" || { echo "# missing: $w"; exit 1; }
 	done' _ "$MAN"

@@ -20,7 +20,7 @@ make -s -C "$TOP" install-hook DESTDIR="$STAGE" >&2 ||
 	{ echo "Bail out! make install-hook failed"; exit 1; }
 
 n=0 failed=0 fail=""
-echo "1..14"
+echo "1..16"
 problem() { fail="$fail
 #   $*"; }
 expect() { [ "$2" = "$3" ] || problem "$1: got '$2', want '$3'"; }
@@ -141,12 +141,70 @@ expect "next" "$(val "$T/out" DUALBOOT_NEXT)" B
 expect "record untouched" "$(md5sum < "$T/peek")" "$before"
 assert "--peek names the slot the record would boot without writing"
 
+# 8. firmware mode: --firmware-slot, the same decision and record as dualbootctl
+# (the firmware booted the stable slot's UEFI entry during a trial of B)
+"$CTL" --state "$T/fw" init --stable A --force >/dev/null &&
+	"$CTL" --state "$T/fw" mark-test --tries 2 >/dev/null || problem "dualbootctl setup failed"
+cp "$T/fw" "$T/fw-copy"
+"$SEL" --peek --config "$CONF" --cmdline "$T/cmdline" --state "$T/fw" --firmware-slot A > "$T/out"
+expect "peek with the firmware on A's entry" "$(val "$T/out" DUALBOOT_NEXT)" A
+"$SEL" --peek --config "$CONF" --cmdline "$T/cmdline" --state "$T/fw" --firmware-slot B > "$T/out"
+expect "peek with the firmware on B's entry" "$(val "$T/out" DUALBOOT_NEXT)" B
+cmp -s "$T/fw" "$T/fw-copy" || problem "--peek wrote the record"
+for round in 1 2; do
+	"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/fw" --marker "$T/run/fw-booted" \
+		--firmware-slot A > "$T/out" 2>"$T/err"
+	expect "round $round: selector exit status" $? 0
+	"$CTL" --config "$CONF" --state "$T/fw-copy" --cmdline "$T/cmdline" \
+		--marker "$T/run2/fw-booted" boot-select --firmware-slot A > "$T/out2" 2>/dev/null
+	expect "round $round: dualbootctl exit status" $? 0
+	for k in DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_TRIAL DUALBOOT_ROOT DUALBOOT_TRIAL_FAILED; do
+		a=$(sed -n "s/^$k='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$T/out")
+		b=$(sed -n "s/^$k='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$T/out2")
+		expect "round $round: $k selector vs dualbootctl" "$a" "$b"
+	done
+	expect "round $round: slot" "$(val "$T/out" DUALBOOT_SLOT)" A
+	expect "round $round: root" "$(val "$T/out" DUALBOOT_ROOT)" "$T/slot-A"
+	expect "round $round: marker slot" "$(sed -n 's/^slot=//p' "$T/run/fw-booted")" A
+	dump "$T/fw"; cp "$T/dump.txt" "$T/dump1"
+	dump "$T/fw-copy"
+	diff "$T/dump1" "$T/dump.txt" > "$T/diff" || problem "round $round: records differ: $(cat "$T/diff")"
+	case $round in
+	1)	expect "round 1: trial failed" "$(val "$T/out" DUALBOOT_TRIAL_FAILED)" 0
+		expect "round 1: tries_left" "$(rv tries_left)" 1
+		expect "round 1: still armed" "$(rv trial_armed)" 1
+		grep -q 'boot slot A (stable) .*failed try of test slot B' "$T/err" ||
+			problem "round 1: no log line for the failed try: $(cat "$T/err")" ;;
+	2)	expect "round 2: trial failed" "$(val "$T/out" DUALBOOT_TRIAL_FAILED)" 1
+		expect "round 2: armed" "$(rv trial_armed)" 0
+		grep -q 'trial of slot B failed: tries exhausted (the firmware' "$T/err" ||
+			problem "round 2: no log line for the failed trial: $(cat "$T/err")" ;;
+	esac
+done
+assert "--firmware-slot A in a trial of B: failed try, then trial failed, stable A; same as dualbootctl boot-select"
+
+# 9. --firmware-slot of the test slot, and a bad value (unknown at boot)
+for fw in B bogus; do
+	"$CTL" --state "$T/fw" mark-test --tries 2 >/dev/null || problem "mark-test failed"
+	"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/fw" --marker "$T/run/fw-booted" \
+		--firmware-slot "$fw" > "$T/out" 2>"$T/err"
+	expect "$fw: exit status" $? 0
+	expect "$fw: slot" "$(val "$T/out" DUALBOOT_SLOT)" B
+	expect "$fw: trial" "$(val "$T/out" DUALBOOT_TRIAL)" 1
+	dump "$T/fw"
+	expect "$fw: tries_left" "$(rv tries_left)" 1
+done
+grep -q 'firmware-slot "bogus" is not A or B: ignored' "$T/err" || problem "bad value not reported: $(cat "$T/err")"
+"$CTL" --state "$T/fw" --marker "$T/run2/fw-booted" boot-select --firmware-slot bogus >/dev/null 2>&1
+expect "dualbootctl: a bad --firmware-slot is bad usage" $? 2
+assert "--firmware-slot B: the trial goes on; a bad value counts as unknown in the selector"
+
 # ---- systemd units' scripts ----
 CONFIRM=$STAGE/usr/lib/dualboot/dualboot-confirm
 EVIDENCE=$STAGE/usr/lib/dualboot/dualboot-trial-evidence
 export DUALBOOT_CONF="$CONF" DUALBOOT_LIBDIR="$STAGE/usr/lib/dualboot" DUALBOOTCTL="$CTL"
 
-# 8. a stable boot: nothing to confirm
+# 10. a stable boot: nothing to confirm
 "$CTL" --state "$T/state" init --stable A --force >/dev/null
 "$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m1" >/dev/null 2>&1
 dump "$T/state"; seq0=$(rv seq)
@@ -162,7 +220,7 @@ assert "dualboot-confirm does nothing on a stable boot"
 "$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m2" >/dev/null 2>&1
 cp "$T/state" "$T/state-trial"
 
-# 9. the server does not answer: not confirmed
+# 11. the server does not answer: not confirmed
 mkdir -p "$T/nosock"; chmod 0777 "$T/nosock"
 PGHOST=$T/nosock DUALBOOT_CONFIRM_TIMEOUT=2 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
 expect "exit status" $? 1
@@ -186,7 +244,7 @@ if [ -n "$PGBIN" ] && id postgres >/dev/null 2>&1; then
 	fi
 fi
 
-# 10. the server answers: confirmed through dualbootctl
+# 12. the server answers: confirmed through dualbootctl
 if [ -n "$pg_up" ]; then
 	PGHOST=$PG DUALBOOT_CONFIRM_TIMEOUT=20 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
 	expect "exit status" $? 0
@@ -199,7 +257,7 @@ else
 	skip "no PostgreSQL cluster could be started (see $T/initdb.log)"
 fi
 
-# 11. a fingerprint recorded for this slot that the schema does not match
+# 13. a fingerprint recorded for this slot that the schema does not match
 if [ -n "$pg_up" ]; then
 	cp "$T/state-trial" "$T/state"
 	"$DBTOOL" record-fprint "$T/state" postgres "v1:15:0000000000000000" ||
@@ -214,7 +272,7 @@ else
 	skip "no PostgreSQL cluster"
 fi
 
-# 12. ... and confirms when it does (needs the dualboot extension installed)
+# 14. ... and confirms when it does (needs the dualboot extension installed)
 if [ -n "$pg_up" ] && runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
 	-c 'CREATE EXTENSION dualboot' >"$T/ext.log" 2>&1; then
 	fp=$(runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
@@ -231,7 +289,7 @@ else
 	skip "the dualboot extension is not installed into PostgreSQL (make install)"
 fi
 
-# 13. trial evidence: written after a failed trial
+# 15. trial evidence: written after a failed trial
 mkdir -p "$T/run3"
 printf "DUALBOOT_SLOT='A'\nDUALBOOT_TRIAL_FAILED='1'\nDUALBOOT_WHY='trial of slot B failed: tries exhausted; booting stable slot A'\n" \
 	> "$T/run3/decision"
@@ -248,7 +306,7 @@ fi
 grep -q 'evidence in' "$T/out" || problem "no journal line: $(cat "$T/out")"
 assert "dualboot-trial-evidence keeps the evidence of a failed trial"
 
-# 14. ... and nothing on an ordinary boot
+# 16. ... and nothing on an ordinary boot
 sed -i "s/TRIAL_FAILED='1'/TRIAL_FAILED='0'/" "$T/run3/decision"
 rm -rf "$T/evidence"
 DUALBOOT_DECISION=$T/run3/decision DUALBOOT_MARKER=$T/m1 DUALBOOT_EVIDENCE_DIR=$T/evidence \

@@ -413,6 +413,41 @@ ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command
 	close $c0;
 	($rc, $o, $k) = $xrun->(conf => "$d/noefi.conf");
 	ok($rc == 0 && $o eq "" && $k eq "", "cross-check: firmware mode off: does nothing, exit 0");
+
+	# --firmware-slot: what dualboot-boot passes to the selector
+	my $fwslot = sub {
+		my (%e) = @_;
+		unlink "$d/efi-check", "$d/kmsg";
+		local $ENV{DUALBOOT_CONF} = $e{conf} // "$d/dualboot.conf";
+		local $ENV{DUALBOOT_CMDLINE} = $e{cmdline} // "/dev/null";
+		local $ENV{DUALBOOT_MARKER} = "$d/booted";
+		local $ENV{DUALBOOT_EFIVARS} = "$d/vars";
+		local $ENV{DUALBOOT_EFI_CHECK} = "$d/efi-check";
+		local $ENV{DUALBOOT_KMSG} = "$d/kmsg";
+		my $out = `"$check" --firmware-slot`;
+		my $rc = $? >> 8;
+		return "rc=$rc out=[$out]" . (-e "$d/efi-check" || -e "$d/kmsg" ? " wrote" : "");
+	};
+	my @got;
+	put_var("$d/vars", "BootCurrent", pack("v", 1));
+	push @got, $fwslot->();
+	put_var("$d/vars", "BootCurrent", pack("v", 2));
+	push @got, $fwslot->();
+	push @got, $fwslot->(cmdline => "$d/cmdline");    # efi_a=0002 on the command line
+	put_var("$d/vars", "BootCurrent", pack("v", 3));  # the PXE entry: neither slot's
+	push @got, $fwslot->();
+	put_var("$d/vars", "BootCurrent", "\x01\x02\x03");
+	push @got, $fwslot->();
+	unlink var_path("$d/vars", "BootCurrent");
+	push @got, $fwslot->();
+	put_var("$d/vars", "BootCurrent", pack("v", 1));
+	push @got, $fwslot->(conf => "$d/noefi.conf");
+	my $want = join "\n", "rc=0 out=[A\n]", "rc=0 out=[B\n]", "rc=0 out=[A\n]",
+		("rc=0 out=[]") x 4;
+	ok(join("\n", @got) eq $want,
+	   "--firmware-slot: A or B from BootCurrent (command-line overrides apply); nothing for a foreign "
+	   . "entry, garbage, no BootCurrent or firmware mode off; writes and logs nothing",
+	   join("\n", @got));
 }
 
 # ---- 5. memory: valgrind on the commands ----
@@ -452,7 +487,7 @@ else {
 	ok(1, "# SKIP build/dualbootctl is not built with the efi command");
 }
 
-# ---- 7. real firmware: QEMU + OVMF, three boots through boot entries ----
+# ---- 7. real firmware: QEMU + OVMF, five boots through boot entries ----
 my $ovmf = "$root/test/efi/ovmf.sh";
 my $ores = `"$ovmf" 2>"$tmp/ovmf.err"`;
 my $orc = $? >> 8;
@@ -481,7 +516,7 @@ else {
 	   ($r{boot2_next} // "") eq "none",
 	   "OVMF boot 2: the firmware ran the test entry (BootCurrent = $B, B's command line), BootNext consumed", $diag);
 	ok(($r{boot1_check} // "") eq "A/A/1" && ($r{boot2_check} // "") eq "B/B/1" && ($r{boot3_check} // "") eq "A/A/1",
-	   "OVMF: the boot-time cross-check (dualboot-efi-check) finds BootCurrent and the chosen slot agreeing in all three boots",
+	   "OVMF: the boot-time cross-check (dualboot-efi-check) finds BootCurrent and the chosen slot agreeing in boots 1-3",
 	   $diag);
 	ok(($r{boot2_slot} // "") eq "B" && ($r{boot2_trial} // "") eq "1" &&
 	   ($r{boot2_order} // "") =~ /^$A,/,
@@ -496,6 +531,30 @@ else {
 	ok(($r{boot3_disturbed} // "") eq "next:$B,order:$B,$A$rest" && ($r{boot3_resync_rc} // "") eq "0" &&
 	   ($r{boot3_resync} // "") eq "next:none,order:$A,$B$rest" && ($r{boot3_resync2} // "") eq "in sync",
 	   "OVMF boot 3: a stale BootNext of ours is deleted and BootOrder rewritten with A first in real NVRAM; then in sync",
+	   $diag);
+
+	# a trial whose test entry cannot start (its loader file is missing), tries 2
+	my $X = $r{entry_broken} // "z";
+	ok($X =~ /^[0-9A-F]{4}$/ && $X ne $A && $X ne $B && ($r{boot3_broken_sync_rc} // "") eq "0" &&
+	   ($r{boot3_broken_next} // "") eq $X,
+	   "OVMF boot 3: a trial of B (tries 2) armed with B's entry ($X) pointing at a missing loader; BootNext = $X",
+	   $diag);
+	ok(($r{boot4_fw_failed_broken} // "") eq "1" && ($r{boot4_current} // "") eq $A &&
+	   ($r{boot4_cmdline_slot} // "") eq "A" && ($r{boot4_next} // "") eq "none",
+	   "OVMF boot 4: the firmware failed to load the test entry and fell back to stable A's entry and kernel",
+	   $diag);
+	ok(($r{boot4_slot} // "") eq "A" && ($r{boot4_trial} // "") eq "0" && ($r{boot4_trial_failed} // "") eq "0" &&
+	   ($r{boot4_selected} // "") eq "armed:1,left:1" && ($r{boot4_why} // "") =~ /failed try of test slot B/,
+	   "OVMF boot 4: the hook (dualboot-boot, BootCurrent = A's entry) boots the stable root A and counts a failed try (tries 2 -> 1)",
+	   $diag);
+	ok(($r{boot4_check} // "") eq "A/A/1" && ($r{boot4_sync_rc} // "") eq "0" && ($r{boot4_next_after_sync} // "") eq $X,
+	   "OVMF boot 4: kernel and root agree (cross-check A/A, no MISMATCH); efi sync arms BootNext = $X again (a try is left)",
+	   $diag);
+	ok(($r{boot5_fw_failed_broken} // "") eq "1" && ($r{boot5_current} // "") eq $A &&
+	   ($r{boot5_slot} // "") eq "A" && ($r{boot5_trial_failed} // "") eq "1" &&
+	   ($r{boot5_selected} // "") eq "armed:0,left:0" && ($r{boot5_why} // "") =~ /tries exhausted/ &&
+	   ($r{boot5_check} // "") eq "A/A/1" && ($r{boot5_next_after_sync} // "") eq "none",
+	   "OVMF boot 5: the firmware falls back again: the last try, the trial of B is recorded as failed, stable A; no BootNext",
 	   $diag);
 }
 
