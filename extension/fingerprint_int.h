@@ -168,6 +168,13 @@ typedef struct FpRel
 	bool		user;			/* an object the fingerprint covers */
 } FpRel;
 
+/* fp->rels: every relation by OID (a sorted array, fp_rel_lookup()) */
+typedef struct FpRelRef
+{
+	Oid			oid;
+	FpRel	   *rel;
+} FpRelRef;
+
 typedef struct FpType
 {
 	Oid			oid;			/* hash key */
@@ -239,10 +246,11 @@ typedef struct FpCtx
 	Snapshot	snap;			/* the one snapshot all scans use */
 	bool		include_acl;
 	void	   *nsp;			/* namespace map (fingerprint_maps.c) */
-	void	   *rel;			/* relation map: Oid -> FpRel */
-	FpRel	  **rels;			/* every relation, in pg_class order */
+	FpRelRef   *rels;			/* every relation, sorted by OID once loaded */
 	int			nrels;
 	int			maxrels;
+	bool		rels_sorted;	/* false while pg_class is being read */
+	int			relfinger;		/* fp_rel_lookup(): where the last one was */
 	FpRelCacheEntry relcache[FP_RELCACHE_SIZE];	/* fp_rel(): recent lookups */
 	void	   *typ;			/* type map: Oid -> FpType */
 	void	   *proc;			/* function map: Oid -> FpProc */

@@ -314,6 +314,19 @@ toast_options_put(FpCtx *fp, Oid toastoid, Datum reloptions)
 									 OidOutputFunctionCall(F_ARRAY_OUT, reloptions));
 }
 
+static inline int
+relref_cmp(const FpRelRef *a, const FpRelRef *b)
+{
+	return (a->oid > b->oid) - (a->oid < b->oid);
+}
+
+#define ST_SORT fp_sort_relrefs
+#define ST_ELEMENT_TYPE FpRelRef
+#define ST_COMPARE(a, b) relref_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 static bool
 relkind_has_columns(char relkind)
 {
@@ -330,10 +343,10 @@ load_classes(FpCtx *fp)
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
 
-	fp->rel = map_create(fp, expected_rows(rel));
 	fp->maxrels = expected_rows(rel);
-	fp->rels = MemoryContextAlloc(fp->cxt, sizeof(FpRel *) * fp->maxrels);
+	fp->rels = MemoryContextAllocHuge(fp->cxt, sizeof(FpRelRef) * fp->maxrels);
 	fp->nrels = 0;
+	fp->rels_sorted = false;
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_class f = (Form_pg_class) GETSTRUCT(tup);
@@ -357,13 +370,16 @@ load_classes(FpCtx *fp)
 								  heap_getattr(tup, Anum_pg_class_reloptions, desc, &isnull));
 			continue;
 		}
-		r = map_put(fp, fp->rel, f->oid, sizeof(FpRel));
+		r = fp_alloc(fp, sizeof(FpRel));
+		r->oid = f->oid;
 		if (fp->nrels >= fp->maxrels)
 		{
 			fp->maxrels *= 2;
-			fp->rels = repalloc(fp->rels, sizeof(FpRel *) * fp->maxrels);
+			fp->rels = repalloc_huge(fp->rels, sizeof(FpRelRef) * fp->maxrels);
 		}
-		fp->rels[fp->nrels++] = r;
+		fp->rels[fp->nrels].oid = f->oid;
+		fp->rels[fp->nrels].rel = r;
+		fp->nrels++;
 		r->nsp = f->relnamespace;
 		r->name = fp_strdup(fp, NameStr(f->relname));
 		r->relkind = f->relkind;
@@ -422,6 +438,10 @@ load_classes(FpCtx *fp)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	/* heap order is nearly OID order: the sort finds runs already in order */
+	fp_sort_relrefs(fp->rels, fp->nrels);
+	fp->rels_sorted = true;
+	fp->relfinger = 0;
 }
 
 /*
@@ -671,12 +691,54 @@ fp_att_more(FpCtx *fp, FpAtt *a)
 	return a->more;
 }
 
-/* the slow path of fp_rel() (fingerprint_int.h): probe the map, remember */
+/*
+ * The slow path of fp_rel() (fingerprint_int.h): find relid in the sorted
+ * array of relations, remember it. The catalogs are read in about the order
+ * their rows were made, so a lookup usually lands close to the one before:
+ * look around the last hit first (a few entries, in cache), then bisect.
+ * Sorted 16-byte entries take less memory than a hash table's slots and
+ * behave the same on every pattern of OIDs.
+ */
+#define FP_FINGER_REACH 16
+
 FpRel *
 fp_rel_lookup(FpCtx *fp, Oid relid)
 {
-	FpRel	   *r = map_get(fp->rel, relid);
+	FpRel	   *r = NULL;
+	const FpRelRef *v = fp->rels;
+	int			n = fp->nrels;
+	int			lo,
+				hi;
 
+	if (unlikely(!fp->rels_sorted))
+	{
+		/* only while pg_class is being read: nothing looks up then */
+		for (lo = 0; lo < n; lo++)
+			if (v[lo].oid == relid)
+				return v[lo].rel;
+		return NULL;
+	}
+	lo = Max(fp->relfinger - FP_FINGER_REACH, 0);
+	hi = Min(fp->relfinger + FP_FINGER_REACH, n);	/* search [lo, hi) */
+	if (lo >= hi || relid < v[lo].oid || relid > v[hi - 1].oid)
+	{
+		lo = 0;
+		hi = n;
+	}
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (v[mid].oid < relid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && v[lo].oid == relid)
+	{
+		fp->relfinger = lo;
+		r = v[lo].rel;
+	}
 	if (r != NULL)
 	{
 		FpRelCacheEntry *c = &fp->relcache[relid & (FP_RELCACHE_SIZE - 1)];

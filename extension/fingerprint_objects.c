@@ -358,7 +358,7 @@ emit_relations(FpCtx *fp)
 		const char *kind;
 		ListCell   *lc;
 
-		r = fp->rels[i];
+		r = fp->rels[i].rel;
 		if (!r->user)
 			continue;
 		m = r->more;
