@@ -450,6 +450,58 @@ ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command
 	   join("\n", @got));
 }
 
+# ---- 4c. initramfs-tools: what firmware mode adds to a real mkinitramfs image ----
+# (hooks/dualboot-efi: dualboot-efi-check, which dualboot-boot asks for
+# --firmware-slot before the selection, the local-bottom cross-check, efivarfs,
+# od, tail; nothing of it without efi_a=/efi_b=)
+SKIP_IT: {
+	my $kver = `ls /lib/modules 2>/dev/null | sort -V | tail -1`;
+	chomp $kver;
+	if (system("command -v mkinitramfs >/dev/null && command -v lsinitramfs >/dev/null && " .
+			"command -v musl-gcc >/dev/null") != 0 || $kver eq "") {
+		ok(1, "# SKIP mkinitramfs, lsinitramfs, musl-gcc or an installed kernel missing");
+		last SKIP_IT;
+	}
+	my $st = "$tmp/it-stage";
+	my $it = "$st/usr/share/initramfs-tools";
+	my @list;
+	if (system("make -s -C '$root' install-hook install-efi DESTDIR='$st' >'$tmp/it-make.log' 2>&1") != 0) {
+		ok(0, "initramfs-tools with firmware mode: make install-hook install-efi", `cat '$tmp/it-make.log'`);
+		last SKIP_IT;
+	}
+	for my $mode ("efi", "noefi") {
+		my $cd = "$tmp/itconf-$mode";
+		system("mkdir", "-p", "$cd/hooks", "$cd/scripts/local-top", "$cd/scripts/local-bottom");
+		system("install -m 0755 '$it/hooks/dualboot' '$it/hooks/dualboot-efi' '$cd/hooks/'");
+		system("install -m 0755 '$it/scripts/local-top/dualboot' '$cd/scripts/local-top/'");
+		system("install -m 0755 '$it/scripts/local-bottom/dualboot-efi' '$cd/scripts/local-bottom/'");
+		open my $ic, ">", "$cd/initramfs.conf" or die;
+		print $ic "MODULES=list\nBUSYBOX=y\nCOMPRESS=gzip\nRESUME=none\n";
+		close $ic;
+		open my $mc, ">", "$cd/modules" or die;
+		close $mc;
+		open my $cc, ">", "$cd/dualboot.conf" or die;
+		print $cc "state_device=PARTLABEL=dbstate\nstate_file=/dualboot/state\n" .
+			"slot_a=PARTLABEL=root-a\nslot_b=PARTLABEL=root-b\n" .
+			($mode eq "efi" ? "efi_a=0001\nefi_b=0002\n" : "");
+		close $cc;
+		local $ENV{DUALBOOT_LIBDIR} = "$st/usr/lib/dualboot";
+		local $ENV{DUALBOOT_CONF} = "$cd/dualboot.conf";
+		my $rc = system("mkinitramfs -d '$cd' -o '$cd/initrd.img' '$kver' >'$cd/log' 2>&1");
+		push @list, $rc == 0 ? join(" ", sort grep { m{dualboot|efivarfs\.ko$|bin/od$|bin/tail$} }
+			split /\n/, `lsinitramfs '$cd/initrd.img'`) : "mkinitramfs failed: " . `tail -5 '$cd/log'`;
+	}
+	my ($efi, $noefi) = @list;
+	my @want = qw(usr/lib/dualboot/dualboot-efi-check scripts/local-bottom/dualboot-efi usr/bin/od
+		usr/bin/tail usr/lib/dualboot/dualboot-boot usr/lib/dualboot/dualboot-select);
+	my @missing = grep { index(" $efi ", " $_ ") < 0 } @want;
+	push @missing, "efivarfs.ko" if $efi !~ /efivarfs\.ko/;
+	ok(!@missing && $noefi =~ m{usr/lib/dualboot/dualboot-select} && $noefi !~ /efi-check|efivarfs/,
+	   "mkinitramfs with efi_a=/efi_b=: dualboot-efi-check, the local-bottom script, efivarfs.ko, od and " .
+	   "tail are in the image; without them none of it ($kver)",
+	   "missing: @missing\nwith: $efi\nwithout: $noefi");
+}
+
 # ---- 5. memory: valgrind on the commands ----
 SKIP_VG: {
 	if (system("command -v valgrind >/dev/null") != 0) {
