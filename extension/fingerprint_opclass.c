@@ -377,17 +377,14 @@ emit_transforms(FpCtx *fp)
 
 /* ---- user mappings (include_privileges only) ---- */
 
-static int
-cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /*
- * A user mapping: its server, its user and the NAMES of its options,
- * sorted. Never an option's value: those are passwords, and
- * dualboot_schema_canonical() shows these bytes to every role. Written only
- * with include_privileges, as roles are cluster objects (like owners).
+ * A user mapping: its server and its user, nothing of its options. They
+ * hold passwords, and dualboot_schema_canonical() shows these bytes to every
+ * role, where PostgreSQL's pg_user_mappings view shows options only to the
+ * mapping's user and the server's owner: not even their names are written
+ * (or hashed, since a hash of a password can be guessed offline). That a
+ * mapping exists is public in that view. Written only with
+ * include_privileges, as roles are cluster objects (like owners).
  */
 static void
 emit_user_mappings(FpCtx *fp)
@@ -400,8 +397,6 @@ emit_user_mappings(FpCtx *fp)
 	{
 		Form_pg_user_mapping f = (Form_pg_user_mapping) GETSTRUCT(tup);
 		const char *user;
-		bool		isnull;
-		Datum		d;
 
 		if (!fp_user_object(fp, UserMappingRelationId, f->oid, InvalidOid))
 			continue;
@@ -409,38 +404,6 @@ emit_user_mappings(FpCtx *fp)
 		fp_begin(fp);
 		fp_put_ref(fp, "server", FPC_SERVER, f->umserver);
 		fp_put_str(fp, "user", user);
-		d = fp_scan_attr(&s, Anum_pg_user_mapping_umoptions, &isnull);
-		if (!isnull)
-		{
-			Datum	   *elems;
-			bool	   *nulls;
-			char	  **names;
-			int			n,
-						k = 0,
-						i;
-
-			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false,
-							  TYPALIGN_INT, &elems, &nulls, &n);
-			names = palloc(sizeof(char *) * Max(n, 1));
-			for (i = 0; i < n; i++)
-			{
-				char	   *opt;
-				char	   *eq;
-
-				if (nulls[i])
-					continue;
-				opt = TextDatumGetCString(elems[i]);
-				eq = strchr(opt, '=');
-				if (eq != NULL)
-					*eq = '\0';	/* the name only: the value stays out */
-				names[k++] = opt;
-			}
-			qsort(names, k, sizeof(char *), cmp_cstr);
-			fp_list_begin(fp, "options");
-			for (i = 0; i < k; i++)
-				fp_list_item(fp, i, quote_identifier(names[i]));
-			fp_list_end(fp);
-		}
 		fp_end(fp, "user mapping", psprintf("%s:%s", fp_ident(fp, FPC_SERVER, f->umserver), user));
 	}
 	fp_scan_end(&s);

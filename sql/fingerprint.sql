@@ -238,8 +238,8 @@ INSERT INTO mutation (what, priv, doit, undo) VALUES
 ('table access method', false, 'CREATE ACCESS METHOD fpt_tam TYPE TABLE HANDLER heap_tableam_handler', 'DROP ACCESS METHOD fpt_tam'),
 ('user mapping', true, 'CREATE USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv OPTIONS (user ''x'')',
     'DROP USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv'),
-('user mapping option', true, 'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (ADD user ''u'')',
-    'ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (DROP user)'),
+('user mapping of another user', true, 'DROP USER MAPPING FOR PUBLIC SERVER fpt_um_srv; CREATE USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv OPTIONS (password ''sekrit-value-1'')',
+    'DROP USER MAPPING FOR regress_fp_owner SERVER fpt_um_srv; CREATE USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (password ''sekrit-value-1'')'),
 ('aggregate sort operator', false,
     'DROP AGGREGATE fpt.avg9(int8); CREATE AGGREGATE fpt.avg9(int8) (SFUNC = int8_avg_accum, STYPE = internal, FINALFUNC = numeric_poly_avg, COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize, MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_poly_avg, SORTOP = <)',
     'DROP AGGREGATE fpt.avg9(int8); CREATE AGGREGATE fpt.avg9(int8) (SFUNC = int8_avg_accum, STYPE = internal, FINALFUNC = numeric_poly_avg, COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize, MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_poly_avg, SORTOP = >)');
@@ -278,11 +278,12 @@ SELECT dualboot_schema_fingerprint() = :'before_grant' AS grant_ignored_by_defau
 REVOKE SELECT ON fpt.t FROM PUBLIC;
 COMMENT ON TABLE fpt.t IS NULL;
 
--- user mappings: only with privileges, and never an option's value (a
--- password): the canonical text is readable by every role
+-- user mappings: only with privileges, and nothing of their options (a
+-- password, and even option names, which pg_user_mappings hides from other
+-- roles): the canonical text is readable by every role
 SELECT count(*) FILTER (WHERE kind = 'user mapping') AS mappings_by_default
 FROM dualboot_schema_manifest();
-SELECT identity, canonical LIKE '%password%' AS names_option,
+SELECT identity, canonical NOT LIKE '%password%' AS no_option_name,
        canonical NOT LIKE '%sekrit%' AS no_value
 FROM dualboot_schema_canonical(true) WHERE kind = 'user mapping';
 SELECT count(*) AS rows_with_password_value
@@ -290,7 +291,9 @@ FROM dualboot_schema_canonical(true)
 WHERE canonical LIKE '%sekrit%' OR identity LIKE '%sekrit%';
 SELECT dualboot_schema_fingerprint(true) AS before_password \gset
 ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (SET password 'sekrit-value-2');
-SELECT dualboot_schema_fingerprint(true) = :'before_password' AS password_change_not_seen;
+ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (ADD user 'u');
+SELECT dualboot_schema_fingerprint(true) = :'before_password' AS option_changes_not_seen;
+ALTER USER MAPPING FOR PUBLIC SERVER fpt_um_srv OPTIONS (DROP user);
 
 -- ---------------------------------------------------------------------
 -- Stable: data, maintenance, search_path and OIDs do not matter.
