@@ -491,7 +491,7 @@ fp_run(FpCtx *fp)
 		FP_PHASE(tuplesort_performsort(fp->sort));
 	else
 		FP_PHASE(fp_sort_digests(fp->digests, fp->ndigests));
-	elog(DEBUG1, "dualboot fingerprint: %d objects, %d distinct node trees, %zu kB of memory at the end",
+	elog(DEBUG1, "dualboot fingerprint: %d objects, %d node trees memoised, %zu kB of memory at the end",
 		 fp->nentries, fp->canon_memo_n, MemoryContextMemAllocated(fp->cxt, true) / 1024);
 }
 

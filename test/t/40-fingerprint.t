@@ -171,7 +171,7 @@ memo_schema() { # memo_schema DISTINCT(1|0)
 }
 memo_stats() { # "<trees memoised> <kB at the end>"
 	PGOPTIONS="-c client_min_messages=debug1" $PSQL -d "$1" -Atc "SELECT dualboot_schema_fingerprint()" 2>&1 >/dev/null |
-		sed -nE 's/.* ([0-9]+) distinct node trees, ([0-9]+) kB of memory at the end.*/\1 \2/p'
+		sed -nE 's/.* ([0-9]+) node trees memoised, ([0-9]+) kB of memory at the end.*/\1 \2/p'
 }
 for db in fp_memo fp_memo_twin fp_memo_copy; do
 	$PSQL -d postgres -c "CREATE DATABASE $db" && $PSQL -d "$db" -c "CREATE EXTENSION dualboot" ||
