@@ -374,19 +374,26 @@ ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command
 {
 	my $d = machine("check");
 	my $check = "$root/hook/dualboot-efi-check";
-	my $xrun = sub {
-		my (%e) = @_;
+	# run $code with the check's environment pointing into $d (conf/cmdline overridable)
+	my $in_env = sub {
+		my ($e, $code) = @_;
 		unlink "$d/efi-check", "$d/kmsg";
-		local $ENV{DUALBOOT_CONF} = $e{conf} // "$d/dualboot.conf";
-		local $ENV{DUALBOOT_CMDLINE} = $e{cmdline} // "/dev/null";
+		local $ENV{DUALBOOT_CONF} = $e->{conf} // "$d/dualboot.conf";
+		local $ENV{DUALBOOT_CMDLINE} = $e->{cmdline} // "/dev/null";
 		local $ENV{DUALBOOT_MARKER} = "$d/booted";
 		local $ENV{DUALBOOT_EFIVARS} = "$d/vars";
 		local $ENV{DUALBOOT_EFI_CHECK} = "$d/efi-check";
 		local $ENV{DUALBOOT_KMSG} = "$d/kmsg";
-		my $rc = system($check) >> 8;
-		my $o = -e "$d/efi-check" ? `cat "$d/efi-check"` : "";
-		my $k = -e "$d/kmsg" ? `cat "$d/kmsg"` : "";
-		return ($rc, $o, $k);
+		return $code->();
+	};
+	my $xrun = sub {
+		my (%e) = @_;
+		return $in_env->(\%e, sub {
+			my $rc = system($check) >> 8;
+			my $o = -e "$d/efi-check" ? `cat "$d/efi-check"` : "";
+			my $k = -e "$d/kmsg" ? `cat "$d/kmsg"` : "";
+			return ($rc, $o, $k);
+		});
 	};
 	open my $mk, ">", "$d/booted" or die;
 	print $mk "slot=B\nrole=test\ntrial=1\nseq=3\n";
@@ -417,16 +424,11 @@ ok(efi($m, "frobnicate") == 2 && $err =~ /unknown command/, "unknown efi command
 	# --firmware-slot: what dualboot-boot passes to the selector
 	my $fwslot = sub {
 		my (%e) = @_;
-		unlink "$d/efi-check", "$d/kmsg";
-		local $ENV{DUALBOOT_CONF} = $e{conf} // "$d/dualboot.conf";
-		local $ENV{DUALBOOT_CMDLINE} = $e{cmdline} // "/dev/null";
-		local $ENV{DUALBOOT_MARKER} = "$d/booted";
-		local $ENV{DUALBOOT_EFIVARS} = "$d/vars";
-		local $ENV{DUALBOOT_EFI_CHECK} = "$d/efi-check";
-		local $ENV{DUALBOOT_KMSG} = "$d/kmsg";
-		my $out = `"$check" --firmware-slot`;
-		my $rc = $? >> 8;
-		return "rc=$rc out=[$out]" . (-e "$d/efi-check" || -e "$d/kmsg" ? " wrote" : "");
+		return $in_env->(\%e, sub {
+			my $out = `"$check" --firmware-slot`;
+			my $rc = $? >> 8;
+			return "rc=$rc out=[$out]" . (-e "$d/efi-check" || -e "$d/kmsg" ? " wrote" : "");
+		});
 	};
 	my @got;
 	put_var("$d/vars", "BootCurrent", pack("v", 1));
