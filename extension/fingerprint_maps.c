@@ -342,6 +342,8 @@ load_classes(FpCtx *fp)
 	TupleDesc	desc = RelationGetDescr(rel);
 	TableScanDesc scan = fp_beginscan(fp, rel);
 	HeapTuple	tup;
+	List	   *bounds = NIL;	/* (FpRel *, partition bound text) pairs */
+	int			i;
 
 	fp->maxrels = expected_rows(rel);
 	fp->rels = MemoryContextAllocHuge(fp->cxt, sizeof(FpRelRef) * fp->maxrels);
@@ -423,14 +425,14 @@ load_classes(FpCtx *fp)
 			d = heap_getattr(tup, Anum_pg_class_relpartbound, desc, &isnull);
 			if (!isnull)
 			{
-				MemoryContext old = MemoryContextSwitchTo(fp->rowcxt);
-				char	   *tree = TextDatumGetCString(d);
-				FpRelMore  *m = fp_rel_more(fp, r);
+				/*
+				 * Canonicalised once every relation is known: a bound's
+				 * constants may name relations (regclass) not read yet.
+				 */
+				MemoryContext old = MemoryContextSwitchTo(fp->cxt);
 
-				resetStringInfo(&fp->nodebuf);
-				fp_canon_node(fp, &fp->nodebuf, tree, f->oid);
-				m->bound_digest = fp_alloc(fp, FP_DIGEST_LEN);
-				fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, m->bound_digest);
+				bounds = lappend(bounds, r);
+				bounds = lappend(bounds, TextDatumGetCString(d));
 				MemoryContextSwitchTo(old);
 			}
 		}
@@ -442,6 +444,20 @@ load_classes(FpCtx *fp)
 	fp_sort_relrefs(fp->rels, fp->nrels);
 	fp->rels_sorted = true;
 	fp->relfinger = 0;
+
+	for (i = 0; i < list_length(bounds); i += 2)
+	{
+		FpRel	   *r = list_nth(bounds, i);
+		char	   *tree = list_nth(bounds, i + 1);
+		FpRelMore  *m = fp_rel_more(fp, r);
+
+		resetStringInfo(&fp->nodebuf);
+		fp_canon_node(fp, &fp->nodebuf, tree, r->oid);
+		m->bound_digest = fp_alloc(fp, FP_DIGEST_LEN);
+		fp_digest_buf(fp, fp->nodebuf.data, fp->nodebuf.len, m->bound_digest);
+		pfree(tree);
+	}
+	list_free(bounds);
 }
 
 /*

@@ -388,6 +388,21 @@ SELECT canonical LIKE '%pg_toast.pg_toast_%' AS names_toast,
        canonical NOT LIKE '%?%' AS no_dangling
 FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.toastref';
 
+-- a partition bound naming a relation (regclass) whose pg_class row is read
+-- after the partition's: named, not written as a dangling OID (bounds are
+-- canonicalised once every relation is known)
+CREATE TABLE fpt.bx (a int);
+CREATE TABLE fpt.bp (r regclass) PARTITION BY LIST (r);
+CREATE TABLE fpt.bp1 PARTITION OF fpt.bp FOR VALUES IN ('fpt.bx');
+-- a new row version, in practice later in pg_class than bp1's (not printed:
+-- where a row lands depends on free space, which autovacuum may change)
+ALTER TABLE fpt.bx ADD COLUMN b int;
+SELECT canonical AS bp1 FROM dualboot_schema_canonical() WHERE identity = 'fpt.bp1' \gset
+ALTER TABLE fpt.bx RENAME TO bx2;
+SELECT canonical <> :'bp1' AS bound_names_relation
+FROM dualboot_schema_canonical() WHERE identity = 'fpt.bp1';
+DROP TABLE fpt.bp, fpt.bx2;
+
 -- the manifest goes through a sort bounded by work_mem: the same rows in
 -- the same order, and the same fingerprint, when it spills to disk (400
 -- more tables make the rows outgrow 64 kB)
