@@ -4,9 +4,11 @@
  *
  * One computation: take one snapshot, pin search_path to pg_catalog, build
  * the OID -> identity maps (fingerprint_maps.c), let every object emitter
- * (fingerprint_objects.c) write each object's canonical bytes, hash them into
- * a per-object SHA-256, then sort the manifest by (kind, identity) and hash
- * it: the database fingerprint is a function of the manifest alone.
+ * (fingerprint_objects.c and fingerprint_opclass.c) write each object's
+ * canonical bytes and hash them, with the object's kind and identity, into a
+ * per-object SHA-256; the database fingerprint is SHA-256 over those digests
+ * in byte order, a function of the manifest alone. The manifest functions
+ * sort the rows by (kind, identity) instead.
  * docs/fingerprint.md describes the canonical form.
  */
 #include "postgres.h"
@@ -459,8 +461,9 @@ fp_create(bool include_acl, bool rows, bool keep_canonical)
 }
 
 /*
- * Fill fp with the sorted manifest of the current database. Runs in one
- * registered snapshot with search_path pinned to pg_catalog.
+ * Fill fp with the object digests (sorted) or the manifest rows (sorted by
+ * kind and identity) of the current database. Runs in one registered
+ * snapshot with search_path pinned to pg_catalog.
  */
 static void
 fp_run(FpCtx *fp)
