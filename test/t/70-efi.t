@@ -23,7 +23,10 @@ my $GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
 
 my $n = 0;
 my $failed = 0;
-sub ok {
+# The prototype gives each argument scalar context: without it a condition
+# ending in a failed match (`... && $x =~ /y/`) is an empty list, the name
+# becomes the condition and the check passes.
+sub ok($$;$) {
 	my ($cond, $name, $diag) = @_;
 	$n++;
 	print(($cond ? "ok" : "not ok") . " $n" . ($name =~ /^# SKIP/ ? " " : " - ") . "$name\n");
