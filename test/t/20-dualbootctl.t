@@ -218,8 +218,17 @@ suite() {
 		json 'not j["trial_armed"] and j["next_boot_slot"] == "A" and j["last_trial_failed"] and j["current_slot"] == "A" and j["current_role"] == "stable"'
 
 	# -- firmware mode: the firmware booted stable's UEFI entry in a trial --
+	cp "$S" "$D/copy"; cp "$M" "$D/marker-copy"
 	expect_rc 2 "$tag: boot-select --firmware-slot C is bad usage" \
 		--state "$S" --marker "$M" boot-select --firmware-slot C
+	for v in "" AB 0 "A "; do
+		expect_rc 2 "$tag: boot-select --firmware-slot '$v' is bad usage" \
+			--state "$S" --marker "$M" boot-select --firmware-slot "$v"
+	done
+	expect_rc 2 "$tag: boot-select --firmware-slot without a value is bad usage" \
+		--state "$S" --marker "$M" boot-select --firmware-slot
+	check "$tag: bad --firmware-slot values leave the record and the marker unchanged" \
+		bash -c 'cmp -s "$1" "$2" && cmp -s "$3" "$4"' _ "$S" "$D/copy" "$M" "$D/marker-copy"
 	expect_rc 2 "$tag: --firmware-slot belongs to boot-select only" --state "$S" status --firmware-slot A
 	expect_rc 0 "$tag: mark-test --tries 2 (test kernel that never starts)" --state "$S" mark-test --tries 2
 	expect_rc 0 "$tag: boot-select --firmware-slot A (stable's entry booted)" \
