@@ -507,6 +507,130 @@ SKIP_IT: {
 	   "missing: @missing\nwith: $efi\nwithout: $noefi");
 }
 
+# ---- 4d. dualboot-boot before the selection: every way of not knowing is "unknown" ----
+# The hook's own dualboot-boot, dualboot-efi-check and the musl selector in a
+# chroot (dash, busybox's tools; a private mount namespace with /proc, the record on a raw
+# "partition" file, a trial of B with tries 2, efi_a=0001 efi_b=0002). The
+# firmware on A's or B's entry decides as the unit tests say; a missing,
+# failing, non-executable or garbage-printing check, no efivarfs (not mounted,
+# cannot be mounted, mounted without BootCurrent), no /sys/firmware/efi, and
+# od, tail, sed, tr or modprobe missing from the image must each give exactly
+# the output and record of an image without firmware mode.
+SKIP_BOOT: {
+	my $bb = -x "/bin/busybox" ? "/bin/busybox" : "/usr/bin/busybox";
+	my $sel = "$root/build/musl/dualboot-select";
+	my $ctl = "$root/build/dualbootctl";
+	if ($> != 0 || !-x $bb || !-x $sel || !-x $ctl || !-x "/bin/dash" ||
+		system("unshare -m true 2>/dev/null && command -v chroot >/dev/null") != 0 ||
+		`file -L $bb 2>/dev/null` =~ /dynamically/) {
+		ok(1, "# SKIP dualboot-boot in a chroot needs root, unshare -m, chroot, dash, busybox-static and make all");
+		last SKIP_BOOT;
+	}
+	my $boot_case = sub {
+		my (%o) = @_;
+		my $r = "$tmp/bootroot";
+		system("rm", "-rf", $r);
+		system("mkdir", "-p", map { "$r/$_" } qw(bin usr/lib/dualboot etc/dualboot proc dev run tmp));
+		system("mkdir", "-p", "$r/sys/firmware/efi/efivars") if !$o{no_efi};
+		system("cp", $bb, "$r/bin/busybox");
+		# dash, not busybox sh: busybox-static's sh runs its applets even
+		# without their links, and a "missing" tool would still be found
+		for my $l ("/bin/dash", `ldd /bin/dash` =~ m{(/\S+)\s+\(}g) {
+			system("mkdir", "-p", dirname("$r$l"));
+			system("cp", "-L", $l, "$r$l");
+		}
+		symlink("dash", "$r/bin/sh");
+		my %skip = map { $_ => 1 } @{ $o{missing} // [] };
+		for my $a (qw(sleep mkdir rmdir sync cat sed tr tail od modprobe rm)) {
+			symlink("busybox", "$r/bin/$a") if !$skip{$a};
+		}
+		# mount/umount stubs: a real efivarfs must never be reached from here
+		my $stub = sub {
+			my ($name, $rc) = @_;
+			open my $f, ">", "$r/bin/$name" or die;
+			print $f "#!/bin/sh\necho \"$name \$*\" >> /tmp/calls\nexit $rc\n";
+			close $f;
+			chmod 0755, "$r/bin/$name";
+		};
+		$stub->("mount", $o{mount_ok} ? 0 : 32);
+		$stub->("umount", 0);
+		system("cp", "$root/hook/dualboot-boot", $sel, "$r/usr/lib/dualboot/");
+		if (defined $o{check}) {
+			open my $f, ">", "$r/usr/lib/dualboot/dualboot-efi-check" or die;
+			print $f "#!/bin/sh\n$o{check}\n";
+			close $f;
+			chmod 0755, "$r/usr/lib/dualboot/dualboot-efi-check";
+		}
+		elsif (!$o{no_check}) {
+			system("cp", "$root/hook/dualboot-efi-check", "$r/usr/lib/dualboot/");
+		}
+		chmod 0644, "$r/usr/lib/dualboot/dualboot-efi-check" if $o{not_exec};
+		for my $d ("slot-a", "slot-b", "kmsg") { open my $f, ">", "$r/dev/$d" or die; close $f; }
+		open my $c, ">", "$r/etc/dualboot/dualboot.conf" or die;
+		print $c "state_device=/dev/state\nstate_file=\nslot_a=/dev/slot-a\nslot_b=/dev/slot-b\n" .
+			"default=A\ntimeout=1\nefi_a=0001\nefi_b=0002\n";
+		close $c;
+		system("'$ctl' --state '$r/dev/state' init --stable A >/dev/null && " .
+			"'$ctl' --state '$r/dev/state' mark-test --tries 2 >/dev/null") == 0 or die "dualbootctl";
+		put_var("$r/sys/firmware/efi/efivars", "BootCurrent", $o{bootcurrent})
+			if defined $o{bootcurrent} && !$o{no_efi};
+		my $out = `timeout -k 5 60 unshare -m sh -c 'mount -t proc proc "\$1/proc" && exec chroot "\$1" /usr/lib/dualboot/dualboot-boot' _ '$r' 2>'$tmp/boot.err'`;
+		my $rc = $? >> 8;
+		my $st = `'$ctl' --state '$r/dev/state' status --json 2>/dev/null`;
+		my $j = eval { decode_json($st) } // {};
+		my $calls = -e "$r/tmp/calls" ? `cat '$r/tmp/calls'` : "";
+		$calls =~ s/\n/; /g;
+		return ("rc=$rc tries_left=" . ($j->{tries_left} // "?") . " armed=" .
+			($j->{trial_armed} ? 1 : 0) . "\n$out", $calls);
+	};
+	my ($base) = $boot_case->(no_check => 1);
+	my ($fa) = $boot_case->(bootcurrent => pack("v", 1));
+	my ($fb) = $boot_case->(bootcurrent => pack("v", 2));
+	ok($base =~ /^rc=0 tries_left=1 armed=1\n/ && $base =~ /DUALBOOT_SLOT='B'/ &&
+	   $base =~ /DUALBOOT_TRIAL='1'/ && $fb eq $base,
+	   "dualboot-boot in a chroot: without firmware mode a trial boot of B (tries 2 -> 1); " .
+	   "the firmware on B's entry: the same", "base:\n$base\nB:\n$fb\n" . `cat '$tmp/boot.err'`);
+	ok($fa =~ /^rc=0 tries_left=1 armed=1\n/ && $fa =~ /DUALBOOT_SLOT='A'/ &&
+	   $fa =~ /DUALBOOT_ROLE='stable'/ && $fa =~ /DUALBOOT_TRIAL='0'/ && $fa =~ /failed try of test slot B/ &&
+	   $fa =~ m{DUALBOOT_ROOT='/dev/slot-a'},
+	   "dualboot-boot in a chroot: the firmware on A's entry: stable root A, a failed try (tries 2 -> 1)", $fa);
+	my @cases = (
+		["check not executable", not_exec => 1, bootcurrent => pack("v", 1)],
+		["check fails after printing A", check => "echo A; exit 1"],
+		["check prints garbage", check => "printf 'A\\047; reboot -f; echo \\047\\n'"],
+		["check prints two lines", check => "echo A; echo A"],
+		["check prints 'A B'", check => "echo A B"],
+		["check is killed", check => "echo A; kill -9 \$\$"],
+		["no /sys/firmware/efi (BIOS boot)", no_efi => 1],
+		["efivarfs not mounted and cannot be mounted", bootcurrent => undef],
+		["efivarfs mounted but no BootCurrent", bootcurrent => undef, mount_ok => 1],
+		["modprobe missing, efivarfs cannot be mounted", bootcurrent => undef, missing => ["modprobe"]],
+		["od missing", bootcurrent => pack("v", 1), missing => ["od"]],
+		["tail missing", bootcurrent => pack("v", 1), missing => ["tail"]],
+		["sed missing", bootcurrent => pack("v", 1), missing => ["sed"]],
+		["tr missing", bootcurrent => pack("v", 1), missing => ["tr"]],
+		["BootCurrent of 3 bytes", bootcurrent => "\x01\x00\x00"],
+		["BootCurrent empty", bootcurrent => ""],
+	);
+	my (@bad, %calls);
+	for my $c (@cases) {
+		my ($name, %o) = @$c;
+		my ($got, $calls) = $boot_case->(%o);
+		push @bad, "$name:\n$got" if $got ne $base;
+		$calls{$name} = $calls;
+	}
+	ok(!@bad && $base =~ /DUALBOOT_SLOT='B'/, "dualboot-boot in a chroot: " . join(", ", map { $_->[0] } @cases) .
+	   ": each boots exactly as without firmware mode (trial of B, tries 2 -> 1)",
+	   join("\n", "want:\n$base", @bad));
+	ok($calls{"efivarfs not mounted and cannot be mounted"} eq
+		"mount -t efivarfs efivarfs /sys/firmware/efi/efivars; " &&
+	   $calls{"efivarfs mounted but no BootCurrent"} eq
+		"mount -t efivarfs efivarfs /sys/firmware/efi/efivars; umount /sys/firmware/efi/efivars; " &&
+	   $calls{"no /sys/firmware/efi (BIOS boot)"} eq "" && $calls{"od missing"} eq "",
+	   "dualboot-efi-check --firmware-slot mounts efivarfs only when BootCurrent is not there, " .
+	   "and unmounts only what it mounted", join("\n", map { "$_: $calls{$_}" } sort keys %calls));
+}
+
 # ---- 5. memory: valgrind on the commands ----
 SKIP_VG: {
 	if (system("command -v valgrind >/dev/null") != 0) {
