@@ -291,8 +291,11 @@ fi
 
 # 15. trial evidence: written after a failed trial
 mkdir -p "$T/run3"
-printf "DUALBOOT_SLOT='A'\nDUALBOOT_TRIAL_FAILED='1'\nDUALBOOT_WHY='trial of slot B failed: tries exhausted; booting stable slot A'\n" \
-	> "$T/run3/decision"
+cat > "$T/run3/decision" <<'EOF'
+DUALBOOT_SLOT='A'
+DUALBOOT_TRIAL_FAILED='1'
+DUALBOOT_WHY='trial of slot B failed: tries exhausted (the firmware booted the stable slot'\''s entry); booting stable slot A'
+EOF
 DUALBOOT_DECISION=$T/run3/decision DUALBOOT_MARKER=$T/m1 DUALBOOT_EVIDENCE_DIR=$T/evidence \
 	"$EVIDENCE" > "$T/out" 2>&1
 expect "exit status" $? 0
@@ -304,6 +307,8 @@ else
 	grep -q 'dualbootctl status' "$f" || problem "no status in $f"
 fi
 grep -q 'evidence in' "$T/out" || problem "no journal line: $(cat "$T/out")"
+grep -qF "the stable slot's entry); booting stable slot A; evidence in" "$T/out" ||
+	problem "the journal line does not unquote the reason: $(cat "$T/out")"
 assert "dualboot-trial-evidence keeps the evidence of a failed trial"
 
 # 16. ... and nothing on an ordinary boot
