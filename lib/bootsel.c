@@ -101,6 +101,7 @@ db_boot_select_fw(const db_config *cfg, const char *state_path,
 		st = orig;				/* the marker tells what the record still says */
 		res->dec.slot = st.stable_slot;
 		res->dec.trial = false;
+		res->dec.trial_failed = false;	/* the record still has it armed */
 		res->dec.write = false;
 		snprintf(res->dec.why, sizeof(res->dec.why),
 				 "cannot write the record: booting stable slot %s",

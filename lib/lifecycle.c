@@ -266,11 +266,12 @@ db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 	 * Firmware mode: the firmware booted the stable slot's entry although a
 	 * trial is armed (BootNext named the test entry, whose kernel did not
 	 * start). This boot is a failed try, counted as a trial boot counts it,
-	 * and the last one ends the trial now: the stable kernel never boots
-	 * the test root.
+	 * and the last one ends the trial now: the stable kernel does not boot
+	 * the test root. Unless the stable root is missing: then, as without
+	 * firmware mode, the test root is the one that can boot at all.
 	 */
 	fallback = st->trial_armed && st->tries_left > 0 && in->firmware_known &&
-		in->firmware_slot == stable;
+		in->firmware_slot == stable && in->slot_present[stable];
 	if (fallback)
 	{
 		st->tries_left--;

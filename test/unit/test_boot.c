@@ -109,6 +109,13 @@ static const struct
 	{"armed 3/3, firmware booted stable A's entry, test root missing: failed try", true,
 	DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A, true, false, DB_SLOT_A, false, true, false, 2, 1, 0,
 	DB_EV_BOOT, true, DB_SLOT_A},
+	/* ... unless the stable root is missing: the test root, as without firmware mode */
+	{"armed 3/3, firmware booted stable A's entry, stable root A missing: test B", true,
+	DB_SLOT_A, 1, 3, 3, 0, DB_SLOT_A, false, true, DB_SLOT_B, true, true, false, 2, 1, 0,
+	DB_EV_BOOT, true, DB_SLOT_A},
+	{"stable B armed 2/3, firmware booted stable B's entry, B missing: test A", true,
+	DB_SLOT_B, 1, 2, 3, 0, DB_SLOT_A, true, false, DB_SLOT_A, true, true, false, 1, 1, 0,
+	DB_EV_BOOT, true, DB_SLOT_B},
 	{"armed 0/3, firmware booted stable A's entry: tries exhausted as before", true, DB_SLOT_A,
 	1, 0, 3, 0, DB_SLOT_A, true, true, DB_SLOT_A, false, true, true, 0, 0, 1,
 	DB_EV_TRIAL_FAILED, true, DB_SLOT_A},

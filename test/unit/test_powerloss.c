@@ -497,6 +497,31 @@ test_io_faults(void)
 			   "%s: afterwards the record reads as the old or new state", faults[i].name);
 		file_write(path, before, sizeof(before), 0600);
 	}
+
+	/*
+	 * A boot that would end the trial (no try left) but cannot write it:
+	 * stable boots, and the trial is not reported as failed, since the
+	 * record still has it armed.
+	 */
+	{
+		db_request	arm1 = {.event = DB_EV_MARK_TEST, .tries = 1};
+		db_boot_result res;
+
+		(void) unlink(path);
+		if (!tap_ok(db_create(path, DB_SLOT_A, &c, NULL, false, &err) == DB_OK &&
+					db_update(path, &arm1, &c, NULL, &err) == DB_OK, "armed record, 1 try"))
+			return;
+		db_boot_select(&cfg, path, tmp_path("booted-fault"), NOW, &res);	/* uses the try */
+		fail_pwrite = true;
+		short_write = 0;
+		short_done = false;
+		db_boot_select(&cfg, path, tmp_path("booted-fault"), NOW + 1, &res);
+		fail_pwrite = false;
+		tap_ok(res.dec.slot == DB_SLOT_A && !res.dec.trial && !res.dec.trial_failed &&
+			   res.state_rc == DB_ERR_IO &&
+			   db_load(path, &st, &err) == DB_OK && st.trial_armed && st.tries_left == 0,
+			   "no try left but the record cannot be written: stable A, trial not reported failed, still armed");
+	}
 }
 
 void
