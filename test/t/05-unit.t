@@ -23,7 +23,7 @@ my $n = 0;
 my $failed = 0;
 my $leaks = 1;		# LeakSanitizer usable (probed before the sanitizer run)
 
-sub ok {
+sub ok($$) {	# scalar context for both: a failed match must not vanish from the list
 	my ($cond, $desc) = @_;
 	$n++;
 	$failed++ unless $cond;
