@@ -26,6 +26,7 @@
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_transform.h"
 #include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/array.h"
@@ -37,23 +38,19 @@
 
 #include "fingerprint_int.h"
 
-/* every access method's name (pg_am is a handful of rows), by OID */
-typedef struct FpAmNames
-{
-	int			n;
-	Oid		   *oid;
-	char	  **name;			/* quoted as an identifier */
-} FpAmNames;
-
+/*
+ * An access method by name, as SQL writes it. fp_ident() writes a built-in
+ * one as its fixed OID; built-in methods can be neither renamed nor dropped,
+ * so the system cache has their name. A user method by fp_ident().
+ */
 static const char *
-am_name(FpCtx *fp, const FpAmNames *ams, Oid amoid)
+am_name(FpCtx *fp, Oid amoid)
 {
-	int			i;
+	char	   *name;
 
-	for (i = 0; i < ams->n; i++)
-		if (ams->oid[i] == amoid)
-			return ams->name[i];
-	return fp_ident(fp, FPC_AM, amoid);	/* not in our snapshot: dangling */
+	if (amoid < FirstGenbkiObjectId && (name = get_am_name(amoid)) != NULL)
+		return quote_identifier(name);
+	return fp_ident(fp, FPC_AM, amoid);
 }
 
 /*
@@ -61,44 +58,30 @@ am_name(FpCtx *fp, const FpAmNames *ams, Oid amoid)
  * (unique per method, schema and name). The method by name, as in SQL.
  */
 static char *
-opc_identity(FpCtx *fp, const FpAmNames *ams, Oid nsp, const char *name, Oid amoid)
+opc_identity(FpCtx *fp, Oid nsp, const char *name, Oid amoid)
 {
-	return psprintf("%s USING %s", fp_qualify(fp, nsp, name), am_name(fp, ams, amoid));
+	return psprintf("%s USING %s", fp_qualify(fp, nsp, name), am_name(fp, amoid));
 }
 
 /* ---- access methods ---- */
 
 static void
-emit_access_methods(FpCtx *fp, FpAmNames *ams)
+emit_access_methods(FpCtx *fp)
 {
 	FpScan		s;
 	HeapTuple	tup;
-	int			max = 16;
 
-	ams->n = 0;
-	ams->oid = MemoryContextAlloc(fp->cxt, sizeof(Oid) * max);
-	ams->name = MemoryContextAlloc(fp->cxt, sizeof(char *) * max);
 	fp_scan_begin(&s, fp, AccessMethodRelationId);
 	while ((tup = fp_scan_next(&s)) != NULL)
 	{
 		Form_pg_am	f = (Form_pg_am) GETSTRUCT(tup);
-		const char *name = quote_identifier(NameStr(f->amname));
 
-		if (ams->n == max)
-		{
-			max *= 2;
-			ams->oid = repalloc(ams->oid, sizeof(Oid) * max);
-			ams->name = repalloc(ams->name, sizeof(char *) * max);
-		}
-		ams->oid[ams->n] = f->oid;
-		ams->name[ams->n] = MemoryContextStrdup(fp->cxt, name);
-		ams->n++;
 		if (!fp_user_object(fp, AccessMethodRelationId, f->oid, InvalidOid))
 			continue;
 		fp_begin(fp);
 		fp_put_char(fp, "type", f->amtype);
 		fp_put_ref(fp, "handler", FPC_PROC, f->amhandler);
-		fp_end(fp, "access method", name);
+		fp_end(fp, "access method", quote_identifier(NameStr(f->amname)));
 	}
 	fp_scan_end(&s);
 }
@@ -187,7 +170,7 @@ user_family(HTAB *fams, Oid family)
  * row covers them, the class row names the family.
  */
 static void
-emit_opfamilies(FpCtx *fp, const FpAmNames *ams)
+emit_opfamilies(FpCtx *fp)
 {
 	FpScan		s;
 	HeapTuple	tup;
@@ -291,7 +274,7 @@ emit_opfamilies(FpCtx *fp, const FpAmNames *ams)
 		}
 		if (fp->include_acl)
 			fp_put_ref(fp, "owner", FPC_ROLE, f->owner);
-		fp_end(fp, "operator family", opc_identity(fp, ams, f->nsp, f->name, f->method));
+		fp_end(fp, "operator family", opc_identity(fp, f->nsp, f->name, f->method));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(fp->rowcxt);
 	}
@@ -301,7 +284,7 @@ emit_opfamilies(FpCtx *fp, const FpAmNames *ams)
 /* ---- operator classes ---- */
 
 static void
-emit_opclasses(FpCtx *fp, const FpAmNames *ams)
+emit_opclasses(FpCtx *fp)
 {
 	FpScan		s;
 	HeapTuple	tup;
@@ -321,7 +304,7 @@ emit_opclasses(FpCtx *fp, const FpAmNames *ams)
 		fp_put_ref(fp, "storage", FPC_TYPE, f->opckeytype);
 		fp_put_owner_acl(fp, &s, f->opcowner, 0, OBJECT_OPCLASS);
 		fp_end(fp, "operator class",
-			   opc_identity(fp, ams, f->opcnamespace, NameStr(f->opcname), f->opcmethod));
+			   opc_identity(fp, f->opcnamespace, NameStr(f->opcname), f->opcmethod));
 	}
 	fp_scan_end(&s);
 }
@@ -412,15 +395,11 @@ emit_user_mappings(FpCtx *fp)
 void
 fp_emit_opclass_kinds(FpCtx *fp)
 {
-	FpAmNames	ams;
-
-	FP_PHASE(emit_access_methods(fp, &ams));
-	FP_PHASE(emit_opfamilies(fp, &ams));
-	FP_PHASE(emit_opclasses(fp, &ams));
+	FP_PHASE(emit_access_methods(fp));
+	FP_PHASE(emit_opfamilies(fp));
+	FP_PHASE(emit_opclasses(fp));
 	FP_PHASE(emit_conversions(fp));
 	FP_PHASE(emit_transforms(fp));
 	if (fp->include_acl)
 		FP_PHASE(emit_user_mappings(fp));
-	pfree(ams.oid);
-	pfree(ams.name);
 }
