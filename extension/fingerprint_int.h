@@ -316,6 +316,7 @@ extern bool fp_is_user_nsp(FpCtx *fp, Oid nspid);
 extern Oid	fp_ext_owner(FpCtx *fp, Oid classid, Oid objid);
 extern char *fp_text_datum(Datum d);
 extern char *fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner);
+extern char *fp_sorted_list(const char **v, int n);
 extern Relation fp_open(Oid relid);
 extern TableScanDesc fp_beginscan(FpCtx *fp, Relation rel);
 

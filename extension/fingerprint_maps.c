@@ -1190,6 +1190,29 @@ cmp_cstr(const void *a, const void *b)
 }
 
 /*
+ * "a,b,c": the n strings sorted (strcmp) and joined with commas, for lists
+ * whose order is not part of the object (ACL items, a policy's roles). Sorts
+ * v in place; the result in the current memory context.
+ */
+char *
+fp_sorted_list(const char **v, int n)
+{
+	StringInfoData s;
+	int			i;
+
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_cstr);
+	initStringInfo(&s);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&s, ',');
+		appendStringInfoString(&s, v[i]);
+	}
+	return s.data;
+}
+
+/*
  * A canonical text for an ACL: the items of the ACL (or of the default ACL
  * when it is NULL) as aclitemout writes them, sorted. NULL and an explicit
  * ACL equal to the default give the same text, as pg_dump restores one as
@@ -1202,8 +1225,7 @@ fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner)
 	AclItem    *items;
 	int			n,
 				i;
-	char	  **strs;
-	StringInfoData s;
+	const char **strs;
 
 	(void) fp;
 	if (isnull)
@@ -1216,9 +1238,5 @@ fp_acl_text(FpCtx *fp, Datum acl, bool isnull, ObjectType objtype, Oid owner)
 	for (i = 0; i < n; i++)
 		strs[i] = DatumGetCString(DirectFunctionCall1(aclitemout,
 													  PointerGetDatum(&items[i])));
-	qsort(strs, n, sizeof(char *), cmp_cstr);
-	initStringInfo(&s);
-	for (i = 0; i < n; i++)
-		appendStringInfo(&s, "%s%s", i ? "," : "", strs[i]);
-	return s.data;
+	return fp_sorted_list(strs, n);
 }

@@ -693,10 +693,8 @@ emit_policies(FpCtx *fp)
 			ArrayType  *a = DatumGetArrayTypeP(d);
 			Datum	   *elems;
 			int			n,
-						i,
-						j;
+						i;
 			const char **names;
-			StringInfoData b;
 
 			deconstruct_array(a, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, NULL, &n);
 			names = palloc(sizeof(char *) * Max(n, 1));
@@ -707,19 +705,8 @@ emit_policies(FpCtx *fp)
 				/* roles are cluster objects: by name, PUBLIC for 0 */
 				names[i] = role == InvalidOid ? "public" : fp_ident(fp, FPC_ROLE, role);
 			}
-			/* sort names: the array's order is not part of the policy */
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--)
-				{
-					const char *t = names[j];
-
-					names[j] = names[j - 1];
-					names[j - 1] = t;
-				}
-			initStringInfo(&b);
-			for (i = 0; i < n; i++)
-				appendStringInfo(&b, "%s%s", i ? "," : "", names[i]);
-			fp_put_str(fp, "roles", b.data);
+			/* sorted: the array's order is not part of the policy */
+			fp_put_str(fp, "roles", fp_sorted_list(names, n));
 		}
 		fp_put_node(fp, "using", fp_col_text(&s, Anum_pg_policy_polqual), f->polrelid);
 		fp_put_node(fp, "check", fp_col_text(&s, Anum_pg_policy_polwithcheck), f->polrelid);
