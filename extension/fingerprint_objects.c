@@ -460,6 +460,25 @@ emit_sequences(FpCtx *fp)
 	fp_scan_end(&s);
 }
 
+/*
+ * "flags=<one letter per flag> <a>[ <b>]": an index's or a constraint's
+ * boolean and one-letter fields in one line, then its counts (b < 0: none).
+ */
+static void
+put_flags(FpCtx *fp, const char *flags, int a, int b)
+{
+	appendStringInfoString(&fp->buf, "flags=");
+	appendStringInfoString(&fp->buf, flags);
+	appendStringInfoChar(&fp->buf, ' ');
+	fp_append_int(&fp->buf, a);
+	if (b >= 0)
+	{
+		appendStringInfoChar(&fp->buf, ' ');
+		fp_append_int(&fp->buf, b);
+	}
+	appendStringInfoChar(&fp->buf, '\n');
+}
+
 static void
 emit_indexes(FpCtx *fp)
 {
@@ -499,13 +518,7 @@ emit_indexes(FpCtx *fp)
 			flags[6] = f->indisvalid ? 'V' : '-';
 			flags[7] = f->indisreplident ? 'R' : '-';
 			flags[8] = '\0';
-			appendStringInfoString(&fp->buf, "flags=");
-			appendStringInfoString(&fp->buf, flags);
-			appendStringInfoChar(&fp->buf, ' ');
-			fp_append_int(&fp->buf, f->indnatts);
-			appendStringInfoChar(&fp->buf, ' ');
-			fp_append_int(&fp->buf, f->indnkeyatts);
-			appendStringInfoChar(&fp->buf, '\n');
+			put_flags(fp, flags, f->indnatts, f->indnkeyatts);
 		}
 		for (i = 0; i < f->indnatts; i++)
 		{
@@ -594,11 +607,7 @@ emit_constraints(FpCtx *fp)
 			flags[7] = f->confdeltype ? f->confdeltype : '-';
 			flags[8] = f->confmatchtype ? f->confmatchtype : '-';
 			flags[9] = '\0';
-			appendStringInfoString(&fp->buf, "flags=");
-			appendStringInfoString(&fp->buf, flags);
-			appendStringInfoChar(&fp->buf, ' ');
-			fp_append_int(&fp->buf, f->coninhcount);
-			appendStringInfoChar(&fp->buf, '\n');
+			put_flags(fp, flags, f->coninhcount, -1);
 		}
 		fp_put_ref(fp, "index", FPC_REL, f->conindid);
 		fp_put_ref(fp, "parent", FPC_CONSTRAINT, f->conparentid);
