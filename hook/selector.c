@@ -314,19 +314,24 @@ main(int argc, char **argv)
 			{
 				db_state	st;
 				db_error	err;
+				db_boot_input in;
+				db_boot_decision dec;
 				uint8_t		next;
 
+				/*
+				 * The decision itself, on a copy never written, with both
+				 * roots taken as present: the slot to wait for.
+				 */
 				load_config(&cfg, conf_path, cmdline_path);
 				memset(&err, 0, sizeof(err));
-				if (state_path && db_load(state_path, &st, &err) == DB_OK)
-				{
-					next = db_next_boot_slot(&st);
-					/* the firmware booted stable's entry: so will the selection */
-					if (fw == st.stable_slot)
-						next = st.stable_slot;
-				}
-				else
-					next = cfg.default_slot;
+				memset(&in, 0, sizeof(in));
+				in.default_slot = cfg.default_slot;
+				in.slot_present[0] = in.slot_present[1] = true;
+				in.firmware_known = fw == DB_SLOT_A || fw == DB_SLOT_B;
+				in.firmware_slot = (uint8_t) fw;
+				in.have_state = state_path && db_load(state_path, &st, &err) == DB_OK;
+				db_boot_decide(in.have_state ? &st : NULL, &in, &dec);
+				next = dec.slot;
 				shell_var("DUALBOOT_NEXT", db_slot_name(next));
 				shell_var("DUALBOOT_NEXT_ROOT",
 						  cfg.slot_dev[next == DB_SLOT_B ? 1 : 0]);
