@@ -77,6 +77,10 @@ FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp2:pg$$ ||
 -- a fingerprint of another major version cannot be compared
 SELECT code, message
 FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp2:pg9:$$ || repeat('0', 64) || $$')$$);
+-- nor one of the previous algorithm (a value saved before an upgrade)
+SELECT code, message
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg$$ ||
+                current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64) || $$')$$);
 -- not a fingerprint at all: 22023
 SELECT code, message FROM dbtest.try($$SELECT * FROM dualboot_confirm('sha256:1234')$$);
 -- the refused confirms left the bytes on disk as they were

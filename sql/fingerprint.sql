@@ -34,6 +34,9 @@ SELECT dualboot_fingerprint_compare('dbfp2:pg 15:' || repeat('a', 64), 'dbfp2:pg
 -- "different" with the same digest under 'dbfp2') or a tenth digit is refused
 SELECT dualboot_fingerprint_compare('dbfp02:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
 SELECT dualboot_fingerprint_compare('dbfp2:pg1234567890:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64));
+-- the second argument is checked as strictly as the first
+SELECT dualboot_fingerprint_compare('dbfp2:pg15:' || repeat('a', 64), 'dbfp02:pg15:' || repeat('a', 64));
+SELECT dualboot_fingerprint_compare('dbfp2:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 63));
 
 -- the fingerprint is a function of the manifest alone (recomputed in SQL)
 SELECT (dualboot_schema_manifest_json() ->> 'fingerprint') = dualboot_schema_fingerprint() AS from_manifest,
