@@ -672,6 +672,17 @@ dualboot_parse_fingerprint(const char *s, int *algo, int *major)
 	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
 }
 
+/* dualboot_fingerprint_compare(): an argument parsed, or 22023 */
+static void
+parse_argument(const char *s, int *algo, int *major)
+{
+	if (!dualboot_parse_fingerprint(s, algo, major))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dualboot: \"%s\" is not a schema fingerprint", s),
+				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
+}
+
 PG_FUNCTION_INFO_V1(dualboot_fingerprint_compare);
 Datum
 dualboot_fingerprint_compare(PG_FUNCTION_ARGS)
@@ -683,16 +694,8 @@ dualboot_fingerprint_compare(PG_FUNCTION_ARGS)
 				ba,
 				bm;
 
-	if (!dualboot_parse_fingerprint(a, &aa, &am))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dualboot: \"%s\" is not a schema fingerprint", a),
-				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
-	if (!dualboot_parse_fingerprint(b, &ba, &bm))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dualboot: \"%s\" is not a schema fingerprint", b),
-				 errhint("A fingerprint looks like %s:pg%d:<64 hex digits>, as dualboot_schema_fingerprint() returns.", DUALBOOT_FINGERPRINT_ALGO, FP_MAJOR)));
+	parse_argument(a, &aa, &am);
+	parse_argument(b, &ba, &bm);
 	if (aa != ba || am != bm)
 		PG_RETURN_TEXT_P(cstring_to_text("incomparable"));
 	PG_RETURN_TEXT_P(cstring_to_text(pg_strcasecmp(a, b) == 0 ? "equal" : "different"));
