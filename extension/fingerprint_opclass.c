@@ -111,7 +111,9 @@ cmp_member(const ListCell *a, const ListCell *b)
  * on the class (and goes when the class is dropped); one added by ALTER
  * OPERATOR FAMILY, or that the method files with the family (cross-type
  * members), depends on the family. One probe of pg_depend's index per
- * member of a user family: there are few, and pg_depend is never scanned.
+ * member of a user family (there are few), rather than keeping every
+ * member's class from load_depend()'s one scan of pg_depend (which would
+ * hold the thousands of built-in members too).
  */
 static Oid
 member_class(FpCtx *fp, Relation dep, Oid classid, Oid objid)
