@@ -396,7 +396,7 @@ cmd_bind(int argc, char **argv, const db_config *cfg)
 			fprintf(stderr, "put this line in the config (dualboot.conf) to bind slot %s:\n",
 					db_slot_name((uint8_t) slot));
 	}
-	printf("efi_%c=%04X\n", slot == 0 ? 'a' : 'b', num);
+	printf("efi_%c=%04X\n", slot == 0 ? 'a' : 'b', (unsigned) num);
 	return 0;
 }
 
@@ -412,7 +412,7 @@ cmd_create(int argc, char **argv)
 	const char *args = NULL;
 	char		deflabel[32];
 	long		part = 1;
-	uint16_t	num;
+	int32_t		num;
 	db_error	err;
 	dbe_entry	e;
 	int			rc;
@@ -473,15 +473,19 @@ cmd_create(int argc, char **argv)
 		return rc;
 	if ((rc = dbe_create_entry(disk, (int) part, loader, label, args, &num, &err)) != DB_OK)
 	{
-		fprintf(stderr, "dualbootctl efi create: %s; nothing was written\n", err.message);
+		if (num < 0)
+			fprintf(stderr, "dualbootctl efi create: %s; nothing was written\n", err.message);
+		else
+			fprintf(stderr, "dualbootctl efi create: %s; Boot%04X was left behind\n",
+					err.message, (unsigned) num);
 		return rc == DB_ERR_ARG ? 2 : 1;
 	}
-	if (dbe_read_entry(num, &e, &err) == DB_OK)
-		fprintf(stderr, "created Boot%04X \"%s\" %s%s%s\n", num, e.desc, e.path,
+	if (dbe_read_entry((uint16_t) num, &e, &err) == DB_OK)
+		fprintf(stderr, "created Boot%04X \"%s\" %s%s%s\n", (unsigned) num, e.desc, e.path,
 				e.args[0] ? " " : "", e.args);
 	fprintf(stderr, "put this line in the config (dualboot.conf) to bind slot %s, then run "
 			"\"dualbootctl efi sync\":\n", db_slot_name((uint8_t) slot));
-	printf("efi_%c=%04X\n", slot == 0 ? 'a' : 'b', num);
+	printf("efi_%c=%04X\n", slot == 0 ? 'a' : 'b', (unsigned) num);
 	return 0;
 }
 

@@ -498,7 +498,7 @@ dbe_apply(const dbe_vars *cur, const dbe_plan *plan, db_error *err)
 
 int
 dbe_create_entry(const char *disk, int part, const char *loader, const char *label,
-				 const char *args, uint16_t *num, db_error *err)
+				 const char *args, int32_t *num, db_error *err)
 {
 	ssize_t		dpsz;
 	ssize_t		optsz;
@@ -512,6 +512,7 @@ dbe_create_entry(const char *disk, int part, const char *loader, const char *lab
 	int			rc = DB_OK;
 	long		n;
 
+	*num = -1;
 	if (err)
 		memset(err, 0, sizeof(*err));
 	if (label == NULL || label[0] == '\0' || strlen(label) >= DBE_DESC_SIZE ||
@@ -593,6 +594,12 @@ dbe_create_entry(const char *disk, int part, const char *loader, const char *lab
 		rc = eerr(err, DB_ERR_IO, 0, "no free Boot#### number");
 		goto out;
 	}
+	/* listed at the end of BootOrder, or firmware may take the number back */
+	if (v.order_len >= DBE_ORDER_MAX)
+	{
+		rc = eerr(err, DB_ERR_IO, 0, "BootOrder is full");
+		goto out;
+	}
 	errno = 0;
 	if (efi_set_variable(EFI_GLOBAL_GUID, name, opt, (size_t) optsz, DBE_VAR_ATTRS, 0644) < 0)
 	{
@@ -602,27 +609,32 @@ dbe_create_entry(const char *disk, int part, const char *loader, const char *lab
 		rc = eerr(err, DB_ERR_IO, e, "cannot write the UEFI variable %s: %s", name, syserr(e));
 		goto out;
 	}
-	/* listed at the end of BootOrder, or firmware may take the number back */
-	if (v.order_len >= DBE_ORDER_MAX)
-		rc = eerr(err, DB_ERR_IO, 0, "BootOrder is full");
-	else
+	v.order[v.order_len] = (uint16_t) n;
+	if ((rc = set_order(true, v.order, v.order_len + 1, err)) == DB_OK &&
+		(rc = dbe_read_entry((uint16_t) n, &check, err)) != DB_OK)
 	{
-		v.order[v.order_len] = (uint16_t) n;
-		rc = set_order(true, v.order, v.order_len + 1, err);
+		db_error	e2;
+
+		/* written but unreadable: BootOrder as it was, then the entry removed */
+		db_error_prefix(err, "after writing: ");
+		if (set_order(v.order_present, v.order, v.order_len, &e2) != DB_OK)
+		{
+			db_error_prefix(err, "BootOrder could not be restored: ");
+			*num = (int32_t) n;
+			goto out;
+		}
 	}
 	if (rc != DB_OK)
 	{
 		if (efi_del_variable(EFI_GLOBAL_GUID, name) < 0)
+		{
 			db_error_prefix(err, "the new entry could not be removed again: ");
+			*num = (int32_t) n;
+		}
 		efi_error_clear();
 		goto out;
 	}
-	if ((rc = dbe_read_entry((uint16_t) n, &check, err)) != DB_OK)
-	{
-		db_error_prefix(err, "after writing: ");
-		goto out;
-	}
-	*num = (uint16_t) n;
+	*num = (int32_t) n;
 out:
 	free(ucs);
 	free(dp);

@@ -131,10 +131,11 @@ int			dbe_apply(const dbe_vars *cur, const dbe_plan *plan, db_error *err);
  * BootOrder: EDK2 firmware treats an unlisted number as free and reuses it
  * for its own entries (seen under OVMF); `sync` then moves the stable slot's
  * entry to the front. DB_OK with *num set; DB_ERR_ARG/DB_ERR_IO with err set
- * (nothing left written).
+ * and *num -1 when nothing is left written (a failure after the write is
+ * undone), or the number of the Boot#### left behind when undoing failed too.
  */
 int			dbe_create_entry(const char *disk, int part, const char *loader,
-							 const char *label, const char *args, uint16_t *num,
+							 const char *label, const char *args, int32_t *num,
 							 db_error *err);
 
 #endif							/* DUALBOOT_EFI_H */
