@@ -113,7 +113,7 @@ cmp_member(const ListCell *a, const ListCell *b)
  * members), depends on the family. One probe of pg_depend's index per
  * member of a user family (there are few), rather than keeping every
  * member's class from load_depend()'s one scan of pg_depend (which would
- * hold the thousands of built-in members too).
+ * keep them for the members of extensions' families too).
  */
 static Oid
 member_class(FpCtx *fp, Relation dep, Oid classid, Oid objid)
