@@ -581,7 +581,7 @@ check "make install-dualbootctl DESTDIR=...: /usr/sbin/dualbootctl and the man p
 # The man page: every command and exit status documented; renders cleanly.
 MAN=$ROOT/hook/dualbootctl.8
 check "man page documents every command, option and exit status" bash -c '
-	for w in init status mark-test confirm failback promote history boot-select efi \
+	for w in init status mark-test confirm failback promote history boot-select efi "efi create" \
 		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do
 		sed "s/\\\\-/-/g" "$1" | grep -q -- "$w" || { echo "# missing: $w"; exit 1; }
