@@ -374,6 +374,10 @@ SELECT d.kind, d.identity, d.change,
 FROM saved, dualboot_schema_diff(saved.doc) AS d ORDER BY 1, 2;
 -- a manifest from another server major (or algorithm) is refused
 SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg99:' || repeat('0', 64), 'objects', '[]'::jsonb));
+-- the algorithm alone counts too: a dbfp1 manifest of this very server major
+-- (a manifest saved before the upgrade to dbfp2)
+SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg'
+    || current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64), 'objects', '[]'::jsonb));
 SELECT * FROM dualboot_schema_diff('{"objects": []}'::jsonb);
 
 -- TOAST tables and their indexes are left out of the maps; a reference to
