@@ -273,6 +273,13 @@ FROM mutation m JOIN outcome o USING (n) ORDER BY m.n;
 SELECT count(*) AS mutations, count(*) FILTER (WHERE moved AND restored) AS detected_and_reverted
 FROM outcome;
 
+-- the partitioned index is a row of its own (the 'partitioned index'
+-- mutation would move with its partition's index alone)
+CREATE INDEX part_k ON fpt.part (k);
+SELECT kind, identity FROM dualboot_schema_manifest()
+WHERE identity IN ('fpt.part_k', 'fpt.part_2024_k_idx') ORDER BY identity COLLATE "C";
+DROP INDEX fpt.part_k;
+
 -- privileges are not part of the default fingerprint
 SELECT dualboot_schema_fingerprint() AS before_grant \gset
 GRANT SELECT ON fpt.t TO PUBLIC;
