@@ -221,6 +221,8 @@ print_config(const db_config *cfg)
 	shell_var("DUALBOOT_DEFAULT_ROOT", def);
 	snprintf(tmo, sizeof(tmo), "%d", cfg->timeout);
 	shell_var("DUALBOOT_TIMEOUT", tmo);
+	shell_var("DUALBOOT_EFI_A", cfg->efi_entry[0]);
+	shell_var("DUALBOOT_EFI_B", cfg->efi_entry[1]);
 }
 
 int
