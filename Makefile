@@ -9,6 +9,12 @@
 
 PG_CONFIG ?= pg_config
 
+# What `make`/`make install` cover: the extension (built per PostgreSQL major)
+# and the tools (dualbootctl, selector, hook, units; one build). The Debian
+# packaging builds them separately: DUALBOOT_PARTS=extension per major, then
+# `make install-tools` once (debian/rules).
+DUALBOOT_PARTS ?= extension tools
+
 EXTENSION = dualboot
 MODULE_big = dualboot
 # The record library is compiled into the extension from lib/: one source,
@@ -57,7 +63,7 @@ extension/dualboot--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
 WERROR ?=
 override CFLAGS += -Wall -Wextra
 
-.PHONY: deps
+.PHONY: deps install-tools
 deps:
 	tools/deps.sh
 

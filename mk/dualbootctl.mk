@@ -20,17 +20,21 @@ CTL_CFLAGS += -DDUALBOOTCTL_EFI $(EFI_CFLAGS)
 CTL_LIBS += $(EFI_LIBS)
 endif
 CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h) $(LIB_SRCS) lib/dbstate.h
+# Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
+CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 build/dualbootctl: $(CTL_DEPS)
 	@mkdir -p $(@D)
-	$(CTL_CC) $(CTL_CFLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(CTL_LIBS)
+	$(CTL_CC) $(CTL_CFLAGS) $(CTL_DIST_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(CTL_LIBS)
 
 build/asan/dualbootctl: $(CTL_DEPS)
 	@mkdir -p $(@D)
 	$(CTL_CC) $(CTL_CFLAGS) -O1 $(CTL_SAN) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(CTL_LIBS)
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 all: build/dualbootctl
+endif
 
 CTL_SBINDIR = /usr/sbin
 CTL_MANDIR = /usr/share/man/man8
@@ -41,7 +45,10 @@ install-dualbootctl: build/dualbootctl
 	install -m 0755 build/dualbootctl $(DESTDIR)$(CTL_SBINDIR)/dualbootctl
 	install -m 0644 hook/dualbootctl.8 $(DESTDIR)$(CTL_MANDIR)/dualbootctl.8
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 install: install-dualbootctl
+endif
+install-tools: install-dualbootctl
 
 # The dualbootctl suite alone (also part of `make test`).
 .PHONY: ctl-test

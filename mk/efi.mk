@@ -28,7 +28,9 @@ build/efi/plan_test: test/efi/plan_test.c hook/efi.c $(LIB_SRCS) $(EFI_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EFI_TOOL_CFLAGS) -o $@ test/efi/plan_test.c hook/efi.c $(LIB_SRCS) $(EFI_LIBS)
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 all: build/efi/efitool build/efi/plan_test
+endif
 
 EFI_UNITDIR = /lib/systemd/system
 EFI_LIBDIR = /usr/lib/dualboot
@@ -52,7 +54,10 @@ install-efi:
 	install -m 0755 hook/dracut/91dualboot-efi/module-setup.sh \
 		hook/dracut/91dualboot-efi/dualboot-efi-pre-pivot.sh $(DESTDIR)$(EFI_DRACUTDIR)/
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 install: install-efi
+endif
+install-tools: install-efi
 
 efi-test: build/efi/efitool build/efi/plan_test
 	prove --timer test/t/70-efi.t

@@ -36,7 +36,9 @@ build/musl/dbtool.o: test/vm/dbtool.c lib/dbstate.h
 build/musl/dbtool: build/musl/dbtool.o $(HOOK_LIB_OBJS)
 	$(MUSL_CC) $(HOOK_LDFLAGS) -o $@ $^
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 all: build/musl/dualboot-select
+endif
 
 # Installed paths follow DESIGN section 7 (Debian conventions).
 HOOK_LIBDIR = /usr/lib/dualboot
@@ -66,7 +68,10 @@ install-hook: build/musl/dualboot-select
 	test -e $(DESTDIR)/etc/dualboot/dualboot.conf || \
 		install -m 0644 hook/dualboot.conf.example $(DESTDIR)/etc/dualboot/dualboot.conf
 
+ifneq ($(filter tools,$(DUALBOOT_PARTS)),)
 install: install-hook
+endif
+install-tools: install-hook
 
 # The QEMU boot suite alone. It builds what it needs (kernel extract, disk
 # images, initramfs) under build/vm/ and reuses them on the next run.
