@@ -44,7 +44,7 @@ ifeq ($(PGXS),)
 .PHONY: test demo deps all install
 test demo:
 ifeq ($(DUALBOOT_DEPS_DONE),)
-	tools/deps.sh
+	tools/deps.sh $@
 	$(MAKE) DUALBOOT_DEPS_DONE=1 $@
 else
 	@echo "dualboot: pg_config --pgxs still finds no PGXS after installing packages" >&2; exit 2

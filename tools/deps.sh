@@ -1,8 +1,16 @@
 #!/bin/sh
-# Install the Debian packages dualboot needs to build, test and demo.
+# Install the Debian packages dualboot needs.
+#
+#   tools/deps.sh [test]   everything `make test` needs (the default): build,
+#                          sanitizers, QEMU, a kernel image, OVMF, packaging
+#   tools/deps.sh demo     only what `make demo` needs: the build tools,
+#                          PostgreSQL and Python (no kernel, QEMU or firmware:
+#                          a kernel package changes how the machine boots)
+#
 # As root: installs them (apt-get). Otherwise: prints the exact command and
 # fails, so nothing half-works.
 set -eu
+PROFILE=${1:-test}
 
 server_major() {
 	# the major version of the installed PostgreSQL server, else Debian 12's
@@ -13,12 +21,20 @@ server_major() {
 PGMAJOR=$(server_major)
 PGMAJOR=${PGMAJOR:-15}
 
-PACKAGES="build-essential pkg-config clang libclang-rt-dev valgrind musl-tools
- postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR postgresql-contrib
- libefivar-dev libefiboot-dev efibootmgr python3 python3-psycopg2
+# build: the extension (PGXS), dualbootctl (libefivar), the static selector
+DEMO_PACKAGES="build-essential pkg-config musl-tools
+ postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR
+ libefivar-dev libefiboot-dev python3 python3-psycopg2"
+# tests: sanitizers, the VM and firmware suites, the packages' suite
+TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap"
+case $PROFILE in
+demo) PACKAGES=$DEMO_PACKAGES ;;
+test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;
+*) echo "usage: tools/deps.sh [test|demo]" >&2; exit 2 ;;
+esac
 PACKAGES=$(echo $PACKAGES)
 
 missing=""
