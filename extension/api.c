@@ -262,7 +262,6 @@ report_record_error(int rc, const db_error *err, const char *real_path)
 							 DB_RECORD_SIZE)));
 			break;
 		case DB_ERR_NO_VALID:
-		case DB_ERR_INVALID:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("dualboot state record \"%s\" is corrupt", path),
@@ -281,6 +280,18 @@ report_record_error(int rc, const db_error *err, const char *real_path)
 					 errdetail("%s.", message),
 					 errhint("Update the dualboot extension on this slot; the record was "
 							 "not changed.")));
+			break;
+		case DB_ERR_INVALID:
+			/* a whole newest copy with values this build refuses: as newer */
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("dualboot state record \"%s\" holds values this extension "
+							"does not understand", path),
+					 errdetail("%s. The record was not changed.", message),
+					 errhint("Another dualboot build wrote it: update the dualboot "
+							 "extension on this slot. Inspect it with \"dualbootctl --state "
+							 "%s status\"; only \"dualbootctl init --force\" (as root) "
+							 "replaces it.", path)));
 			break;
 		case DB_ERR_IO:
 			errno = err->sys_errno;

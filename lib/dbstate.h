@@ -126,7 +126,9 @@ typedef enum db_rc
 	DB_ERR_BAD_FILE = -3,       /* symlink, directory, wrong type, wrong size */
 	DB_ERR_NO_VALID = -4,       /* no copy has a valid magic and CRC */
 	DB_ERR_NEWER_VERSION = -5,  /* valid copy written by a newer format */
-	DB_ERR_INVALID = -6,        /* valid CRC but field values out of range */
+	DB_ERR_INVALID = -6,        /* valid CRC but field values this version
+								 * refuses; for a record: in its newest copy,
+								 * which is then never overwritten */
 	DB_ERR_EXISTS = -7,         /* create: a valid record is already there */
 	DB_ERR_ARG = -8             /* bad argument: text too long, not UTF-8, ... */
 } db_rc;
@@ -224,8 +226,12 @@ int			db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out);
 
 /*
  * Choose between the two copies of a whole record image (DB_RECORD_SIZE
- * bytes): the valid copy with the highest sequence wins. If that copy has a
- * newer version, DB_ERR_NEWER_VERSION. *which gets 0 or 1 (may be NULL).
+ * bytes): among the copies with a good magic and CRC, the one with the
+ * highest sequence wins (a tie goes to one this version cannot read). If that
+ * copy has a newer version, DB_ERR_NEWER_VERSION; if it has fields this
+ * version refuses, DB_ERR_INVALID: either way the record is not usable and
+ * is never overwritten (db_write refuses; db_create only with force).
+ * *which gets 0 or 1 (may be NULL).
  */
 int			db_decode_record(const uint8_t *record, size_t len, db_state *st,
 							 int *which, db_error *err);

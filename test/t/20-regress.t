@@ -12,7 +12,8 @@
 # dualboot.boot_marker_path next to it. pg_regress reaches the same paths
 # through environment variables (DUALBOOTCTL, DUALBOOT_CONF, DUALBOOT_STATE,
 # DUALBOOT_MARKER, DUALBOOT_DIR) in its `\!` lines, which simulate boots with
-# `dualbootctl boot-select`.
+# `dualbootctl boot-select`, and DUALBOOT_FORGE (test/forge-record.py) for
+# the records a test forges.
 #
 # TAP; the plan is printed at the end. On a failure of pg_regress the
 # regression.diffs are printed as diagnostics.
@@ -242,7 +243,8 @@ fi
 chmod 0600 "$S/record"
 
 export DUALBOOTCTL=$CTL DUALBOOT_CONF=$S/empty.conf DUALBOOT_STATE=$S/record \
-	DUALBOOT_MARKER=$S/run/booted DUALBOOT_DIR=$S DUALBOOT_WORK=$W
+	DUALBOOT_MARKER=$S/run/booted DUALBOOT_DIR=$S DUALBOOT_WORK=$W \
+	DUALBOOT_FORGE=$ROOT/test/forge-record.py
 unset PGSERVICE PGDATABASE PGHOST PGPORT PGUSER PGPASSWORD
 
 pg_virtualenv -t \
