@@ -11,10 +11,15 @@
  * of the current record with db_apply, so a refusal is raised at the call
  * with its SQLSTATE, and the row it returns is the state as it will be once
  * the transaction commits), then queues the request, tagged with the
- * subtransaction that made it. Nothing touches the record until
- * XACT_EVENT_PRE_COMMIT, where all the queued requests are applied in order
- * under the record's lock and written once (one write, one fdatasync). An
- * error there aborts the transaction cleanly. The queue is dropped on abort,
+ * subtransaction that made it and the record's sequence it was validated
+ * against. Nothing touches the record until XACT_EVENT_PRE_COMMIT, where,
+ * under the record's lock, the record must still be at that sequence (else
+ * 40001, a serialization failure that names the newer change, and nothing
+ * is written: a stale request never lands on a decision it did not see),
+ * and all the queued requests are applied in order and written once (one
+ * write, one fdatasync). An error there aborts the transaction cleanly.
+ * Reading (dualboot_status() and friends) takes no part in this: a
+ * transaction without requests checks nothing at commit. The queue is dropped on abort,
  * and the part of it made inside a savepoint is dropped when that savepoint
  * is rolled back. PREPARE TRANSACTION with a queued request is refused.
  *
@@ -514,9 +519,55 @@ free_intent(PendingIntent *p)
 	pfree(p);
 }
 
+/* "the dualboot failback request" / "the dualboot requests (a, b)" */
+static char *
+requests_text(void)
+{
+	StringInfoData buf;
+	int			n;
+	PendingIntent **list = pending_list(&n, NULL);
+
+	initStringInfo(&buf);
+	if (n == 1)
+		appendStringInfo(&buf, "the dualboot %s request", db_event_name(list[0]->event));
+	else
+	{
+		appendStringInfoString(&buf, "the dualboot requests (");
+		for (int i = 0; i < n; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", db_event_name(list[i]->event));
+		appendStringInfoString(&buf, ")");
+	}
+	return buf.data;
+}
+
+/*
+ * The record is no longer at the sequence this transaction's requests were
+ * validated against: someone else's change (an operator's failback, a
+ * promotion, a boot) came in between. A serialization failure: the
+ * requests are not applied on top of a decision they never saw.
+ */
+static void
+report_changed(const db_error *err, const char *path, bool at_commit)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize %s: the dualboot state record changed after "
+					"it was validated", requests_text()),
+			 errdetail("State record \"%s\": %s.", shown(path), shown(err->message)),
+			 errhint(at_commit ?
+					 "Nothing was written and the transaction was rolled back. Check "
+					 "dualboot_status() and dualboot_history(), and retry the transaction "
+					 "if the request still makes sense." :
+					 "Roll back this transaction, check dualboot_status() and "
+					 "dualboot_history(), and retry it if the requests still make sense.")));
+}
+
 /*
  * Validate req against the current record with everything this transaction
  * has queued, queue it, and return the state as it will be after commit.
+ * Every request of a transaction is validated against the same sequence of
+ * the record: a call that finds the record changed since the requests
+ * already queued fails with 40001 (see flush_pending).
  */
 static db_state *
 queue_request(const db_request *req, const DualbootBoot *b, const char *function)
@@ -539,6 +590,13 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 	path = state_path();
 	st = load_record(path);
 	seq_seen = st->seq;
+	if (pending_top != NULL)
+	{
+		db_error	cerr;
+
+		if (db_check_unchanged(st, pending_top->seq_seen, &cerr) != DB_OK)
+			report_changed(&cerr, path, false);
+	}
 	make_context(&ctx, b);
 	qctx = ctx;
 	if (pending_top && pending_top->event == req->event)
@@ -643,7 +701,8 @@ flush_pending(void)
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
 	if ((rc = db_lock(&h, &err)) == DB_OK &&
-		(rc = db_read(&h, &st, &err)) == DB_OK)
+		(rc = db_read(&h, &st, &err)) == DB_OK &&
+		(rc = db_check_unchanged(&st, list[0]->seq_seen, &err)) == DB_OK)
 	{
 		seq_read = st.seq;
 		for (int i = 0; i < n && rc == DB_OK; i++)
@@ -675,6 +734,8 @@ flush_pending(void)
 						   (unsigned long long) seq_read),
 				 errhint("Check dualboot_status() and repeat the request if it still "
 						 "makes sense.")));
+	if (rc == DB_ERR_CHANGED)
+		report_changed(&err, path, true);
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
 	pending_top = NULL;

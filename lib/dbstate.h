@@ -130,7 +130,9 @@ typedef enum db_rc
 								 * refuses; for a record: in its newest copy,
 								 * which is then never overwritten */
 	DB_ERR_EXISTS = -7,         /* create: a valid record is already there */
-	DB_ERR_ARG = -8             /* bad argument: text too long, not UTF-8, ... */
+	DB_ERR_ARG = -8,            /* bad argument: text too long, not UTF-8, ... */
+	DB_ERR_CHANGED = -9,        /* the record changed since a request was validated */
+	DB_ERR_BUSY = -10           /* the record's lock is held (db_trylock) */
 } db_rc;
 
 /* Error detail filled by every call that can fail. */
@@ -251,6 +253,16 @@ int			db_apply(db_state *st, const db_request *req, const db_context *ctx,
 					 db_error *err);
 
 /*
+ * Optimistic concurrency for a request validated against sequence `seen`
+ * and written later (the extension validates at the call and writes at
+ * commit): DB_OK when st (read under the lock) is still at `seen`, else
+ * DB_ERR_CHANGED with err->message saying what changed (how many changes,
+ * the newest one's sequence, event, slot, actor, application and reason, or
+ * that it was an ordinary boot). Nothing is changed.
+ */
+int			db_check_unchanged(const db_state *st, uint64_t seen, db_error *err);
+
+/*
  * The boot decision. st may be NULL or in->have_state false (no valid record).
  * On return *st is updated when dec->write is true.
  */
@@ -289,6 +301,14 @@ int			db_write(db_handle *h, const db_state *st, db_error *err);
 
 /* Exclusive advisory lock (flock) on the open file; blocks. */
 int			db_lock(db_handle *h, db_error *err);
+
+/*
+ * One attempt at the exclusive lock, without blocking: DB_OK (locked),
+ * DB_ERR_BUSY (another open file description holds a lock on the record;
+ * err says so and names the path) or DB_ERR_IO. For callers that must wait
+ * interruptibly (the extension polls it between latch waits).
+ */
+int			db_trylock(db_handle *h, db_error *err);
 void		db_unlock(db_handle *h);
 
 /*

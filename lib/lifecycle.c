@@ -242,6 +242,51 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 	return DB_OK;
 }
 
+int
+db_check_unchanged(const db_state *st, uint64_t seen, db_error *err)
+{
+	const db_history_entry *newest = NULL;
+	int			changes = 0;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (st->seq == seen)
+		return DB_OK;
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+	{
+		const db_history_entry *h = &st->history[i];
+
+		if (h->seq > seen)
+		{
+			changes++;
+			if (newest == NULL || h->seq > newest->seq)
+				newest = h;
+		}
+	}
+	if (err == NULL)
+		return DB_ERR_CHANGED;
+	err->code = DB_ERR_CHANGED;
+	if (newest && newest->seq == st->seq)
+		snprintf(err->message, sizeof(err->message),
+				 "the record was at sequence %llu then and is at %llu now (%llu "
+				 "change%s, %d in the history); the newest: sequence %llu, %s of slot %s "
+				 "by %s%s%s%s%s%s",
+				 (unsigned long long) seen, (unsigned long long) st->seq,
+				 (unsigned long long) (st->seq - seen), st->seq - seen == 1 ? "" : "s",
+				 changes, (unsigned long long) newest->seq, db_event_name(newest->event),
+				 db_slot_name(newest->slot), newest->actor[0] ? newest->actor : "?",
+				 newest->app[0] ? " (application " : "", newest->app,
+				 newest->app[0] ? ")" : "",
+				 newest->reason[0] ? ", reason: " : "", newest->reason);
+	else
+		snprintf(err->message, sizeof(err->message),
+				 "the record was at sequence %llu then and is at %llu now; the newest "
+				 "change is a boot of slot %s selected by the hook (boot %llu)",
+				 (unsigned long long) seen, (unsigned long long) st->seq,
+				 db_slot_name(st->last_boot_slot), (unsigned long long) st->boot_count);
+	return DB_ERR_CHANGED;
+}
+
 void
 db_boot_decide(db_state *st, const db_boot_input *in, db_boot_decision *dec)
 {

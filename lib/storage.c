@@ -145,6 +145,22 @@ db_lock(db_handle *h, db_error *err)
 	return DB_OK;
 }
 
+int
+db_trylock(db_handle *h, db_error *err)
+{
+	while (flock(h->fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		if (errno == EWOULDBLOCK)
+			return fail(err, DB_ERR_BUSY, 0, h->path,
+						"is locked by another process (a writer of the record, or any "
+						"process that opened it and holds a lock)");
+		if (errno != EINTR)
+			return fail(err, DB_ERR_IO, errno, h->path, "cannot lock state record");
+	}
+	h->locked = true;
+	return DB_OK;
+}
+
 void
 db_unlock(db_handle *h)
 {

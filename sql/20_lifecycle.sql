@@ -106,7 +106,8 @@ SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot FROM
 
 -- ---------------------------------------------------------------------
 -- 4. between the call and the commit, someone else failed back: the
---    promote queued here is refused at commit, nothing is written
+--    promote queued here fails at commit with 40001 (a serialization
+--    failure: the record changed after it was validated), nothing is written
 -- ---------------------------------------------------------------------
 SELECT test_slot FROM dualboot_mark_test(2, 'rehearse migration 45');
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
