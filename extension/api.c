@@ -34,9 +34,15 @@
  * written before PostgreSQL writes its commit record, so what fails after
  * XACT_EVENT_PRE_COMMIT leaves the request written while the transaction
  * rolls back: a serialization failure that SERIALIZABLE detects at commit,
- * a full NOTIFY queue, or a crash between the two writes. Requests are
- * idempotent intents (a repeated failback or mark_test is harmless), so the
- * remedy is to look at dualboot_status() and ask again.
+ * a full NOTIFY queue, a crash between the two writes, or the pre-commit
+ * callback of a library that registered before this one (CallXactCallbacks
+ * runs the newest registration first, so an earlier entry of
+ * shared_preload_libraries, or any preloaded library when dualboot is loaded
+ * on first use, runs after this callback and may still raise an error).
+ * Listing dualboot first in shared_preload_libraries leaves only libraries
+ * that run before it. Requests are idempotent intents (a repeated failback
+ * or mark_test is harmless), so the remedy is to look at dualboot_status()
+ * and ask again (README).
  */
 #include "postgres.h"
 
@@ -53,6 +59,10 @@
 #include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -674,6 +684,88 @@ drop_pending_from(SubTransactionId subid)
 	}
 }
 
+/*
+ * Take the record's lock at pre-commit without ever blocking in the kernel:
+ * flock(LOCK_EX | LOCK_NB) in a loop, sleeping on the process latch between
+ * attempts (the way PostgreSQL's own waits with a timeout go: WaitLatch,
+ * ResetLatch, CHECK_FOR_INTERRUPTS), so that pg_cancel_backend and
+ * pg_terminate_backend end the wait, the postmaster's death too, and
+ * pg_stat_activity shows it (wait_event_type "Extension", wait_event
+ * "Extension": PostgreSQL 15 has no names for an extension's own waits).
+ *
+ * Bounds, each measured by this loop (PostgreSQL's own timers do not cover
+ * it: statement_timeout is disarmed before the commit of a statement runs,
+ * and lock_timeout only times heavyweight locks): dualboot.lock_timeout and
+ * lock_timeout from the start of the wait end it with 55P03 naming the
+ * record; statement_timeout from the start of the statement (the COMMIT, or
+ * the autocommitted call) ends it as PostgreSQL ends a statement that ran
+ * too long, 57014.
+ */
+#define LOCK_POLL_MS 10
+
+static void
+lock_record_interruptibly(db_handle *h, const char *path)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz stmt_start = GetCurrentStatementStartTimestamp();
+	db_error	err;
+	int			rc;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			TimestampTz now;
+
+			rc = db_trylock(h, &err);
+			if (rc == DB_OK)
+				break;
+			if (rc != DB_ERR_BUSY)
+				report_record_error(rc, &err, path);
+			now = GetCurrentTimestamp();
+			if (dualboot_lock_timeout > 0 &&
+				TimestampDifferenceExceeds(start, now, dualboot_lock_timeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not lock dualboot state record \"%s\" within "
+								"dualboot.lock_timeout (%d ms)", shown(path),
+								dualboot_lock_timeout),
+						 errdetail("Another process holds a lock on the record (dualbootctl, "
+								   "the boot hook, another session's commit, or any process "
+								   "that can open the file). Nothing was written and the "
+								   "transaction was rolled back."),
+						 errhint("Find the holder with \"fuser -v %s\" or \"lsof %s\"; "
+								 "retry the transaction once it is gone.",
+								 shown(path), shown(path))));
+			if (LockTimeout > 0 && TimestampDifferenceExceeds(start, now, LockTimeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not lock dualboot state record \"%s\" within "
+								"lock_timeout (%d ms)", shown(path), LockTimeout),
+						 errdetail("Another process holds a lock on the record. Nothing was "
+								   "written and the transaction was rolled back.")));
+			if (StatementTimeout > 0 &&
+				TimestampDifferenceExceeds(stmt_start, now, StatementTimeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("canceling statement due to statement timeout"),
+						 errdetail("The commit was waiting for the lock of dualboot state "
+								   "record \"%s\". Nothing was written.", shown(path))));
+			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   LOCK_POLL_MS, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_CATCH();
+	{
+		db_close(h);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* XACT_EVENT_PRE_COMMIT: write the queued requests, or fail the commit. */
 static void
 flush_pending(void)
@@ -700,8 +792,8 @@ flush_pending(void)
 	rc = db_open(&h, path, true, &err);
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
-	if ((rc = db_lock(&h, &err)) == DB_OK &&
-		(rc = db_read(&h, &st, &err)) == DB_OK &&
+	lock_record_interruptibly(&h, path);
+	if ((rc = db_read(&h, &st, &err)) == DB_OK &&
 		(rc = db_check_unchanged(&st, list[0]->seq_seen, &err)) == DB_OK)
 	{
 		seq_read = st.seq;
