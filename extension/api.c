@@ -19,9 +19,10 @@
  * and all the queued requests are applied in order and written once (one
  * write, one fdatasync). An error there aborts the transaction cleanly.
  * Reading (dualboot_status() and friends) takes no part in this: a
- * transaction without requests checks nothing at commit. The queue is dropped on abort,
- * and the part of it made inside a savepoint is dropped when that savepoint
- * is rolled back. PREPARE TRANSACTION with a queued request is refused.
+ * transaction without requests checks nothing at commit. The queue is
+ * dropped on abort, and the part of it made inside a savepoint is dropped
+ * when that savepoint is rolled back. PREPARE TRANSACTION with a queued
+ * request is refused.
  *
  * Collapsing: a request for the same event as the newest queued one replaces
  * it (the last intent wins: mark_test(3) then mark_test(5) writes one
