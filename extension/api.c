@@ -627,9 +627,9 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 					 errmsg("the dualboot %s request queued earlier in this transaction "
 							"no longer applies: %s", db_event_name(list[i]->event),
 							shown(err.message)),
-					 errdetail("The state record \"%s\" changed since that call (sequence "
-							   "%llu then, %llu now).", shown(path),
-							   (unsigned long long) list[i]->seq_seen,
+					 errdetail("The state record \"%s\" is still at sequence %llu, but what "
+							   "this session knows about the running boot (the boot "
+							   "marker) changed since that call.", shown(path),
 							   (unsigned long long) seq_seen),
 					 errhint("Roll back this transaction, check dualboot_status(), and "
 							 "repeat the requests that still make sense.")));
@@ -820,10 +820,10 @@ flush_pending(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("dualboot %s refused at commit: %s",
 						db_event_name(list[failed]->event), shown(err.message)),
-				 errdetail("The state record \"%s\" changed between the call (sequence "
-						   "%llu) and the commit (sequence %llu); nothing was written and "
-						   "the transaction was rolled back.", shown(path),
-						   (unsigned long long) list[failed]->seq_seen,
+				 errdetail("The state record \"%s\" is still at sequence %llu, but what "
+						   "this session knows about the running boot (the boot marker) "
+						   "changed between the call and the commit; nothing was written "
+						   "and the transaction was rolled back.", shown(path),
 						   (unsigned long long) seq_read),
 				 errhint("Check dualboot_status() and repeat the request if it still "
 						 "makes sense.")));

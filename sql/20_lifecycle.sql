@@ -54,6 +54,15 @@ SELECT current_slot, "current_role", tries_left, tries_total, confirmed, last_ev
 FROM dualboot_confirm();
 -- a second confirm is harmless
 SELECT tries_left, confirmed FROM dualboot_confirm();
+-- the boot marker gone between a call and the commit: the record did not
+-- change (no 40001), but the confirm no longer applies (55000), nothing written
+BEGIN;
+SELECT tries_left, confirmed FROM dualboot_confirm();
+\! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+\! mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
 SELECT next_boot_slot, trial_armed, tries_left, confirmed, last_event, last_reason
 FROM dualboot_request_failback('migration 43 broke the reports');
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
