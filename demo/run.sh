@@ -595,7 +595,7 @@ confirm_boot
 migrate 001_last_login
 expect rehearsal_ok "migration 001 again" "$M_RC" "0"
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
-say "  SELECT dualboot_record_fingerprint(): the schema this rehearsal produced, kept in the record"
+say "  SELECT dualboot_record_fingerprint(): the schema this rehearsal produced, kept in the record for this trial"
 probe "rehearsal: 001 applied on B, fingerprint recorded" 6
 FP_REHEARSED=$P_FINGERPRINT
 sql -c "SELECT dualboot_request_failback('maintenance window over: back to stable')" >/dev/null
@@ -613,8 +613,8 @@ say "  SELECT dualboot_mark_test(3, ...): the next window, to ship it"
 boot "reboot into the trial"
 expect boot9_slot "trial boot of B" "$B_SLOT/$B_ROLE/$B_UP" "B/test/1"
 confirm_boot
-expect boot9_confirmed "dualboot-confirm checked the recorded fingerprint and confirmed" \
-	"$(count 'schema fingerprint matches' <"$WORK/log/confirm.out")/$B_CONFIRMED" "1/1"
+expect boot9_confirmed "dualboot-confirm confirmed, checking no fingerprint of the abandoned rehearsal (it ended with that trial)" \
+	"$(count 'schema fingerprint matches' <"$WORK/log/confirm.out")/$B_CONFIRMED" "0/1"
 migrate 003_login_index
 expect good_migration "migration 003 (B already has 001 from the rehearsal)" "$M_RC" "0"
 "$PY" "$DEMO/app.py" --version 2 login alice

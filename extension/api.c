@@ -11,12 +11,18 @@
  * of the current record with db_apply, so a refusal is raised at the call
  * with its SQLSTATE, and the row it returns is the state as it will be once
  * the transaction commits), then queues the request, tagged with the
- * subtransaction that made it. Nothing touches the record until
- * XACT_EVENT_PRE_COMMIT, where all the queued requests are applied in order
- * under the record's lock and written once (one write, one fdatasync). An
- * error there aborts the transaction cleanly. The queue is dropped on abort,
- * and the part of it made inside a savepoint is dropped when that savepoint
- * is rolled back. PREPARE TRANSACTION with a queued request is refused.
+ * subtransaction that made it and the record's sequence it was validated
+ * against. Nothing touches the record until XACT_EVENT_PRE_COMMIT, where,
+ * under the record's lock, the record must still be at that sequence (else
+ * 40001, a serialization failure that names the newer change, and nothing
+ * is written: a stale request never lands on a decision it did not see),
+ * and all the queued requests are applied in order and written once (one
+ * write, one fdatasync). An error there aborts the transaction cleanly.
+ * Reading (dualboot_status() and friends) takes no part in this: a
+ * transaction without requests checks nothing at commit. The queue is
+ * dropped on abort, and the part of it made inside a savepoint is dropped
+ * when that savepoint is rolled back. PREPARE TRANSACTION with a queued
+ * request is refused.
  *
  * Collapsing: a request for the same event as the newest queued one replaces
  * it (the last intent wins: mark_test(3) then mark_test(5) writes one
@@ -29,9 +35,15 @@
  * written before PostgreSQL writes its commit record, so what fails after
  * XACT_EVENT_PRE_COMMIT leaves the request written while the transaction
  * rolls back: a serialization failure that SERIALIZABLE detects at commit,
- * a full NOTIFY queue, or a crash between the two writes. Requests are
- * idempotent intents (a repeated failback or mark_test is harmless), so the
- * remedy is to look at dualboot_status() and ask again.
+ * a full NOTIFY queue, a crash between the two writes, or the pre-commit
+ * callback of a library that registered before this one (CallXactCallbacks
+ * runs the newest registration first, so an earlier entry of
+ * shared_preload_libraries, or any preloaded library when dualboot is loaded
+ * on first use, runs after this callback and may still raise an error).
+ * Listing dualboot first in shared_preload_libraries leaves only libraries
+ * that run before it. Requests are idempotent intents (a repeated failback
+ * or mark_test is harmless), so the remedy is to look at dualboot_status()
+ * and ask again (README).
  */
 #include "postgres.h"
 
@@ -48,6 +60,10 @@
 #include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -262,7 +278,6 @@ report_record_error(int rc, const db_error *err, const char *real_path)
 							 DB_RECORD_SIZE)));
 			break;
 		case DB_ERR_NO_VALID:
-		case DB_ERR_INVALID:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("dualboot state record \"%s\" is corrupt", path),
@@ -281,6 +296,18 @@ report_record_error(int rc, const db_error *err, const char *real_path)
 					 errdetail("%s.", message),
 					 errhint("Update the dualboot extension on this slot; the record was "
 							 "not changed.")));
+			break;
+		case DB_ERR_INVALID:
+			/* a whole newest copy with values this build refuses: as newer */
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("dualboot state record \"%s\" holds values this extension "
+							"does not understand", path),
+					 errdetail("%s. The record was not changed.", message),
+					 errhint("Another dualboot build wrote it: update the dualboot "
+							 "extension on this slot. Inspect it with \"dualbootctl --state "
+							 "%s status\"; only \"dualbootctl init --force\" (as root) "
+							 "replaces it.", path)));
 			break;
 		case DB_ERR_IO:
 			errno = err->sys_errno;
@@ -503,9 +530,55 @@ free_intent(PendingIntent *p)
 	pfree(p);
 }
 
+/* "the dualboot failback request" / "the dualboot requests (a, b)" */
+static char *
+requests_text(void)
+{
+	StringInfoData buf;
+	int			n;
+	PendingIntent **list = pending_list(&n, NULL);
+
+	initStringInfo(&buf);
+	if (n == 1)
+		appendStringInfo(&buf, "the dualboot %s request", db_event_name(list[0]->event));
+	else
+	{
+		appendStringInfoString(&buf, "the dualboot requests (");
+		for (int i = 0; i < n; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", db_event_name(list[i]->event));
+		appendStringInfoString(&buf, ")");
+	}
+	return buf.data;
+}
+
+/*
+ * The record is no longer at the sequence this transaction's requests were
+ * validated against: someone else's change (an operator's failback, a
+ * promotion, a boot) came in between. A serialization failure: the
+ * requests are not applied on top of a decision they never saw.
+ */
+static void
+report_changed(const db_error *err, const char *path, bool at_commit)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize %s: the dualboot state record changed after "
+					"it was validated", requests_text()),
+			 errdetail("State record \"%s\": %s.", shown(path), shown(err->message)),
+			 errhint(at_commit ?
+					 "Nothing was written and the transaction was rolled back. Check "
+					 "dualboot_status() and dualboot_history(), and retry the transaction "
+					 "if the request still makes sense." :
+					 "Roll back this transaction, check dualboot_status() and "
+					 "dualboot_history(), and retry it if the requests still make sense.")));
+}
+
 /*
  * Validate req against the current record with everything this transaction
  * has queued, queue it, and return the state as it will be after commit.
+ * Every request of a transaction is validated against the same sequence of
+ * the record: a call that finds the record changed since the requests
+ * already queued fails with 40001 (see flush_pending).
  */
 static db_state *
 queue_request(const db_request *req, const DualbootBoot *b, const char *function)
@@ -528,6 +601,13 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 	path = state_path();
 	st = load_record(path);
 	seq_seen = st->seq;
+	if (pending_top != NULL)
+	{
+		db_error	cerr;
+
+		if (db_check_unchanged(st, pending_top->seq_seen, &cerr) != DB_OK)
+			report_changed(&cerr, path, false);
+	}
 	make_context(&ctx, b);
 	qctx = ctx;
 	if (pending_top && pending_top->event == req->event)
@@ -547,9 +627,9 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 					 errmsg("the dualboot %s request queued earlier in this transaction "
 							"no longer applies: %s", db_event_name(list[i]->event),
 							shown(err.message)),
-					 errdetail("The state record \"%s\" changed since that call (sequence "
-							   "%llu then, %llu now).", shown(path),
-							   (unsigned long long) list[i]->seq_seen,
+					 errdetail("The state record \"%s\" is still at sequence %llu, but what "
+							   "this session knows about the running boot (the boot "
+							   "marker) changed since that call.", shown(path),
 							   (unsigned long long) seq_seen),
 					 errhint("Roll back this transaction, check dualboot_status(), and "
 							 "repeat the requests that still make sense.")));
@@ -605,6 +685,88 @@ drop_pending_from(SubTransactionId subid)
 	}
 }
 
+/*
+ * Take the record's lock at pre-commit without ever blocking in the kernel:
+ * flock(LOCK_EX | LOCK_NB) in a loop, sleeping on the process latch between
+ * attempts (the way PostgreSQL's own waits with a timeout go: WaitLatch,
+ * ResetLatch, CHECK_FOR_INTERRUPTS), so that pg_cancel_backend and
+ * pg_terminate_backend end the wait, the postmaster's death too, and
+ * pg_stat_activity shows it (wait_event_type "Extension", wait_event
+ * "Extension": PostgreSQL 15 has no names for an extension's own waits).
+ *
+ * Bounds, each measured by this loop (PostgreSQL's own timers do not cover
+ * it: statement_timeout is disarmed before the commit of a statement runs,
+ * and lock_timeout only times heavyweight locks): dualboot.lock_timeout and
+ * lock_timeout from the start of the wait end it with 55P03 naming the
+ * record; statement_timeout from the start of the statement (the COMMIT, or
+ * the autocommitted call) ends it as PostgreSQL ends a statement that ran
+ * too long, 57014.
+ */
+#define LOCK_POLL_MS 10
+
+static void
+lock_record_interruptibly(db_handle *h, const char *path)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz stmt_start = GetCurrentStatementStartTimestamp();
+	db_error	err;
+	int			rc;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			TimestampTz now;
+
+			rc = db_trylock(h, &err);
+			if (rc == DB_OK)
+				break;
+			if (rc != DB_ERR_BUSY)
+				report_record_error(rc, &err, path);
+			now = GetCurrentTimestamp();
+			if (dualboot_lock_timeout > 0 &&
+				TimestampDifferenceExceeds(start, now, dualboot_lock_timeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not lock dualboot state record \"%s\" within "
+								"dualboot.lock_timeout (%d ms)", shown(path),
+								dualboot_lock_timeout),
+						 errdetail("Another process holds a lock on the record (dualbootctl, "
+								   "the boot hook, another session's commit, or any process "
+								   "that can open the file). Nothing was written and the "
+								   "transaction was rolled back."),
+						 errhint("Find the holder with \"fuser -v %s\" or \"lsof %s\"; "
+								 "retry the transaction once it is gone.",
+								 shown(path), shown(path))));
+			if (LockTimeout > 0 && TimestampDifferenceExceeds(start, now, LockTimeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not lock dualboot state record \"%s\" within "
+								"lock_timeout (%d ms)", shown(path), LockTimeout),
+						 errdetail("Another process holds a lock on the record. Nothing was "
+								   "written and the transaction was rolled back.")));
+			if (StatementTimeout > 0 &&
+				TimestampDifferenceExceeds(stmt_start, now, StatementTimeout))
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("canceling statement due to statement timeout"),
+						 errdetail("The commit was waiting for the lock of dualboot state "
+								   "record \"%s\". Nothing was written.", shown(path))));
+			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   LOCK_POLL_MS, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_CATCH();
+	{
+		db_close(h);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* XACT_EVENT_PRE_COMMIT: write the queued requests, or fail the commit. */
 static void
 flush_pending(void)
@@ -631,8 +793,9 @@ flush_pending(void)
 	rc = db_open(&h, path, true, &err);
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
-	if ((rc = db_lock(&h, &err)) == DB_OK &&
-		(rc = db_read(&h, &st, &err)) == DB_OK)
+	lock_record_interruptibly(&h, path);
+	if ((rc = db_read(&h, &st, &err)) == DB_OK &&
+		(rc = db_check_unchanged(&st, list[0]->seq_seen, &err)) == DB_OK)
 	{
 		seq_read = st.seq;
 		for (int i = 0; i < n && rc == DB_OK; i++)
@@ -657,13 +820,15 @@ flush_pending(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("dualboot %s refused at commit: %s",
 						db_event_name(list[failed]->event), shown(err.message)),
-				 errdetail("The state record \"%s\" changed between the call (sequence "
-						   "%llu) and the commit (sequence %llu); nothing was written and "
-						   "the transaction was rolled back.", shown(path),
-						   (unsigned long long) list[failed]->seq_seen,
+				 errdetail("The state record \"%s\" is still at sequence %llu, but what "
+						   "this session knows about the running boot (the boot marker) "
+						   "changed between the call and the commit; nothing was written "
+						   "and the transaction was rolled back.", shown(path),
 						   (unsigned long long) seq_read),
 				 errhint("Check dualboot_status() and repeat the request if it still "
 						 "makes sense.")));
+	if (rc == DB_ERR_CHANGED)
+		report_changed(&err, path, true);
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
 	pending_top = NULL;

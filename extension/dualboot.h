@@ -16,9 +16,14 @@
 /* Default of dualboot.boot_marker_path (DESIGN section 7). */
 #define DUALBOOT_DEFAULT_MARKER_PATH "/run/dualboot/booted"
 
+/* Default of dualboot.lock_timeout, in milliseconds. */
+#define DUALBOOT_DEFAULT_LOCK_TIMEOUT 10000
+
 /* Settings (PGC_SIGHUP, GUC_SUPERUSER_ONLY), defined in module.c. */
 extern char *dualboot_state_path;
 extern char *dualboot_boot_marker_path;
+/* dualboot.lock_timeout (PGC_SUSET), milliseconds, 0 = no limit */
+extern int	dualboot_lock_timeout;
 
 /* Transaction callbacks of the intent queue (api.c). */
 extern void dualboot_xact_callback(XactEvent event, void *arg);

@@ -377,7 +377,7 @@ explain(const ctl_env *env, int rc, const char *path)
 
 	if (rc == DB_ERR_NOT_FOUND)
 		ctl_err("create the record with: dualbootctl --state %s init --stable A|B", path);
-	else if (rc == DB_ERR_NO_VALID || rc == DB_ERR_INVALID)
+	else if (rc == DB_ERR_NO_VALID)
 		ctl_err("with no valid record the hook boots the configured default stable "
 				"slot %s (default=); if the record is lost, recreate it with "
 				"dualbootctl init --stable A|B --force", def);
@@ -388,6 +388,12 @@ explain(const ctl_env *env, int rc, const char *path)
 		ctl_err("a newer dualboot wrote it: this version will not change it, and a "
 				"hook of this version boots the configured default stable slot %s; "
 				"upgrade dualboot on this slot", def);
+	else if (rc == DB_ERR_INVALID)
+		ctl_err("its newest copy is whole (valid CRC) but holds values this version "
+				"refuses, as another dualboot build would write them: this version "
+				"will not change it, and a hook of this version boots the configured "
+				"default stable slot %s; upgrade dualboot on this slot, or replace "
+				"the record with dualbootctl init --stable A|B --force", def);
 }
 
 static int

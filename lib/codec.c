@@ -14,6 +14,7 @@
 #define _GNU_SOURCE			/* strnlen, flock, O_NOFOLLOW */
 #endif
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dbstate.h"
@@ -139,21 +140,30 @@ db_boot_id_valid(const char *s)
 	return true;
 }
 
-/* Field-level validation of a decoded state (after a good CRC). */
-static bool
-state_fields_ok(const db_state *st)
+/*
+ * Field-level validation of a decoded state (after a good CRC): NULL when
+ * every field is one this version knows, else the name of the first field
+ * it refuses (an unknown event code, an out-of-range value).
+ */
+static const char *
+state_fields_refused(const db_state *st)
 {
-	if (!slot_ok(st->stable_slot, false) ||
-		!flag_ok(st->trial_armed) || !flag_ok(st->confirmed) ||
-		!flag_ok(st->last_trial_failed) || !flag_ok(st->last_boot_trial) ||
-		!slot_ok(st->last_boot_slot, true) ||
-		st->tries_total > DB_TRIES_MAX || st->tries_left > st->tries_total ||
-		st->history_next >= DB_HISTORY_LEN ||
-		st->last_event > DB_EV_RECORD_FPRINT ||
-		!db_boot_id_valid(st->last_boot_id))
-		return false;
-	if (st->trial_armed && st->tries_total < DB_TRIES_MIN)
-		return false;
+	if (!slot_ok(st->stable_slot, false))
+		return "stable_slot";
+	if (!flag_ok(st->trial_armed) || !flag_ok(st->confirmed) ||
+		!flag_ok(st->last_trial_failed) || !flag_ok(st->last_boot_trial))
+		return "a 0/1 flag";
+	if (!slot_ok(st->last_boot_slot, true))
+		return "last_boot_slot";
+	if (st->tries_total > DB_TRIES_MAX || st->tries_left > st->tries_total ||
+		(st->trial_armed && st->tries_total < DB_TRIES_MIN))
+		return "tries_left/tries_total";
+	if (st->history_next >= DB_HISTORY_LEN)
+		return "history_next";
+	if (st->last_event > DB_EV_RECORD_FPRINT)
+		return "last_event (an event code this version does not know)";
+	if (!db_boot_id_valid(st->last_boot_id))
+		return "last_boot_id";
 	for (int i = 0; i < DB_FPRINT_LEN; i++)
 	{
 		const db_fprint_entry *f = &st->fprints[i];
@@ -163,7 +173,7 @@ state_fields_ok(const db_state *st)
 		if (!slot_ok(f->slot, false) ||
 			!db_text_valid(f->dbname, DB_DBNAME_SIZE) ||
 			!db_text_valid(f->fprint, DB_FPRINT_SIZE))
-			return false;
+			return "a fingerprint entry";
 	}
 	for (int i = 0; i < DB_HISTORY_LEN; i++)
 	{
@@ -171,21 +181,26 @@ state_fields_ok(const db_state *st)
 
 		if (h->seq == 0)
 			continue;
-		if (h->event > DB_EV_RECORD_FPRINT || !slot_ok(h->slot, true) ||
+		if (h->event > DB_EV_RECORD_FPRINT)
+			return "a history event (an event code this version does not know)";
+		if (!slot_ok(h->slot, true) ||
 			!slot_ok(h->stable_slot, false) || h->tries_left > DB_TRIES_MAX ||
 			!db_text_valid(h->actor, DB_ACTOR_SIZE) ||
 			!db_text_valid(h->app, DB_APP_SIZE) ||
 			!db_text_valid(h->reason, DB_REASON_SIZE))
-			return false;
+			return "a history entry";
 	}
-	return true;
+	return NULL;
 }
 
-int
-db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out)
+/* db_decode, and the name of the refused field for DB_ERR_INVALID */
+static int
+decode_copy(const uint8_t *copy, db_state *st, uint64_t *seq_out,
+			const char **refused)
 {
 	uint16_t	version;
 
+	*refused = NULL;
 	if (memcmp(copy, DB_MAGIC, 8) != 0 ||
 		get_u32(copy + DB_CRC_OFFSET) != db_crc32c(0, copy, DB_CRC_OFFSET))
 		return DB_ERR_NO_VALID;
@@ -198,12 +213,23 @@ db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out)
 	if (version > DB_FORMAT_VERSION)
 		return DB_ERR_NEWER_VERSION;
 	if (get_u32(copy + 12) != DB_COPY_SIZE)
+	{
+		*refused = "the copy size field";
 		return DB_ERR_INVALID;
+	}
 	memcpy(st, copy + DB_BODY_OFFSET, sizeof(*st));
 	swap_fields(st);
-	if (!state_fields_ok(st))
+	if ((*refused = state_fields_refused(st)) != NULL)
 		return DB_ERR_INVALID;
 	return DB_OK;
+}
+
+int
+db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out)
+{
+	const char *refused;
+
+	return decode_copy(copy, st, seq_out, &refused);
 }
 
 static void
@@ -217,12 +243,25 @@ set_err(db_error *err, int code, const char *msg)
 	}
 }
 
+/*
+ * Choosing a copy. A copy with a good magic and CRC was written whole by
+ * some dualboot: if it has the highest sequence it is the newest decision,
+ * whether this version can interpret it or not. One of a newer format
+ * version (DB_ERR_NEWER_VERSION) or with a field value this version refuses
+ * (DB_ERR_INVALID: an event code it does not know, an out-of-range value, as
+ * another build of the same format could write) makes the whole record
+ * unusable: the older copy is not a fallback (its intent is superseded), and
+ * db_write never overwrites it. Only a copy failing the magic or the CRC
+ * (torn, garbage) is passed over. On a tie of sequences the copy this version
+ * cannot read wins: it cannot be shown to be the older one.
+ */
 int
 db_decode_record(const uint8_t *record, size_t len, db_state *st, int *which,
 				 db_error *err)
 {
 	db_state	cand[2];
 	uint64_t	seq[2] = {0, 0};
+	const char *refused[2];
 	int			rc[2];
 	int			best = -1;
 
@@ -233,18 +272,19 @@ db_decode_record(const uint8_t *record, size_t len, db_state *st, int *which,
 	}
 	for (int i = 0; i < 2; i++)
 	{
-		rc[i] = db_decode(record + i * DB_COPY_SIZE, &cand[i], &seq[i]);
-		/* a newer-version copy takes part in the choice; garbage does not */
-		if (rc[i] == DB_OK || rc[i] == DB_ERR_NEWER_VERSION)
+		rc[i] = decode_copy(record + i * DB_COPY_SIZE, &cand[i], &seq[i], &refused[i]);
+		/* every whole copy takes part in the choice; garbage does not */
+		if (rc[i] == DB_OK || rc[i] == DB_ERR_NEWER_VERSION || rc[i] == DB_ERR_INVALID)
 		{
-			if (best < 0 || seq[i] > seq[best])
+			if (best < 0 || seq[i] > seq[best] ||
+				(seq[i] == seq[best] && rc[best] == DB_OK && rc[i] != DB_OK))
 				best = i;
 		}
 	}
 	if (best < 0)
 	{
 		set_err(err, DB_ERR_NO_VALID, "no valid copy of the record (both copies "
-				"fail the magic, CRC-32C or field checks)");
+				"fail the magic or CRC-32C check)");
 		return DB_ERR_NO_VALID;
 	}
 	if (rc[best] == DB_ERR_NEWER_VERSION)
@@ -252,6 +292,21 @@ db_decode_record(const uint8_t *record, size_t len, db_state *st, int *which,
 		set_err(err, DB_ERR_NEWER_VERSION, "the record was written by a newer "
 				"dualboot format version; this version will not interpret it");
 		return DB_ERR_NEWER_VERSION;
+	}
+	if (rc[best] == DB_ERR_INVALID)
+	{
+		if (err)
+		{
+			err->code = DB_ERR_INVALID;
+			err->sys_errno = 0;
+			snprintf(err->message, sizeof(err->message),
+					 "the newest copy (copy %d, sequence %llu) has a valid CRC-32C but "
+					 "a value this version refuses in %s (written by another "
+					 "dualboot build?); it is not interpreted, the older copy is not "
+					 "used instead, and nothing overwrites it",
+					 best, (unsigned long long) seq[best], refused[best]);
+		}
+		return DB_ERR_INVALID;
 	}
 	*st = cand[best];
 	if (which)

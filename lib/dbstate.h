@@ -126,9 +126,13 @@ typedef enum db_rc
 	DB_ERR_BAD_FILE = -3,       /* symlink, directory, wrong type, wrong size */
 	DB_ERR_NO_VALID = -4,       /* no copy has a valid magic and CRC */
 	DB_ERR_NEWER_VERSION = -5,  /* valid copy written by a newer format */
-	DB_ERR_INVALID = -6,        /* valid CRC but field values out of range */
+	DB_ERR_INVALID = -6,        /* valid CRC but field values this version
+								 * refuses; for a record: in its newest copy,
+								 * which is then never overwritten */
 	DB_ERR_EXISTS = -7,         /* create: a valid record is already there */
-	DB_ERR_ARG = -8             /* bad argument: text too long, not UTF-8, ... */
+	DB_ERR_ARG = -8,            /* bad argument: text too long, not UTF-8, ... */
+	DB_ERR_CHANGED = -9,        /* the record changed since a request was validated */
+	DB_ERR_BUSY = -10           /* the record's lock is held (db_trylock) */
 } db_rc;
 
 /* Error detail filled by every call that can fail. */
@@ -224,8 +228,12 @@ int			db_decode(const uint8_t *copy, db_state *st, uint64_t *seq_out);
 
 /*
  * Choose between the two copies of a whole record image (DB_RECORD_SIZE
- * bytes): the valid copy with the highest sequence wins. If that copy has a
- * newer version, DB_ERR_NEWER_VERSION. *which gets 0 or 1 (may be NULL).
+ * bytes): among the copies with a good magic and CRC, the one with the
+ * highest sequence wins (a tie goes to one this version cannot read). If that
+ * copy has a newer version, DB_ERR_NEWER_VERSION; if it has fields this
+ * version refuses, DB_ERR_INVALID: either way the record is not usable and
+ * is never overwritten (db_write refuses; db_create only with force).
+ * *which gets 0 or 1 (may be NULL).
  */
 int			db_decode_record(const uint8_t *record, size_t len, db_state *st,
 							 int *which, db_error *err);
@@ -243,6 +251,16 @@ void		db_state_init(db_state *st, uint8_t stable, const db_context *ctx,
  */
 int			db_apply(db_state *st, const db_request *req, const db_context *ctx,
 					 db_error *err);
+
+/*
+ * Optimistic concurrency for a request validated against sequence `seen`
+ * and written later (the extension validates at the call and writes at
+ * commit): DB_OK when st (read under the lock) is still at `seen`, else
+ * DB_ERR_CHANGED with err->message saying what changed (how many changes,
+ * the newest one's sequence, event, slot, actor, application and reason, or
+ * that it was an ordinary boot). Nothing is changed.
+ */
+int			db_check_unchanged(const db_state *st, uint64_t seen, db_error *err);
 
 /*
  * The boot decision. st may be NULL or in->have_state false (no valid record).
@@ -283,6 +301,14 @@ int			db_write(db_handle *h, const db_state *st, db_error *err);
 
 /* Exclusive advisory lock (flock) on the open file; blocks. */
 int			db_lock(db_handle *h, db_error *err);
+
+/*
+ * One attempt at the exclusive lock, without blocking: DB_OK (locked),
+ * DB_ERR_BUSY (another open file description holds a lock on the record;
+ * err says so and names the path) or DB_ERR_IO. For callers that must wait
+ * interruptibly (the extension polls it between latch waits).
+ */
+int			db_trylock(db_handle *h, db_error *err);
 void		db_unlock(db_handle *h);
 
 /*

@@ -65,6 +65,20 @@ db_next_boot_slot(const db_state *st)
 	return st->stable_slot;
 }
 
+/*
+ * Remove every recorded fingerprint of a slot. Entries belong to the trial
+ * they were recorded in (docs/state-format.md section 4): they end when a
+ * new trial of that slot is armed, when a failback ends the trial, and, for
+ * the demoted slot, at promote. Never by time.
+ */
+static void
+drop_fprints(db_state *st, uint8_t slot)
+{
+	for (int i = 0; i < DB_FPRINT_LEN; i++)
+		if (st->fprints[i].recorded_at != 0 && st->fprints[i].slot == slot)
+			memset(&st->fprints[i], 0, sizeof(st->fprints[i]));
+}
+
 /* The running boot is the hook's latest trial boot of the test slot. */
 static bool
 on_current_trial_boot(const db_state *st, const db_context *ctx)
@@ -132,9 +146,16 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			n.tries_total = (uint8_t) req->tries;
 			n.tries_left = (uint8_t) req->tries;
 			n.last_trial_failed = 0;
-			/* re-arming keeps a confirmation of the running test boot */
+			/*
+			 * re-arming keeps a confirmation of the running test boot and
+			 * the fingerprints recorded in this trial; a new trial starts
+			 * with none of the test slot's
+			 */
 			if (!st->trial_armed)
+			{
 				n.confirmed = 0;
+				drop_fprints(&n, test);
+			}
 			break;
 
 		case DB_EV_CONFIRM:
@@ -158,6 +179,8 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			n.trial_armed = 0;
 			n.confirmed = 0;
 			n.tries_left = 0;
+			/* the trial is over: its fingerprints go with it */
+			drop_fprints(&n, test);
 			slot = st->stable_slot;
 			break;
 
@@ -179,6 +202,12 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 							  "the trial boot of slot %s is not confirmed yet; confirm it "
 							  "first%s", db_slot_name(test), "");
 			n.stable_slot = test;
+			/*
+			 * the demoted slot is the next test slot: whatever was recorded
+			 * for it belongs to an older trial. The promoted slot's entries
+			 * stay (the schema that was promoted) until its next trial.
+			 */
+			drop_fprints(&n, st->stable_slot);
 			n.trial_armed = 0;
 			n.confirmed = 0;
 			n.tries_left = 0;
@@ -240,6 +269,51 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			  req->reason);
 	*st = n;
 	return DB_OK;
+}
+
+int
+db_check_unchanged(const db_state *st, uint64_t seen, db_error *err)
+{
+	const db_history_entry *newest = NULL;
+	int			changes = 0;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (st->seq == seen)
+		return DB_OK;
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+	{
+		const db_history_entry *h = &st->history[i];
+
+		if (h->seq > seen)
+		{
+			changes++;
+			if (newest == NULL || h->seq > newest->seq)
+				newest = h;
+		}
+	}
+	if (err == NULL)
+		return DB_ERR_CHANGED;
+	err->code = DB_ERR_CHANGED;
+	if (newest && newest->seq == st->seq)
+		snprintf(err->message, sizeof(err->message),
+				 "the record was at sequence %llu then and is at %llu now (%llu "
+				 "change%s, %d in the history); the newest: sequence %llu, %s of slot %s "
+				 "by %s%s%s%s%s%s",
+				 (unsigned long long) seen, (unsigned long long) st->seq,
+				 (unsigned long long) (st->seq - seen), st->seq - seen == 1 ? "" : "s",
+				 changes, (unsigned long long) newest->seq, db_event_name(newest->event),
+				 db_slot_name(newest->slot), newest->actor[0] ? newest->actor : "?",
+				 newest->app[0] ? " (application " : "", newest->app,
+				 newest->app[0] ? ")" : "",
+				 newest->reason[0] ? ", reason: " : "", newest->reason);
+	else
+		snprintf(err->message, sizeof(err->message),
+				 "the record was at sequence %llu then and is at %llu now; the newest "
+				 "change is a boot of slot %s selected by the hook (boot %llu)",
+				 (unsigned long long) seen, (unsigned long long) st->seq,
+				 db_slot_name(st->last_boot_slot), (unsigned long long) st->boot_count);
+	return DB_ERR_CHANGED;
 }
 
 void

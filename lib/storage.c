@@ -145,6 +145,22 @@ db_lock(db_handle *h, db_error *err)
 	return DB_OK;
 }
 
+int
+db_trylock(db_handle *h, db_error *err)
+{
+	while (flock(h->fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		if (errno == EWOULDBLOCK)
+			return fail(err, DB_ERR_BUSY, 0, h->path,
+						"is locked by another process (a writer of the record, or any "
+						"process that opened it and holds a lock)");
+		if (errno != EINTR)
+			return fail(err, DB_ERR_IO, errno, h->path, "cannot lock state record");
+	}
+	h->locked = true;
+	return DB_OK;
+}
+
 void
 db_unlock(db_handle *h)
 {
@@ -238,6 +254,10 @@ db_write(db_handle *h, const db_state *st, db_error *err)
 	if (rc == DB_ERR_NEWER_VERSION)
 		return fail(err, DB_ERR_NEWER_VERSION, 0, h->path,
 					"holds a newer format version; refusing to overwrite it");
+	if (rc == DB_ERR_INVALID)
+		return fail(err, DB_ERR_INVALID, 0, h->path,
+					"has a newest copy with values this version refuses; refusing "
+					"to overwrite it");
 	return write_copy(h, rc == DB_OK ? 1 - which : 0, st, err);
 }
 
@@ -304,7 +324,8 @@ db_create(const char *path, uint8_t stable, const db_context *ctx,
 		int			which = 0;
 		int			have = read_choose(&h, &old, &which, NULL);
 
-		if ((have == DB_OK || have == DB_ERR_NEWER_VERSION) && !force)
+		if ((have == DB_OK || have == DB_ERR_NEWER_VERSION ||
+			 have == DB_ERR_INVALID) && !force)
 			rc = fail(err, DB_ERR_EXISTS, 0, path,
 					  "already holds a valid state record; use --force to replace it");
 		else

@@ -10,6 +10,7 @@
 --   DUALBOOT_STATE    the record (= dualboot.state_path)
 --   DUALBOOT_MARKER   the boot marker (= dualboot.boot_marker_path)
 --   DUALBOOT_DIR      the folder of both
+--   DUALBOOT_FORGE    test/forge-record.py (record surgery, CRC recomputed)
 -- A simulated boot is `dualbootctl boot-select`: the decision the initramfs
 -- makes, written to the record, and a marker carrying this kernel's boot_id.
 --

@@ -21,7 +21,8 @@ SELECT * FROM dualboot_promote();
 SELECT * FROM dualboot_record_fingerprint();
 -- the paths are for superusers only, and a session cannot change them
 SHOW dualboot.state_path;
-SELECT count(*) AS visible_dualboot_settings FROM pg_settings WHERE name LIKE 'dualboot.%';
+-- (dualboot.lock_timeout, a timeout, is not a path: every role may see it)
+SELECT string_agg(name, ', ') AS visible_dualboot_settings FROM pg_settings WHERE name LIKE 'dualboot.%';
 SET dualboot.state_path = '/tmp/elsewhere';
 -- errors do not show them the paths either ($STATE would be the real one)
 \! mv "$DUALBOOT_STATE" "$DUALBOOT_STATE.away"

@@ -61,6 +61,29 @@ COMMIT;
 \! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE"
 SELECT stable_slot, trial_armed, last_event FROM dualboot_status();
 
+-- a whole newest copy (valid CRC) with a value this version refuses: an
+-- unknown event code, as another build of format 1 would write it. Like a
+-- record of a newer format: 0A000, the older copy (an armed trial here) is
+-- not used instead, and nothing is written, at the call or at commit
+SELECT trial_armed FROM dualboot_mark_test(2, 'the older copy''s intent');
+\! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/armed" && python3 "$DUALBOOT_FORGE" "$DUALBOOT_STATE" unknown-event && cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/refused"
+\x on
+SELECT * FROM dbtest.try('SELECT * FROM dualboot_status()');
+\x off
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_request_failback()');
+SELECT code FROM dbtest.try('SELECT * FROM dualboot_history()');
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/refused" && echo "record untouched"
+\! cp "$DUALBOOT_DIR/armed" "$DUALBOOT_STATE"
+BEGIN;
+SELECT trial_armed FROM dualboot_request_failback('refused copy before the commit');
+\! cp "$DUALBOOT_DIR/refused" "$DUALBOOT_STATE"
+\set VERBOSITY sqlstate
+COMMIT;
+\set VERBOSITY default
+\! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/refused" && echo "record untouched"
+\! cp "$DUALBOOT_DIR/good" "$DUALBOOT_STATE" && rm -f "$DUALBOOT_DIR/armed" "$DUALBOOT_DIR/refused"
+SELECT stable_slot, trial_armed FROM dualboot_status();
+
 -- one damaged copy: the other one still serves
 \! printf 'garbage' | dd of="$DUALBOOT_STATE" bs=1 seek=100 conv=notrunc 2>/dev/null
 SELECT stable_slot, seq > 0 AS has_seq FROM dualboot_status();

@@ -7,6 +7,8 @@
 --   2. arm -> boot test -> confirm -> request failback -> stable
 --   3. arm -> boot test -> confirm (fingerprint checked) -> promote: roles swap
 --   4. a request that no longer applies at commit is refused there
+--   5. recorded fingerprints end with their trial (failback, a new trial,
+--      promote), never with time
 --
 -- a fresh record, stable slot A, and a first boot
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" init --stable A --force --reason 'life cycle tests' > /dev/null
@@ -52,6 +54,15 @@ SELECT current_slot, "current_role", tries_left, tries_total, confirmed, last_ev
 FROM dualboot_confirm();
 -- a second confirm is harmless
 SELECT tries_left, confirmed FROM dualboot_confirm();
+-- the boot marker gone between a call and the commit: the record did not
+-- change (no 40001), but the confirm no longer applies (55000), nothing written
+BEGIN;
+SELECT tries_left, confirmed FROM dualboot_confirm();
+\! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+\! mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
 SELECT next_boot_slot, trial_armed, tries_left, confirmed, last_event, last_reason
 FROM dualboot_request_failback('migration 43 broke the reports');
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
@@ -106,7 +117,8 @@ SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot FROM
 
 -- ---------------------------------------------------------------------
 -- 4. between the call and the commit, someone else failed back: the
---    promote queued here is refused at commit, nothing is written
+--    promote queued here fails at commit with 40001 (a serialization
+--    failure: the record changed after it was validated), nothing is written
 -- ---------------------------------------------------------------------
 SELECT test_slot FROM dualboot_mark_test(2, 'rehearse migration 45');
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
@@ -130,3 +142,46 @@ SELECT seq, event, slot,
        CASE WHEN event = 'boot' THEN '(the hook''s log line)' ELSE reason END AS reason
 FROM dualboot_history();
 SELECT count(*) FILTER (WHERE "time" IS NULL) AS without_time FROM dualboot_history();
+
+-- ---------------------------------------------------------------------
+-- 5. recorded fingerprints end with their trial, never with time
+--    (the confirm unit checks every entry of the slot it runs on)
+-- ---------------------------------------------------------------------
+\setenv FPRINTS 'import json,sys; print(" ".join(sorted(f["slot"] + "/" + f["database"] for f in json.load(sys.stdin)["fingerprints"])) or "(none)")'
+-- now: B is stable and keeps the entry recorded when it was tested (section 3)
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+-- a trial of A records a fingerprint on A, and of a database that is then dropped
+SELECT trial_armed FROM dualboot_mark_test(2, 'rehearse migration 46');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT dualboot_require_test();
+SELECT last_event FROM dualboot_record_fingerprint();
+CREATE DATABASE dualboot_gone;
+\! psql -X -q -d dualboot_gone -c 'CREATE EXTENSION dualboot' -c 'SELECT 1 FROM dualboot_record_fingerprint()' > /dev/null
+DROP DATABASE dualboot_gone;
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+-- the trial is failed back: its entries go with it (the dropped database's
+-- too, which would make every later confirm fail); B's stay
+SELECT trial_armed FROM dualboot_request_failback('migration 46 abandoned');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+-- a trial that fails by itself (the hook ends it: tries exhausted) leaves its
+-- entries for inspection; the next trial of A starts with none of them
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" mark-test --tries 1 > /dev/null
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT last_event FROM dualboot_record_fingerprint();
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT "current_role", trial_armed, last_event FROM dualboot_status();
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+SELECT trial_armed FROM dualboot_mark_test(2, 'rehearse migration 47');
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+-- the trial of A is confirmed and promoted: the demoted B's entries go, A's stay
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
+SELECT last_event FROM dualboot_record_fingerprint();
+BEGIN;
+SELECT confirmed FROM dualboot_confirm();
+SELECT stable_slot FROM dualboot_promote('migration 47 rehearsed');
+COMMIT;
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
+-- leave B stable, as the files after this one expect
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" init --stable B --force --reason 'after the life cycle tests' > /dev/null
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='

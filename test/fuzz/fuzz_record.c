@@ -13,7 +13,8 @@
  *      written, one that can is written as a valid record.
  *
  * Besides "no crash, no sanitizer report", it checks properties: a decoded
- * state re-encodes to the same state; every event applied to a valid state
+ * state re-encodes to the same state; the copy chosen is never older than a
+ * whole copy this version cannot read (newer version or refused fields); every event applied to a valid state
  * gives a valid state (or leaves it unchanged when refused); every boot
  * decision boots A or B and leaves a valid state; a marker that reads back
  * writes and reads back the same; parsed configuration values are shell-safe.
@@ -171,11 +172,19 @@ fuzz_record(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	rc = db_decode_record(buf, size, &st, &which, &err);
 	CHECK(rc == DB_OK || rc == DB_ERR_BAD_FILE || rc == DB_ERR_NO_VALID ||
-		  rc == DB_ERR_NEWER_VERSION);
+		  rc == DB_ERR_NEWER_VERSION || rc == DB_ERR_INVALID);
 	CHECK(rc == DB_OK || memchr(err.message, '\0', sizeof(err.message)) != NULL);
 	if (rc == DB_OK)
 	{
+		db_state	other;
+		uint64_t	oseq = 0;
+		int			orc;
+
 		CHECK(which == 0 || which == 1);
+		/* the other copy is torn, older, or a valid copy of the same seq:
+		 * never a whole copy (newer or refused) that is at least as new */
+		orc = db_decode(buf + (1 - which) * DB_COPY_SIZE, &other, &oseq);
+		CHECK(orc == DB_ERR_NO_VALID || oseq < st.seq || (oseq == st.seq && orc == DB_OK));
 		exercise(&st, size > 20 ? buf[20] : 0);
 	}
 	free(buf);
@@ -203,7 +212,9 @@ fuzz_state(const uint8_t *data, size_t size)
 	else
 		memset(rec + DB_COPY_SIZE, size ? data[0] : 0, DB_COPY_SIZE);
 	rc = db_decode_record(rec, sizeof(rec), &got, NULL, NULL);
-	CHECK(rc == DB_OK || rc == DB_ERR_NO_VALID);
+	/* a state this version refuses, encoded with a good CRC: DB_ERR_INVALID */
+	CHECK(rc == DB_OK || rc == DB_ERR_NO_VALID || rc == DB_ERR_INVALID);
+	CHECK(rc != DB_ERR_INVALID || db_decode(rec, &got, NULL) == DB_ERR_INVALID);
 	if (rc == DB_OK)
 		exercise(&got, (uint8_t) st.seq);
 }

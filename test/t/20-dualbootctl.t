@@ -100,6 +100,11 @@ if op == 'newer-version':      # newest copy: version 2, seq + 10, valid CRC
     struct.pack_into('<H', rec, c + 8, 2)
     struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
     struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
+elif op == 'unknown-event':    # newest copy: seq + 10, last_event 9 (unknown), valid CRC
+    c = newest * 4096
+    struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
+    rec[c + 56] = 9
+    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
 elif op == 'corrupt-newest':   # flip one byte inside the newest copy
     rec[newest * 4096 + 200] ^= 0x55
 elif op == 'corrupt-both':
@@ -368,6 +373,20 @@ suite() {
 	check "$tag: newer version: boot-select boots the default stable slot (B), exit 0" \
 		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1" && grep -qx DUALBOOT_ROLE=stable "$1"' _ "$T/out" "$rc"
 	check "$tag: newer version: the record is never rewritten" same_file "$D/newer" "$D/copy"
+	# a whole newest copy with a value this version refuses: like a newer version
+	cp "$S" "$D/unknown"
+	python3 "$T/rec.py" "$D/unknown" unknown-event
+	cp "$D/unknown" "$D/copy"
+	expect_rc 2 "$tag: newest copy with an unknown event code" --state "$D/unknown" status
+	check "$tag: unknown event: the message names the field and says it is refused" \
+		bash -c 'grep -q "last_event" "$1" && grep -q "refuses" "$1"' _ "$T/err"
+	expect_rc 2 "$tag: no update over a copy this version refuses" --state "$D/unknown" failback
+	expect_rc 2 "$tag: ... nor a mark-test" --state "$D/unknown" mark-test
+	expect_rc 1 "$tag: ... nor init without --force (refused)" --state "$D/unknown" init --stable A
+	run --config "$D/defB.conf" --state "$D/unknown" --marker "$M" boot-select
+	check "$tag: unknown event: boot-select boots the default stable slot (B), not the older copy's trial" \
+		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1" && grep -qx DUALBOOT_TRIAL=0 "$1"' _ "$T/out" "$rc"
+	check "$tag: unknown event: the record is byte for byte unchanged" same_file "$D/unknown" "$D/copy"
 	cp "$S" "$D/one"
 	python3 "$T/rec.py" "$D/one" corrupt-newest
 	run --state "$S" status --json

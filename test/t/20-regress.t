@@ -2,7 +2,10 @@
 # test/t/20-regress.t - the extension against a real PostgreSQL server:
 # the pg_regress suite (sql/*.sql, expected/*.out) run by `make installcheck`,
 # then two concurrent sessions writing the same record, then the settings
-# changed through the server configuration (ALTER SYSTEM + reload).
+# changed through the server configuration (ALTER SYSTEM + reload), the record
+# on a raw device, and commits waiting for a record lock held by another
+# process (dualboot.lock_timeout, lock_timeout, statement_timeout,
+# pg_cancel_backend, pg_terminate_backend, the wait event).
 #
 # Nothing on the machine is configured by hand: the extension is installed
 # with `make install-extension DESTDIR=<scratch>` and a throw-away cluster
@@ -12,7 +15,8 @@
 # dualboot.boot_marker_path next to it. pg_regress reaches the same paths
 # through environment variables (DUALBOOTCTL, DUALBOOT_CONF, DUALBOOT_STATE,
 # DUALBOOT_MARKER, DUALBOOT_DIR) in its `\!` lines, which simulate boots with
-# `dualbootctl boot-select`.
+# `dualbootctl boot-select`, and DUALBOOT_FORGE (test/forge-record.py) for
+# the records a test forges.
 #
 # TAP; the plan is printed at the end. On a failure of pg_regress the
 # regression.diffs are printed as diagnostics.
@@ -66,7 +70,9 @@ if [ "${1:-}" = --inside ]; then
 	fi
 
 	# 2. two sessions arming and failing back at once: they serialize on the
-	#    record's lock and the sequence grows by exactly the committed requests
+	#    record's lock; a request whose record changed between its call and
+	#    its commit fails with 40001 and writes nothing; the sequence grows by
+	#    exactly the committed requests
 	ctl() { "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" "$@"; }
 	ctl init --stable A --force >/dev/null 2>&1 &&
 		ctl boot-select --marker "$DUALBOOT_MARKER" >/dev/null 2>&1 ||
@@ -89,25 +95,35 @@ if [ "${1:-}" = --inside ]; then
 			echo "SELECT 1 FROM dualboot_request_failback('session two, $i'); COMMIT;"
 		done
 	} >"$W/s2.sql"
-	psql_ -q -o /dev/null -f "$W/s1.sql" >"$W/s1.log" 2>&1 &
+	# (no ON_ERROR_STOP: a serialization failure ends one transaction, not
+	# the script; VERBOSITY sqlstate prints each error as its SQLSTATE)
+	psqlc() { psql -X -v VERBOSITY=sqlstate -d contrib_regression "$@"; }
+	psqlc -q -o /dev/null -f "$W/s1.sql" >"$W/s1.log" 2>&1 &
 	p1=$!
-	psql_ -q -o /dev/null -f "$W/s2.sql" >"$W/s2.log" 2>&1 &
+	psqlc -q -o /dev/null -f "$W/s2.sql" >"$W/s2.log" 2>&1 &
 	p2=$!
 	wait $p1
 	r1=$?
 	wait $p2
 	r2=$?
-	if [ "$r1" = 0 ] && [ "$r2" = 0 ]; then
-		ok "two concurrent sessions: every request committed without error"
+	# every error is a serialization failure; a failed COMMIT in s2 also
+	# makes its second statement run outside a transaction (a WARNING), so
+	# the failed requests are counted, not the lines
+	other=$(cat "$W/s1.log" "$W/s2.log" | grep -v -e '^ERROR:  40001$' \
+		-e '^WARNING:  25P01$' -e '^psql:.*ERROR:  40001$' -e '^psql:.*WARNING:  25P01$' | head -5)
+	conflicts=$(cat "$W/s1.log" "$W/s2.log" | grep -c 'ERROR:  40001')
+	if [ "$r1" = 0 ] && [ "$r2" = 0 ] && [ -z "$other" ]; then
+		ok "two concurrent sessions: every request committed or failed with 40001 ($conflicts failed)"
 	else
 		nok "two concurrent sessions (exit $r1 and $r2)"
 		diag "$W/s1.log" "$W/s2.log"
 	fi
 	seq1=$(psql_ -Atc "SELECT seq FROM dualboot_status()")
-	if [ -n "$seq0" ] && [ "$seq1" = $((seq0 + 2 * K)) ]; then
-		ok "sequence grew by exactly the $((2 * K)) committed requests ($seq0 -> $seq1)"
+	if [ -n "$seq0" ] && [ "$seq1" = $((seq0 + 2 * K - conflicts)) ]; then
+		ok "sequence grew by exactly the $((2 * K - conflicts)) committed requests ($seq0 -> $seq1)"
 	else
-		nok "sequence grew from '$seq0' to '$seq1', want +$((2 * K))"
+		nok "sequence grew from '$seq0' to '$seq1', want +$((2 * K - conflicts))"
+		diag "$W/s1.log" "$W/s2.log"
 	fi
 	if ctl status >"$W/status.log" 2>&1; then
 		ok "the record is valid after the concurrent writes (dualbootctl status)"
@@ -184,6 +200,98 @@ if [ "${1:-}" = --inside ]; then
 		ok "# SKIP the record on a raw block device: needs root and a free loop device"
 	fi
 	psql_ -q -c "ALTER SYSTEM RESET dualboot.state_path" -c "SELECT pg_reload_conf()" >/dev/null
+	wait_for "SHOW dualboot.state_path" "$DUALBOOT_STATE" >/dev/null ||
+		nok "dualboot.state_path back to the record"
+
+	# 5. the record's lock held by another process (here: this shell, through
+	#    a read-only descriptor, as any user who can open the record could).
+	#    A commit waits interruptibly, visibly, and boundedly; whatever ends
+	#    the wait, nothing is written.
+	# (every psql here runs under timeout(1): with a lock wait that cannot be
+	# ended, the test fails instead of hanging)
+	lockcheck() {	# DESC WANT-REGEX LOGFILE: the record unchanged, the log matches
+		if cmp -s "$DUALBOOT_STATE" "$W/locked.rec" && grep -Eq "$2" "$3"; then
+			ok "$1"
+		else
+			nok "$1"
+			diag "$3"
+		fi
+	}
+	# a commit that waits in the background (no dualboot/lock/statement bound)
+	waiter() {	# APPNAME LOG
+		PGAPPNAME=$1 timeout -k 5 30 psql -X -v VERBOSITY=verbose -d contrib_regression \
+			-c "SET dualboot.lock_timeout = 0" \
+			-c "SELECT trial_armed FROM dualboot_mark_test(2, 'waits for the lock')" >"$2" 2>&1 &
+	}
+	# the backend of APPNAME, once it waits on the Extension wait event (bounded)
+	waiting_pid() {
+		local i got
+		for i in $(seq 1 200); do
+			got=$(psql_ -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'
+				AND wait_event_type = 'Extension' AND wait_event = 'Extension' AND state = 'active'")
+			[ -n "$got" ] && echo "$got" && return 0
+			sleep 0.05
+		done
+		return 1
+	}
+	psql_ -q -c "SELECT 1 FROM dualboot_request_failback('before the lock tests')" >/dev/null
+	cp "$DUALBOOT_STATE" "$W/locked.rec"
+	exec 9<"$DUALBOOT_STATE"
+	if flock -n -x 9; then
+		timeout -k 5 30 psql -X -v VERBOSITY=verbose -d contrib_regression -c "SET dualboot.lock_timeout = '200ms'" \
+			-c "SELECT trial_armed FROM dualboot_mark_test(2, 'times out')" >"$W/lt.log" 2>&1
+		lockcheck "lock held: dualboot.lock_timeout ends the commit with 55P03 naming the record" \
+			"ERROR:  55P03: could not lock dualboot state record \"$DUALBOOT_STATE\" within dualboot.lock_timeout \\(200 ms\\)" "$W/lt.log"
+		timeout -k 5 30 psql -X -v VERBOSITY=verbose -d contrib_regression -c "SET dualboot.lock_timeout = 0" \
+			-c "SET lock_timeout = '200ms'" \
+			-c "SELECT trial_armed FROM dualboot_mark_test(2, 'lock_timeout')" >"$W/plt.log" 2>&1
+		lockcheck "lock held: lock_timeout ends the commit with 55P03" \
+			"ERROR:  55P03: could not lock dualboot state record .* within lock_timeout" "$W/plt.log"
+		timeout -k 5 30 psql -X -v VERBOSITY=verbose -d contrib_regression -c "SET dualboot.lock_timeout = 0" \
+			-c "SET statement_timeout = '300ms'" -c "BEGIN" \
+			-c "SELECT trial_armed FROM dualboot_mark_test(2, 'statement_timeout')" \
+			-c "COMMIT" >"$W/st.log" 2>&1
+		lockcheck "lock held: statement_timeout ends the COMMIT with 57014" \
+			"ERROR:  57014: canceling statement due to statement timeout" "$W/st.log"
+		waiter dualboot_lockwait_cancel "$W/cancel.log"
+		wpid=$!
+		if pid=$(waiting_pid dualboot_lockwait_cancel); then
+			ok "lock held: the waiting commit shows in pg_stat_activity (wait_event_type Extension, wait_event Extension)"
+			psql_ -Atc "SELECT pg_cancel_backend($pid)" >/dev/null
+			wait $wpid
+			lockcheck "lock held: pg_cancel_backend ends the waiting commit (57014)" \
+				"ERROR:  57014: canceling statement due to user request" "$W/cancel.log"
+		else
+			nok "lock held: the waiting commit never showed the Extension wait event"
+			kill $wpid 2>/dev/null
+			psql_ -Atc "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'dualboot_lockwait_cancel'" >/dev/null
+			wait $wpid
+		fi
+		waiter dualboot_lockwait_term "$W/term.log"
+		wpid=$!
+		if pid=$(waiting_pid dualboot_lockwait_term); then
+			psql_ -Atc "SELECT pg_terminate_backend($pid)" >/dev/null
+			wait $wpid
+			lockcheck "lock held: pg_terminate_backend ends the waiting commit (57P01)" \
+				"FATAL:  57P01: terminating connection due to administrator command" "$W/term.log"
+		else
+			nok "lock held: the second waiting commit never showed the wait event"
+			wait $wpid
+		fi
+		# released: the same request goes through
+		flock -u 9
+		if psql_ -Atc "SELECT trial_armed FROM dualboot_mark_test(2, 'after the lock')" >"$W/after.log" 2>&1 &&
+			grep -qx t "$W/after.log"; then
+			ok "lock released: the request commits"
+		else
+			nok "lock released: the request commits"
+			diag "$W/after.log"
+		fi
+		psql_ -q -c "SELECT 1 FROM dualboot_request_failback('after the lock tests')" >/dev/null
+	else
+		nok "take the record's lock from the test (flock)"
+	fi
+	exec 9<&-
 	echo "$n $failed" >"$W/count"
 	exit 0
 fi
@@ -242,7 +350,8 @@ fi
 chmod 0600 "$S/record"
 
 export DUALBOOTCTL=$CTL DUALBOOT_CONF=$S/empty.conf DUALBOOT_STATE=$S/record \
-	DUALBOOT_MARKER=$S/run/booted DUALBOOT_DIR=$S DUALBOOT_WORK=$W
+	DUALBOOT_MARKER=$S/run/booted DUALBOOT_DIR=$S DUALBOOT_WORK=$W \
+	DUALBOOT_FORGE=$ROOT/test/forge-record.py
 unset PGSERVICE PGDATABASE PGHOST PGPORT PGUSER PGPASSWORD
 
 pg_virtualenv -t \

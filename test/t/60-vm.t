@@ -37,7 +37,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..23"
+echo "1..24"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -240,6 +240,20 @@ guest_log "newer dualboot format version"
 vm_state_get "$W/s5b.img" "$W/rec.bin"
 cmp -s "$W/rec.bin" "$W/rec0" || problem "the newer record was modified by the boot"
 assert "a record of a newer format version boots the configured default A and stays untouched"
+
+# 7b. a newest copy whose CRC is valid but which holds a value this version
+#     refuses (an unknown event code): like a newer version. The older copy
+#     arms a trial of B; it must not come back: stable A, record untouched
+mkrec "$W/rec0" A 2
+"$DBTOOL" refuse "$W/rec0" || problem "dbtool refuse failed"
+cp "$W/rec0" "$W/rec-refused"
+vm_disk "$W/s5c.img" ext4 "$W/rec0"
+boot s5c "$W/s5c.img" "$IT"
+guest A stable 0
+guest_log "refuses"
+vm_state_get "$W/s5c.img" "$W/rec.bin"
+cmp -s "$W/rec.bin" "$W/rec-refused" || problem "the record with the refused copy was modified by the boot"
+assert "a newest copy with a value this version refuses boots the default A, not the older copy's trial of B, and stays untouched"
 
 # 8. scenario 6: state partition missing -> stable within the timeout
 mkrec "$W/rec0" A 2

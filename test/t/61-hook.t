@@ -115,18 +115,23 @@ diff "$T/dump1" "$T/dump.txt" > "$T/diff" || problem "records differ: $(cat "$T/
 assert "the selector and dualbootctl boot-select decide and write the same"
 
 # 6. every failure ends in the default stable slot, exit 0
-for case in missing corrupt dir; do
+for case in missing corrupt dir refused; do
 	rm -rf "$T/bad"
 	case $case in
 	missing) ;;
 	corrupt) head -c 8192 /dev/urandom > "$T/bad" ;;
 	dir) mkdir "$T/bad" ;;
+	# the newest copy whole but with an unknown event code, the older one
+	# arming a trial of B: not a trial, the default slot
+	refused) "$DBTOOL" create "$T/bad" A && "$DBTOOL" mark-test "$T/bad" 2 &&
+		"$DBTOOL" refuse "$T/bad" || problem "dbtool refuse failed" ;;
 	esac
 	"$SEL" --config "$CONF" --cmdline "$T/cmdline2" --state "$T/bad" > "$T/out" 2>"$T/err"
 	expect "$case: exit status" $? 0
 	expect "$case: slot (dualboot.default=B)" "$(val "$T/out" DUALBOOT_SLOT)" B
 	expect "$case: role" "$(val "$T/out" DUALBOOT_ROLE)" stable
 	[ -n "$(val "$T/out" DUALBOOT_STATE_ERROR)" ] || problem "$case: no state error reported"
+	expect "$case: trial" "$(val "$T/out" DUALBOOT_TRIAL)" 0
 done
 "$SEL" --config "$T/nonexistent.conf" --cmdline "$T/cmdline" --no-state > "$T/out" 2>"$T/err"
 expect "no config: exit status" $? 0

@@ -3,7 +3,8 @@
  *
  *   unit                 run every group
  *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
- *                        text, powerloss, files, concurrency, parsers)
+ *                        text, powerloss, files, concurrency, validated,
+ *                        parsers)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -243,6 +244,7 @@ static const struct
 	{"powerloss", test_powerloss},
 	{"files", test_files},
 	{"concurrency", test_concurrency},
+	{"validated", test_concurrency_validated},
 	{"parsers", test_parsers},
 };
 

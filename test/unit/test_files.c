@@ -225,7 +225,9 @@ test_magic_version(void)
 	tap_is_int(db_decode(img, &st, NULL), DB_ERR_INVALID,
 			   "a copy whose size field is not 4096 is invalid");
 	p = put("size", img, sizeof(img), 0600);
-	expect_load("both copies with a wrong size field", p, DB_ERR_NO_VALID);
+	expect_load("both copies with a wrong size field", p, DB_ERR_INVALID);
+	expect_no_update("both copies with a wrong size field", p, img, sizeof(img),
+					 DB_ERR_INVALID);
 }
 
 /* A valid CRC around fields out of range. */
@@ -290,12 +292,18 @@ test_fields(void)
 		p = put("fields", img, sizeof(img), 0600);
 		if (i == 0)
 		{
-			expect_load("both copies with stable_slot 7", p, DB_ERR_NO_VALID);
+			expect_load("both copies with stable_slot 7", p, DB_ERR_INVALID);
 			expect_no_update("both copies with stable_slot 7", p, img, sizeof(img),
-							 DB_ERR_NO_VALID);
-			boot_select_default("both copies with stable_slot 7", p, DB_ERR_NO_VALID);
+							 DB_ERR_INVALID);
+			boot_select_default("both copies with stable_slot 7", p, DB_ERR_INVALID);
 		}
-		/* only the newer copy bad: the older valid copy is read */
+		/*
+		 * Only the newer copy refused (as another build of format 1 would
+		 * write it): the record is not usable, like one of a newer version.
+		 * The older copy's intent (an armed trial here) is superseded: it is
+		 * not read, the boot goes the "no usable record" way, and no writer
+		 * overwrites the newer copy.
+		 */
 		memcpy(img, good, sizeof(img));
 		{
 			int			w = -1;
@@ -306,8 +314,56 @@ test_fields(void)
 		st.seq = good_state.seq + 1;
 		db_encode(&st, img + newer * DB_COPY_SIZE);
 		p = put("fields1", img, sizeof(img), 0600);
-		tap_ok(db_load(p, &got, &err) == DB_OK && got.seq < st.seq,
-			   "%s in the copy with the higher sequence: the other copy is read", names[i]);
+		{
+			char		what[96];
+
+			snprintf(what, sizeof(what), "%s in the copy with the higher sequence", names[i]);
+			expect_load(what, p, DB_ERR_INVALID);
+			if (db_load(p, &got, &err) == DB_ERR_INVALID && i == 11)
+				tap_ok(strstr(err.message, "last_event") != NULL &&
+					   strstr(err.message, "sequence 3") != NULL,
+					   "the error names the refused field and the sequence: %s", err.message);
+			expect_no_update(what, p, img, sizeof(img), DB_ERR_INVALID);
+			boot_select_default(what, p, DB_ERR_INVALID);
+			tap_ok(unchanged(p, img, sizeof(img)), "%s: never written", what);
+		}
+		/* the same copy with the lower sequence: the newer valid copy wins */
+		if (i == 11)
+		{
+			db_request	req = {.event = DB_EV_FAILBACK};
+			db_context	c = ctx_make(DB_SLOT_A, NULL, NOW);
+			db_state	after;
+
+			memcpy(img, good, sizeof(img));
+			st.seq = good_state.seq - 1;
+			db_encode(&st, img + (1 - newer) * DB_COPY_SIZE);
+			p = put("fields2", img, sizeof(img), 0600);
+			tap_ok(db_load(p, &got, &err) == DB_OK &&
+				   memcmp(&got, &good_state, sizeof(got)) == 0,
+				   "last_event 9 in the copy with the lower sequence: the newer copy is read");
+			tap_ok(db_update(p, &req, &c, &after, &err) == DB_OK &&
+				   db_load(p, &got, &err) == DB_OK && got.seq == good_state.seq + 1,
+				   "... and an update writes over that older copy");
+			/* a tie: the copy this version refuses is not shown to be older */
+			memcpy(img, good, sizeof(img));
+			st.seq = good_state.seq;
+			db_encode(&st, img + (1 - newer) * DB_COPY_SIZE);
+			p = put("fields3", img, sizeof(img), 0600);
+			expect_load("last_event 9 in a copy with the same sequence", p, DB_ERR_INVALID);
+			expect_no_update("last_event 9 in a copy with the same sequence", p, img,
+							 sizeof(img), DB_ERR_INVALID);
+			/* db_create: only with force (the operator's explicit replacement) */
+			memcpy(img, good, sizeof(img));
+			st.seq = good_state.seq + 1;
+			db_encode(&st, img + newer * DB_COPY_SIZE);
+			p = put("fields4", img, sizeof(img), 0600);
+			tap_ok(db_create(p, DB_SLOT_A, &c, NULL, false, &err) == DB_ERR_EXISTS &&
+				   unchanged(p, img, sizeof(img)),
+				   "newest copy refused: db_create without force refuses, unchanged");
+			tap_ok(db_create(p, DB_SLOT_B, &c, NULL, true, &err) == DB_OK &&
+				   db_load(p, &got, &err) == DB_OK && got.stable_slot == DB_SLOT_B,
+				   "newest copy refused: db_create with force replaces the record");
+		}
 	}
 }
 

@@ -651,6 +651,80 @@ test_fprints(void)
 		   "with all %d entries used, the oldest fingerprint is replaced", DB_FPRINT_LEN);
 }
 
+/* entries of both slots, for the end-of-life rules */
+static void
+two_slots(db_state *st)
+{
+	fprint_req(st, DB_SLOT_A, "appA", "v1:a", NOW + 1);
+	fprint_req(st, DB_SLOT_B, "appB", "v1:b", NOW + 2);
+	fprint_req(st, DB_SLOT_B, "gone", "v1:dropped-db", NOW + 3);
+}
+
+/*
+ * When recorded fingerprints end (docs/state-format.md section 4): with
+ * their trial, never by time.
+ */
+static void
+test_fprint_life(void)
+{
+	db_context	onA = ctx_make(DB_SLOT_A, BOOT_X, NOW + 10);
+	db_context	onB = ctx_make(DB_SLOT_B, BOOT_X, NOW + 10);
+	db_request	fail = {.event = DB_EV_FAILBACK};
+	db_request	prom = {.event = DB_EV_PROMOTE};
+	db_error	err;
+	db_state	st;
+
+	/* a new trial of B (armed from stable A) starts with none of B's entries */
+	st = states[S_IDLE].st;
+	two_slots(&st);
+	tap_ok(mark(&st, 3, NULL, &onA) == DB_OK &&
+		   find_fprint(&st, DB_SLOT_B, "appB") < 0 && find_fprint(&st, DB_SLOT_B, "gone") < 0 &&
+		   find_fprint(&st, DB_SLOT_A, "appA") >= 0 && roundtrips(&st),
+		   "mark_test arming a new trial of B drops every entry of B (a dropped "
+		   "database's too), keeps A's");
+	/* recorded during the trial, kept by a re-arm of the same trial */
+	st = states[S_TRIAL].st;
+	two_slots(&st);
+	{
+		db_context	stableA = ctx_make(DB_SLOT_NONE, NULL, NOW + 10);
+
+		tap_ok(mark(&st, 5, NULL, &stableA) == DB_OK &&
+			   find_fprint(&st, DB_SLOT_B, "appB") >= 0 &&
+			   find_fprint(&st, DB_SLOT_B, "gone") >= 0,
+			   "re-arming the trial that is armed (new tries) keeps its entries");
+	}
+	/* failback ends the trial and its entries */
+	st = states[S_TRIAL].st;
+	two_slots(&st);
+	tap_ok(apply_req(&st, &fail, &onB, &err) == DB_OK &&
+		   find_fprint(&st, DB_SLOT_B, "appB") < 0 && find_fprint(&st, DB_SLOT_B, "gone") < 0 &&
+		   find_fprint(&st, DB_SLOT_A, "appA") >= 0 && roundtrips(&st),
+		   "failback drops the test slot's entries, keeps the stable slot's");
+	/* promote: the demoted slot's entries go, the promoted slot's stay */
+	st = states[S_CONFIRMED].st;
+	two_slots(&st);
+	tap_ok(apply_req(&st, &prom, &onB, &err) == DB_OK && st.stable_slot == DB_SLOT_B &&
+		   find_fprint(&st, DB_SLOT_A, "appA") < 0 &&
+		   find_fprint(&st, DB_SLOT_B, "appB") >= 0 && roundtrips(&st),
+		   "promote of B drops the demoted A's entries, keeps B's (the promoted schema)");
+	/* and the next trial, of A, starts clean; B's stay until B's next trial */
+	{
+		db_context	onBstable = ctx_make(DB_SLOT_B, BOOT_X, NOW + 20);
+
+		fprint_req(&st, DB_SLOT_A, "appA", "v1:a-old", NOW + 11);
+		tap_ok(mark(&st, 2, NULL, &onBstable) == DB_OK &&
+			   find_fprint(&st, DB_SLOT_A, "appA") < 0 &&
+			   find_fprint(&st, DB_SLOT_B, "appB") >= 0,
+			   "after the promotion, a trial of A starts with none of A's entries");
+	}
+	/* time plays no part: an entry recorded "in the future" or long ago is the same */
+	st = states[S_IDLE].st;
+	fprint_req(&st, DB_SLOT_B, "old", "v1:o", 1);
+	fprint_req(&st, DB_SLOT_B, "future", "v1:f", INT64_MAX);
+	tap_ok(find_fprint(&st, DB_SLOT_B, "old") >= 0 && find_fprint(&st, DB_SLOT_B, "future") >= 0,
+		   "entries do not expire with time (recorded at 1 and at INT64_MAX both kept)");
+}
+
 static void
 test_events_not_requestable(void)
 {
@@ -794,6 +868,7 @@ test_lifecycle(void)
 	test_tries();
 	test_text_limits();
 	test_fprints();
+	test_fprint_life();
 	test_events_not_requestable();
 	test_history_ring();
 	test_scenarios();

@@ -58,6 +58,7 @@ void		test_text(void);
 void		test_powerloss(void);
 void		test_files(void);
 void		test_concurrency(void);
+void		test_concurrency_validated(void);
 void		test_parsers(void);
 
 /* seed corpus for the fuzzer, built from real records (corpus.c) */

@@ -15,6 +15,10 @@
  *   dbtool future FILE              restamp both copies as written by the next
  *                                   format version (valid CRC), as a newer
  *                                   dualboot would leave them
+ *   dbtool refuse FILE              write over the older copy a newer decision
+ *                                   (seq + 1, trial disarmed) whose last_event
+ *                                   is 9, an event code format 1 does not know
+ *                                   (valid CRC), as another build would write it
  *
  * Exit status: 0 ok, 1 refused or unreadable, 2 bad usage.
  */
@@ -111,6 +115,37 @@ future(const char *path)
 	return 0;
 }
 
+static int
+refuse(const char *path)
+{
+	uint8_t		rec[DB_RECORD_SIZE];
+	uint8_t		copy[DB_COPY_SIZE];
+	db_state	st;
+	db_error	err;
+	int			which = -1;
+	int			fd = open(path, O_RDWR);
+
+	if (fd < 0 || pread(fd, rec, sizeof(rec), 0) != (ssize_t) sizeof(rec) ||
+		db_decode_record(rec, sizeof(rec), &st, &which, &err) != DB_OK)
+	{
+		fprintf(stderr, "dbtool: refuse: %s: cannot read a valid record\n", path);
+		return 1;
+	}
+	st.seq++;
+	st.trial_armed = 0;
+	st.tries_left = 0;
+	st.confirmed = 0;
+	st.last_event = DB_EV_RECORD_FPRINT + 1;	/* unknown to format 1 */
+	db_encode(&st, copy);		/* db_encode writes a valid CRC around anything */
+	if (pwrite(fd, copy, sizeof(copy), (off_t) (1 - which) * DB_COPY_SIZE) !=
+		(ssize_t) sizeof(copy) || close(fd) != 0)
+	{
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,7 +159,7 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|record-fprint|dump FILE [ARG...]\n");
+		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|record-fprint|dump|future|refuse FILE [ARG...]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -141,6 +176,8 @@ main(int argc, char **argv)
 		return dump(path);
 	if (strcmp(cmd, "future") == 0)
 		return future(path);
+	if (strcmp(cmd, "refuse") == 0)
+		return refuse(path);
 	if (strcmp(cmd, "create") == 0)
 	{
 		int			s = argc > 3 ? db_slot_parse(argv[3]) : -1;
