@@ -107,46 +107,35 @@ static PendingIntent *pending_top = NULL;
  */
 
 /*
- * The current slot comes from the boot marker, believed only when its
- * boot_id is the running kernel's (a marker left from an earlier boot, or
- * copied from elsewhere, is stale).
+ * The current slot: the boot marker and the record's last boot must agree
+ * (db_current_slot in lib/marker.c, the rule dualbootctl applies too). The
+ * record is read here on its own; an unreadable record leaves the slot
+ * unknown, and the caller that needs the record reports its error itself.
  */
 static void
 current_boot(DualbootBoot *b)
 {
-	const char *path = dualboot_boot_marker_path;
-	db_marker	m;
+	db_current	cur;
+	db_state	st;
 	db_error	err;
-	int			rc;
+	const db_state *stp = NULL;
+	const char *st_error = NULL;
 
 	memset(b, 0, sizeof(*b));
-	b->slot = DB_SLOT_NONE;
-	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
-	{
-		b->boot_id[0] = '\0';
-		snprintf(b->why, sizeof(b->why),
-				 "The running kernel's boot_id cannot be read (%s), so no boot marker "
-				 "can be believed.", err.message);
-		return;
-	}
-	if (path == NULL || path[0] == '\0')
-	{
-		snprintf(b->why, sizeof(b->why), "dualboot.boot_marker_path is empty.");
-		return;
-	}
-	rc = db_marker_read(path, &m, &err);
-	if (rc == DB_ERR_NOT_FOUND)
-		snprintf(b->why, sizeof(b->why),
-				 "The boot marker \"%s\" does not exist: this boot was not selected by "
-				 "the dualboot boot hook.", path);
-	else if (rc != DB_OK)
-		snprintf(b->why, sizeof(b->why), "%s.", err.message);
-	else if (strcmp(m.boot_id, b->boot_id) != 0)
-		snprintf(b->why, sizeof(b->why),
-				 "The boot marker \"%s\" is stale: it was written during boot %s, but "
-				 "the running kernel's boot_id is %s.", path, m.boot_id, b->boot_id);
+	memset(&err, 0, sizeof(err));
+	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
+		st_error = "dualboot.state_path is not set";
+	else if (db_load(dualboot_state_path, &st, &err) == DB_OK)
+		stp = &st;
 	else
-		b->slot = m.slot;
+		st_error = err.message;
+	(void) db_current_slot(dualboot_boot_marker_path, stp, st_error, &cur);
+	b->slot = cur.slot;
+	memcpy(b->boot_id, cur.boot_id, sizeof(b->boot_id));
+	/* the library's one line, as a sentence of a detail message */
+	if (cur.why[0])
+		snprintf(b->why, sizeof(b->why), "%c%s.", pg_toupper((unsigned char) cur.why[0]),
+				 cur.why + 1);
 }
 
 static void

@@ -294,47 +294,26 @@ typedef struct ctl_boot
 	uint8_t		slot;           /* from a marker of this boot, else NONE */
 	bool		trial;          /* the marker says trial boot */
 	char		boot_id[DB_BOOTID_SIZE];    /* kernel boot_id, "" if unknown */
-	char		why[700];       /* why slot is NONE */
+	char		why[1000];      /* why slot is NONE */
 } ctl_boot;
 
 /*
- * The current slot is believed only from a marker written during this boot
- * of the kernel (same boot_id): a stale marker says nothing.
+ * The current slot: the boot marker of this boot (its boot_id is the
+ * kernel's) and the record's last boot must agree (db_current_slot, the
+ * rule the extension applies too). st is the record, or NULL when it could
+ * not be read (st_error says why).
  */
 static void
-current_boot(const ctl_env *env, ctl_boot *b)
+current_boot(const ctl_env *env, const db_state *st, const char *st_error, ctl_boot *b)
 {
-	db_marker	m;
-	db_error	err;
+	db_current	cur;
 
 	memset(b, 0, sizeof(*b));
-	b->slot = DB_SLOT_NONE;
-	memset(&err, 0, sizeof(err));
-	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
-	{
-		b->boot_id[0] = '\0';
-		snprintf(b->why, sizeof(b->why), "%s", err.message);
-		return;
-	}
-	memset(&err, 0, sizeof(err));
-	if (db_marker_read(env->marker_path, &m, &err) != DB_OK)
-	{
-		if (err.code == DB_ERR_NOT_FOUND)
-			snprintf(b->why, sizeof(b->why), "no boot marker at %s (this boot was "
-					 "not selected by the dualboot hook)", env->marker_path);
-		else
-			snprintf(b->why, sizeof(b->why), "%s", err.message);
-		return;
-	}
-	if (strcmp(m.boot_id, b->boot_id) != 0)
-	{
-		snprintf(b->why, sizeof(b->why), "the boot marker %s is from an earlier "
-				 "boot (boot_id %s, this boot is %s)", env->marker_path,
-				 m.boot_id, b->boot_id);
-		return;
-	}
-	b->slot = m.slot;
-	b->trial = m.trial;
+	(void) db_current_slot(env->marker_path, st, st_error, &cur);
+	b->slot = cur.slot;
+	b->trial = cur.trial;
+	memcpy(b->boot_id, cur.boot_id, sizeof(b->boot_id));
+	snprintf(b->why, sizeof(b->why), "%s", cur.why);
 }
 
 /* Who asks: actor "cli", the user name as the application. */
@@ -470,7 +449,8 @@ cmd_init(ctl_env *env, const ctl_args *a)
 	}
 	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	/* (the slot is not needed: init records only who and when) */
+	current_boot(env, NULL, "the record is being created", &b);
 	make_context(&ctx, &b);
 	memset(&err, 0, sizeof(err));
 	rc = db_create(path, (uint8_t) a->stable, &ctx, a->reason, a->force, &err);
@@ -616,7 +596,7 @@ cmd_status(ctl_env *env, const ctl_args *a)
 
 	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	current_boot(env, &st, NULL, &b);
 	if (a->json)
 		status_json(&st, &b, path);
 	else
@@ -691,7 +671,12 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 
 	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	/* the slot from the record as it is now; db_update reads it again under the lock */
+	memset(&err, 0, sizeof(err));
+	if (db_load(path, &st, &err) == DB_OK)
+		current_boot(env, &st, NULL, &b);
+	else
+		current_boot(env, NULL, err.message, &b);
 	make_context(&ctx, &b);
 	memset(&err, 0, sizeof(err));
 	rc = db_update(path, req, &ctx, &st, &err);

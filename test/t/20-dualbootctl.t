@@ -272,6 +272,14 @@ suite() {
 	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm with a marker of an earlier boot" --state "$S" --marker "$D/stale" confirm
 	check "$tag: the stale marker is named" has "$err" "earlier boot"
+	# the marker's slot edited (boot_id kept) disagrees with the record's last boot
+	sed "s/^slot=B$/slot=A/; s/^role=test$/role=stable/" "$M" >"$D/edited"
+	expect_rc 0 "$tag: status with an edited marker" --state "$S" --marker "$D/edited" status --json
+	check "$tag: ... the current slot is unknown (marker A, record's last boot B)" \
+		json 'j["current_slot"] is None and j["current_role"] == "unknown"'
+	expect_rc 1 "$tag: confirm with an edited marker (says A; record: trial boot of B)" \
+		--state "$S" --marker "$D/edited" confirm
+	check "$tag: ... the refusal says why the slot is unknown" has "$err" "says slot A, but the state record says this boot"
 	expect_rc 1 "$tag: promote before confirm" --state "$S" --marker "$M" promote
 	check "$tag: refused requests leave the record unchanged" same_file "$S" "$D/copy"
 	expect_rc 0 "$tag: confirm in the trial boot" --state "$S" --marker "$M" confirm

@@ -244,6 +244,7 @@ static const struct
 	{"files", test_files},
 	{"concurrency", test_concurrency},
 	{"parsers", test_parsers},
+	{"current", test_current},
 };
 
 int
