@@ -70,6 +70,8 @@ SELECT stable_slot, seq > 0 AS has_seq FROM dualboot_status();
 \! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
 SELECT dualboot_current_slot() IS NULL AS unknown, "current_role", stable_slot
 FROM dualboot_status();
+-- (the guard in a transaction block: outside one it ends the session, 25_guards)
+BEGIN;
 \x on
 SELECT * FROM dbtest.try('SELECT * FROM dualboot_confirm()');
 SELECT * FROM dbtest.try('SELECT dualboot_require_test()');
@@ -78,6 +80,7 @@ SELECT f, (dbtest.try(f)).code
 FROM unnest(ARRAY['SELECT * FROM dualboot_promote()',
                   'SELECT * FROM dualboot_record_fingerprint()',
                   'SELECT dualboot_require_test()']) AS f;
+ROLLBACK;
 -- arming and failing back do not need to know the current slot
 BEGIN;
 SELECT current_slot, "current_role", trial_armed FROM dualboot_mark_test(3, 'from an unknown slot');
