@@ -13,6 +13,9 @@
 \set VERBOSITY terse
 CREATE TABLE dbtest.guarded (note text);
 
+-- dualboot_require_stable() passes on the stable slot (1.1)
+SELECT dualboot_require_stable();
+
 -- on the stable slot, outside a transaction block: the session ends, the
 -- statements after the guard never run
 \! printf '%s\n' 'SELECT dualboot_require_test();' "INSERT INTO dbtest.guarded VALUES ('after the guard');" | psql -X -q -v VERBOSITY=terse -d contrib_regression > "$DUALBOOT_DIR/psql.out" 2>&1; echo "psql exit status $?"; grep -oE '(FATAL|ERROR): .*|connection to server was lost' "$DUALBOOT_DIR/psql.out"
@@ -79,9 +82,26 @@ SELECT dualboot_require_test();
 INSERT INTO dbtest.guarded VALUES ('on the test slot');
 COMMIT;
 \! printf '%s\n' 'SELECT dualboot_require_test();' "INSERT INTO dbtest.guarded VALUES ('second session, test slot');" | psql -X -q -At -v VERBOSITY=terse -d contrib_regression 2>&1; echo "psql exit status $?"
-\! rm -f "$DUALBOOT_DIR/psql.out"
 SELECT note FROM dbtest.guarded ORDER BY note;
 
+-- dualboot_require_stable() refuses on the test slot, with the same strength
+BEGIN;
+SELECT dualboot_require_stable();
+INSERT INTO dbtest.guarded VALUES ('billing run on the test slot');
+COMMIT;
+\! printf '%s\n' 'SELECT dualboot_require_stable();' "INSERT INTO dbtest.guarded VALUES ('billing, second session');" | psql -X -q -v VERBOSITY=terse -d contrib_regression > "$DUALBOOT_DIR/psql.out" 2>&1; echo "psql exit status $?"; grep -oE '(FATAL|ERROR): .*|connection to server was lost' "$DUALBOOT_DIR/psql.out"
+SELECT count(*) AS billing_rows FROM dbtest.guarded WHERE note LIKE 'billing%';
+-- unknown slot (no marker): both guards refuse
+\! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
+BEGIN;
+SAVEPOINT s;
+SELECT dualboot_require_stable();
+ROLLBACK TO SAVEPOINT s;
+SELECT dualboot_require_test();
+ROLLBACK;
+\! mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
+
+\! rm -f "$DUALBOOT_DIR/psql.out"
 -- the record and the marker as 20_lifecycle left them
 \! cp -p "$DUALBOOT_DIR/guards.record" "$DUALBOOT_STATE" && cp -p "$DUALBOOT_DIR/guards.marker" "$DUALBOOT_MARKER" && rm "$DUALBOOT_DIR/guards.record" "$DUALBOOT_DIR/guards.marker"
 DROP TABLE dbtest.guarded;
