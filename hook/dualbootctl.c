@@ -232,6 +232,8 @@ usage(FILE *f)
 		  "  boot-select [--marker PATH] [--firmware-slot A|B]\n"
 		  "                                     the boot decision exactly as the initramfs makes it\n"
 		  "                                     (firmware mode: the slot whose UEFI entry booted)\n"
+		  "  require-test                       exit 0 only on the test slot (1 and a reason otherwise)\n"
+		  "  require-stable                     exit 0 only on the stable slot (1 and a reason otherwise)\n"
 		  "  efi ...                            firmware mode (UEFI BootNext)\n"
 		  "\n"
 		  "global options:\n"
@@ -717,6 +719,61 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * require-test / require-stable: a guard for programs that are not SQL (a
+ * shell restore drill, an application on SQLite). Exit 0 when this boot runs
+ * on that role, 1 with a one-line reason otherwise (wrong role, unknown slot,
+ * unreadable record: whatever does not prove the role), 2 on bad usage or a
+ * configuration that names no record. Quiet on success.
+ *
+ * The rule is the one the SQL guards apply (db_current_slot): the marker
+ * and the record's last boot must agree, so the caller must be able to read
+ * the record. It is read without its lock (a reader never waits for, nor
+ * holds up, a writer; the CRC rejects a copy being written).
+ */
+static int
+cmd_require(ctl_env *env, const char *name, bool want_test)
+{
+	char		path[512];
+	db_state	st;
+	db_error	err;
+	ctl_boot	b;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	memset(&err, 0, sizeof(err));
+	if ((rc = db_load(path, &st, &err)) != DB_OK)
+	{
+		ctl_err("%s: refused: cannot read the state record, so the slot cannot be "
+				"confirmed: %s%s", name, err.message,
+				err.sys_errno == EACCES ? " (the caller must be able to read the record: "
+				"see \"Who can read the record\" in dualbootctl(8))" : "");
+		return CTL_EXIT_REFUSED;
+	}
+	current_boot(env, &st, NULL, &b);
+	if (b.slot == DB_SLOT_NONE)
+	{
+		ctl_err("%s: refused: the current slot is unknown: %s", name, b.why);
+		return CTL_EXIT_REFUSED;
+	}
+	if (want_test && b.slot == st.stable_slot)
+	{
+		ctl_err("%s: refused: this boot runs on the stable slot %s, not on the test "
+				"slot %s (arm a trial with mark-test, reboot, and run it there)", name,
+				db_slot_name(b.slot), db_slot_name(db_test_slot(&st)));
+		return CTL_EXIT_REFUSED;
+	}
+	if (!want_test && b.slot != st.stable_slot)
+	{
+		ctl_err("%s: refused: this boot runs on the test slot %s, not on the stable "
+				"slot %s (a rehearsal: production jobs run on the stable slot only)",
+				name, db_slot_name(b.slot), db_slot_name(st.stable_slot));
+		return CTL_EXIT_REFUSED;
+	}
+	return CTL_EXIT_OK;
+}
+
 static int
 cmd_boot_select(ctl_env *env, const ctl_args *a)
 {
@@ -812,7 +869,7 @@ load_config(ctl_env *env)
 enum ctl_cmd
 {
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
-	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP
+	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE
 };
 
 static const struct
@@ -830,6 +887,8 @@ static const struct
 	{"promote", C_UPDATE, "--reason", DB_EV_PROMOTE},
 	{"history", C_HISTORY, "--json", DB_EV_NONE},
 	{"boot-select", C_BOOT_SELECT, "--firmware-slot", DB_EV_NONE},
+	{"require-test", C_REQUIRE_TEST, "", DB_EV_NONE},
+	{"require-stable", C_REQUIRE_STABLE, "", DB_EV_NONE},
 	{"efi", C_EFI, NULL, DB_EV_NONE},
 	{"help", C_HELP, "", DB_EV_NONE},
 };
@@ -1061,6 +1120,12 @@ main(int argc, char **argv)
 			break;
 		case C_BOOT_SELECT:
 			rc = cmd_boot_select(&env, &a);
+			break;
+		case C_REQUIRE_TEST:
+			rc = cmd_require(&env, cmd_name, true);
+			break;
+		case C_REQUIRE_STABLE:
+			rc = cmd_require(&env, cmd_name, false);
 			break;
 		case C_EFI:
 			rc = ctl_efi(&env, nrest, rest);
