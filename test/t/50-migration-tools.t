@@ -93,7 +93,7 @@ if [ "${1:-}" = --inside ]; then
 		psql -X -d t_psql "${args[@]}" -f "$W/psql-001.sql" >"$W/psql.log" 2>&1
 		rc=$?
 		result "psql ($mode) on stable: refused (exit $rc), nothing applied" \
-			"$(t test "$(tables t_psql accounts ledger)" = 0)" "$W/psql.log"
+			"$(t eval '[ "$(tables t_psql accounts ledger)" = 0 ] && grep -q "stable slot A" "$W/psql.log"')" "$W/psql.log"
 	done
 	on_test
 	psql -X -d t_psql -v ON_ERROR_STOP=1 -f "$W/psql-001.sql" >"$W/psql.log" 2>&1
@@ -200,13 +200,16 @@ if [ "${1:-}" = --inside ]; then
 		EOF
 		cat >"$D/notes/apps.py" <<-'EOF'
 		from django.apps import AppConfig
-		from django.db import connections
+		from django.db import connections, transaction
 		from django.db.models.signals import pre_migrate
 
 
 		def require_test_slot(sender, using, **kwargs):
-		    # dualboot: before any migration (and before django_migrations exists)
-		    with connections[using].cursor() as cur:
+		    # dualboot: before any migration (and before django_migrations exists).
+		    # In a transaction, so the refusal is an error with its message (in
+		    # autocommit it ends the session, and psycopg2 then reports only
+		    # "server closed the connection unexpectedly").
+		    with transaction.atomic(using=using), connections[using].cursor() as cur:
 		        cur.execute("SELECT dualboot_require_test()")
 
 
@@ -247,7 +250,7 @@ if [ "${1:-}" = --inside ]; then
 		dj migrate notes 0001 >"$W/django.log" 2>&1
 		rc=$?
 		result "django migrate on stable: refused by pre_migrate (exit $rc), no table, no django_migrations" \
-			"$(t eval '[ $rc != 0 ] && [ "$(tables t_django notes_note django_migrations)" = 0 ]')" "$W/django.log"
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_django notes_note django_migrations)" = 0 ] && grep -q "stable slot A" "$W/django.log"')" "$W/django.log"
 		on_test
 		dj migrate notes 0001 >"$W/django.log" 2>&1
 		result "django migrate on test after the refused run: applied and recorded" \
@@ -301,7 +304,7 @@ if [ "${1:-}" = --inside ]; then
 		sq deploy --to accounts >"$W/sqitch.log" 2>&1
 		rc=$?
 		result "sqitch deploy on stable, guard in the script: refused (exit $rc), no table, change not registered, a fail event logged" \
-			"$(t eval '[ $rc != 0 ] && [ "$(tables t_sqitch accounts)" = 0 ] && [ "$(q t_sqitch "SELECT count(*) FROM sqitch.changes")" = 0 ] && [ "$(q t_sqitch "SELECT count(*) FROM sqitch.events WHERE event = '"'fail'"'")" = 1 ]')" "$W/sqitch.log"
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_sqitch accounts)" = 0 ] && [ "$(q t_sqitch "SELECT count(*) FROM sqitch.changes")" = 0 ] && [ "$(q t_sqitch "SELECT count(*) FROM sqitch.events WHERE event = '"'fail'"'")" = 1 ] && grep -q "stable slot A" "$W/sqitch.log"')" "$W/sqitch.log"
 		on_test
 		sq deploy --to accounts >"$W/sqitch.log" 2>&1
 		result "sqitch deploy on test after the refused run (its registry logged a fail event): applied and registered" \
@@ -313,6 +316,160 @@ if [ "${1:-}" = --inside ]; then
 			"$(t eval 'record_unchanged && [ $rc != 0 ] && [ "$(tables t_sqitch half_done)" = 0 ] && [ "$(q t_sqitch "SELECT string_agg(change, '"','"') FROM sqitch.changes")" = accounts ]')" "$W/sqitch.log"
 	else
 		skip "sqitch: the sqitch package is not installed"
+	fi
+
+	# ---------------------------------------------------------------------
+	# Rails / ActiveRecord: the guard once before the migrations (what a
+	# `db:migrate` prerequisite task does), and as the first statement of each
+	# migration (ActiveRecord wraps each one in a transaction)
+	if ruby -e 'require "active_record"; require "pg"' 2>/dev/null; then
+		R=$W/rails
+		mkdir -p "$R/migrate"
+		newdb t_rails
+		cat >"$R/migrate.rb" <<-'EOF'
+		# migrate.rb [--guard-once] DIR [VERSION]: ActiveRecord's migrator, as
+		# `rails db:migrate` runs it (connection from the libpq environment)
+		require "active_record"
+		guard_once = ARGV.delete("--guard-once")
+		ActiveRecord::Base.establish_connection(adapter: "postgresql", database: "t_rails")
+		ActiveRecord::Migration.verbose = false
+		# the recipe's prerequisite task: refuse before anything is written
+		ActiveRecord::Base.connection.execute("SELECT dualboot_require_test()") if guard_once
+		ctx = ActiveRecord::MigrationContext.new(ARGV[0], ActiveRecord::SchemaMigration)
+		ctx.up(ARGV[1] && ARGV[1].to_i)
+		EOF
+		cat >"$R/migrate/20260101000001_create_accounts.rb" <<-'EOF'
+		class CreateAccounts < ActiveRecord::Migration[6.1]
+		  def up
+		    execute "SELECT dualboot_require_test()"
+		    create_table :accounts
+		  end
+		end
+		EOF
+		cat >"$R/migrate/20260101000002_broken.rb" <<-'EOF'
+		class Broken < ActiveRecord::Migration[6.1]
+		  def up
+		    execute "SELECT dualboot_require_test()"
+		    execute "SELECT dualboot_request_failback('rails 2')"
+		    create_table :half_done
+		    execute "SELECT 1 / 0"
+		  end
+		end
+		EOF
+		on_stable
+		ruby "$R/migrate.rb" --guard-once "$R/migrate" 20260101000001 >"$W/rails.log" 2>&1
+		rc=$?
+		result "rails: the guard once before migrating, on stable: refused (exit $rc), nothing created (not even schema_migrations)" \
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_rails accounts schema_migrations ar_internal_metadata)" = 0 ] && grep -q "stable slot A" "$W/rails.log"')" "$W/rails.log"
+		ruby "$R/migrate.rb" "$R/migrate" 20260101000001 >"$W/rails.log" 2>&1
+		rc=$?
+		result "rails: the guard in the migration, on stable: refused (exit $rc), no table, no version recorded" \
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_rails accounts)" = 0 ] && [ "$(q t_rails "SELECT count(*) FROM schema_migrations")" = 0 ] && grep -q "stable slot A" "$W/rails.log"')" "$W/rails.log"
+		on_test
+		ruby "$R/migrate.rb" --guard-once "$R/migrate" 20260101000001 >"$W/rails.log" 2>&1
+		result "rails on test after the refused runs: applied and recorded" \
+			"$(t eval '[ "$(tables t_rails accounts)" = 1 ] && [ "$(q t_rails "SELECT string_agg(version, '"','"') FROM schema_migrations")" = 20260101000001 ]')" "$W/rails.log"
+		save_record
+		ruby "$R/migrate.rb" --guard-once "$R/migrate" >"$W/rails.log" 2>&1
+		rc=$?
+		result "rails: a failing migration that asked for failback (exit $rc) leaves the record unchanged, not recorded" \
+			"$(t eval 'record_unchanged && [ $rc != 0 ] && [ "$(tables t_rails half_done)" = 0 ] && [ "$(q t_rails "SELECT count(*) FROM schema_migrations")" = 1 ]')" "$W/rails.log"
+	else
+		skip "Rails/ActiveRecord: ruby-activerecord and ruby-pg are not installed"
+	fi
+
+	# ---------------------------------------------------------------------
+	# Knex (npm): the guard as the first statement of each migration (knex
+	# runs them in a transaction); its lock table must be free afterwards
+	NPMBIN=$ROOT/build/npm-tools/node_modules/.bin
+	if [ -x "$NPMBIN/knex" ]; then
+		K=$W/knex
+		mkdir -p "$K/migrations"
+		newdb t_knex
+		cat >"$K/knexfile.js" <<-'EOF'
+		// the connection's host, port, user and password come from the libpq
+		// environment, which node-postgres reads too
+		module.exports = { client: "pg", connection: { database: "t_knex" },
+		                   migrations: { directory: __dirname + "/migrations" } };
+		EOF
+		cat >"$K/migrations/001_accounts.js" <<-'EOF'
+		exports.up = async (knex) => {
+		  await knex.raw("SELECT dualboot_require_test()");
+		  await knex.schema.createTable("accounts", (t) => t.increments());
+		};
+		exports.down = (knex) => knex.schema.dropTable("accounts");
+		EOF
+		cat >"$K/migrations/002_broken.js.off" <<-'EOF'
+		exports.up = async (knex) => {
+		  await knex.raw("SELECT dualboot_require_test()");
+		  await knex.raw("SELECT dualboot_request_failback('knex 002')");
+		  await knex.schema.createTable("half_done", (t) => t.integer("id"));
+		  await knex.raw("SELECT 1 / 0");
+		};
+		exports.down = () => {};
+		EOF
+		# (the knex command looks for the knex module next to the project)
+		ln -s "$ROOT/build/npm-tools/node_modules" "$K/node_modules"
+		kx() { (cd "$K" && "$NPMBIN/knex" --knexfile "$K/knexfile.js" "$@"); }
+		on_stable
+		kx migrate:latest >"$W/knex.log" 2>&1
+		rc=$?
+		result "knex migrate:latest on stable: refused (exit $rc), no table, nothing recorded, the lock free" \
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_knex accounts)" = 0 ] && [ "$(q t_knex "SELECT count(*) FROM knex_migrations")" = 0 ] && [ "$(q t_knex "SELECT is_locked FROM knex_migrations_lock")" = 0 ] && grep -q "stable slot A" "$W/knex.log"')" "$W/knex.log"
+		on_test
+		kx migrate:latest >"$W/knex.log" 2>&1
+		result "knex on test after the refused run: applied and recorded" \
+			"$(t eval '[ "$(tables t_knex accounts)" = 1 ] && [ "$(q t_knex "SELECT count(*) FROM knex_migrations")" = 1 ]')" "$W/knex.log"
+		mv "$K/migrations/002_broken.js.off" "$K/migrations/002_broken.js"
+		save_record
+		kx migrate:latest >"$W/knex.log" 2>&1
+		rc=$?
+		result "knex: a failing migration that asked for failback (exit $rc) leaves the record unchanged, not recorded, the lock free" \
+			"$(t eval 'record_unchanged && [ $rc != 0 ] && [ "$(tables t_knex half_done)" = 0 ] && [ "$(q t_knex "SELECT count(*) FROM knex_migrations")" = 1 ] && [ "$(q t_knex "SELECT is_locked FROM knex_migrations_lock")" = 0 ]')" "$W/knex.log"
+	else
+		skip "Knex: not installed under build/npm-tools (npm could not fetch it)"
+	fi
+
+	# ---------------------------------------------------------------------
+	# node-pg-migrate (npm): the guard as the first statement of each
+	# migration (each runs in a transaction)
+	if [ -x "$NPMBIN/node-pg-migrate" ]; then
+		P=$W/npm-migrate
+		mkdir -p "$P/migrations"
+		newdb t_pgmigrate
+		cat >"$P/migrations/1700000000001_accounts.cjs" <<-'EOF'
+		exports.up = (pgm) => {
+		  pgm.sql("SELECT dualboot_require_test()");
+		  pgm.createTable("accounts", { id: "id" });
+		};
+		EOF
+		cat >"$P/1700000000002_broken.cjs" <<-'EOF'
+		exports.up = (pgm) => {
+		  pgm.sql("SELECT dualboot_require_test()");
+		  pgm.sql("SELECT dualboot_request_failback('node-pg-migrate 2')");
+		  pgm.createTable("half_done", { id: "id" });
+		  pgm.sql("SELECT 1 / 0");
+		};
+		EOF
+		pm() { (cd "$P" && DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/t_pgmigrate" \
+			"$NPMBIN/node-pg-migrate" -m "$P/migrations" "$@"); }
+		on_stable
+		pm up >"$W/pgm.log" 2>&1
+		rc=$?
+		result "node-pg-migrate up on stable: refused (exit $rc), no table, nothing recorded" \
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_pgmigrate accounts)" = 0 ] && [ "$(q t_pgmigrate "SELECT count(*) FROM pgmigrations")" = 0 ] && grep -q "stable slot A" "$W/pgm.log"')" "$W/pgm.log"
+		on_test
+		pm up >"$W/pgm.log" 2>&1
+		result "node-pg-migrate on test after the refused run: applied and recorded" \
+			"$(t eval '[ "$(tables t_pgmigrate accounts)" = 1 ] && [ "$(q t_pgmigrate "SELECT count(*) FROM pgmigrations")" = 1 ]')" "$W/pgm.log"
+		mv "$P/1700000000002_broken.cjs" "$P/migrations/"
+		save_record
+		pm up >"$W/pgm.log" 2>&1
+		rc=$?
+		result "node-pg-migrate: a failing migration that asked for failback (exit $rc) leaves the record unchanged, not recorded" \
+			"$(t eval 'record_unchanged && [ $rc != 0 ] && [ "$(tables t_pgmigrate half_done)" = 0 ] && [ "$(q t_pgmigrate "SELECT count(*) FROM pgmigrations")" = 1 ]')" "$W/pgm.log"
+	else
+		skip "node-pg-migrate: not installed under build/npm-tools (npm could not fetch it)"
 	fi
 
 	echo "$n $failed" >"$W/count"
@@ -336,6 +493,14 @@ else
 	nok "build and install the extension"
 	diag "$W/install.log"
 	finish
+fi
+# the npm tools (pinned), fetched once into build/npm-tools; without npm or a
+# registry they are skipped
+NPM_TOOLS="knex@3.3.0 pg@8.23.1 node-pg-migrate@9.0.0"
+if command -v npm >/dev/null && ! [ -x "$ROOT/build/npm-tools/node_modules/.bin/node-pg-migrate" ]; then
+	mkdir -p "$ROOT/build/npm-tools"
+	timeout -k 10 600 npm install --prefix "$ROOT/build/npm-tools" --no-audit --no-fund --silent \
+		$NPM_TOOLS >"$W/npm.log" 2>&1 || diag "$W/npm.log"
 fi
 S=$W/state
 mkdir -p "$S"
