@@ -18,7 +18,8 @@ PACKAGES="build-essential pkg-config clang libclang-rt-dev valgrind musl-tools
  libefivar-dev libefiboot-dev efibootmgr python3 python3-psycopg2
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
- pgbouncer"
+ pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
+ default-jre-headless"
 PACKAGES=$(echo $PACKAGES)
 
 missing=""

@@ -472,6 +472,56 @@ if [ "${1:-}" = --inside ]; then
 		skip "node-pg-migrate: not installed under build/npm-tools (npm could not fetch it)"
 	fi
 
+	# ---------------------------------------------------------------------
+	# Liquibase (the npm package "liquibase", which carries the Liquibase
+	# CLI and the PostgreSQL JDBC driver; needs Java): the guard as the first
+	# statement of each changeset (each runs in a transaction); its lock
+	# (databasechangeloglock) must be free after a refused run
+	LQ=$ROOT/build/npm-tools/node_modules/liquibase/dist/liquibase/liquibase
+	if [ -x "$LQ" ] && command -v java >/dev/null; then
+		L=$W/liquibase
+		mkdir -p "$L"
+		newdb t_liquibase
+		cat >"$L/changelog.sql" <<-'EOF'
+		--liquibase formatted sql
+
+		--changeset dualboot:1
+		SELECT dualboot_require_test();
+		CREATE TABLE accounts (id int PRIMARY KEY);
+		EOF
+		lq() {
+			(cd "$L" && LIQUIBASE_ANALYTICS_ENABLED=false LIQUIBASE_SHOW_BANNER=false \
+				"$LQ" --changelog-file=changelog.sql \
+				--url="jdbc:postgresql://$PGHOST:$PGPORT/t_liquibase" \
+				--username="$PGUSER" --password="$PGPASSWORD" "$@")
+		}
+		lqlocked() { q t_liquibase "SELECT coalesce(bool_or(locked)::text, 'no lock row') FROM databasechangeloglock"; }
+		on_stable
+		lq update >"$W/liquibase.log" 2>&1
+		rc=$?
+		result "liquibase update on stable: refused (exit $rc), no table, changeset not recorded, the lock released" \
+			"$(t eval '[ $rc != 0 ] && [ "$(tables t_liquibase accounts)" = 0 ] && [ "$(q t_liquibase "SELECT count(*) FROM databasechangelog")" = 0 ] && [ "$(lqlocked)" = false ] && grep -q "stable slot A" "$W/liquibase.log"')" "$W/liquibase.log"
+		on_test
+		lq update >"$W/liquibase.log" 2>&1
+		result "liquibase on test after the refused run: applied and recorded" \
+			"$(t eval '[ "$(tables t_liquibase accounts)" = 1 ] && [ "$(q t_liquibase "SELECT count(*) FROM databasechangelog")" = 1 ]')" "$W/liquibase.log"
+		cat >>"$L/changelog.sql" <<-'EOF'
+
+		--changeset dualboot:2
+		SELECT dualboot_require_test();
+		SELECT dualboot_request_failback('liquibase 2');
+		CREATE TABLE half_done (id int);
+		SELECT 1 / 0;
+		EOF
+		save_record
+		lq update >"$W/liquibase.log" 2>&1
+		rc=$?
+		result "liquibase: a failing changeset that asked for failback (exit $rc) leaves the record unchanged, not recorded, the lock released" \
+			"$(t eval 'record_unchanged && [ $rc != 0 ] && [ "$(tables t_liquibase half_done)" = 0 ] && [ "$(q t_liquibase "SELECT count(*) FROM databasechangelog")" = 1 ] && [ "$(lqlocked)" = false ]')" "$W/liquibase.log"
+	else
+		skip "Liquibase: needs the npm package liquibase under build/npm-tools and Java (default-jre-headless)"
+	fi
+
 	echo "$n $failed" >"$W/count"
 	exit 0
 fi
@@ -496,8 +546,10 @@ else
 fi
 # the npm tools (pinned), fetched once into build/npm-tools; without npm or a
 # registry they are skipped
-NPM_TOOLS="knex@3.3.0 pg@8.23.1 node-pg-migrate@9.0.0"
-if command -v npm >/dev/null && ! [ -x "$ROOT/build/npm-tools/node_modules/.bin/node-pg-migrate" ]; then
+# (node-pg-migrate 7.9: 8 and later need Node 20, Debian 12 has 18)
+NPM_TOOLS="knex@3.3.0 pg@8.23.1 node-pg-migrate@7.9.1 liquibase@4.28.1"
+if command -v npm >/dev/null && { ! [ -x "$ROOT/build/npm-tools/node_modules/.bin/node-pg-migrate" ] ||
+	! [ -x "$ROOT/build/npm-tools/node_modules/liquibase/dist/liquibase/liquibase" ]; }; then
 	mkdir -p "$ROOT/build/npm-tools"
 	timeout -k 10 600 npm install --prefix "$ROOT/build/npm-tools" --no-audit --no-fund --silent \
 		$NPM_TOOLS >"$W/npm.log" 2>&1 || diag "$W/npm.log"
