@@ -491,6 +491,10 @@ pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$MACHINE/slot-
 cp -p "$MACHINE/slot-A/notes.sqlite" "$MACHINE/slot-B/notes.sqlite"
 say "  ... and the SQLite application's file goes with the root: cp notes.sqlite"
 say "  nightly backup of stable: pg_dump app > backup.sql"
+rc=0
+"$CTLM" require-stable 2>"$WORK/log/billing.err" || rc=$?
+expect billing_on_stable "the billing job's guard (dualbootctl require-stable) passes on stable" \
+	"$rc/$(sql -d app -c 'SELECT dualboot_require_stable()')" "0/A"
 "$PGBIN/pg_dump" -d app -f "$MACHINE/backup/backup.sql"
 FP_SEQ=$P_SEQ
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
@@ -561,6 +565,15 @@ scenario 3 "3. Scenario 2: an application logic change (the new code records log
 probe "scenario 2: app v2 ran on B" 3
 expect app_v2 "rows with last_login on the test slot" "$P_LAST_LOGINS" "3"
 expect app_v2_rows "row count unchanged" "$P_USERS" "$BASE_USERS"
+say "  the nightly billing job must not send real invoices from a rehearsal: it asks dualbootctl require-stable"
+rc=0
+"$CTLM" require-stable 2>"$WORK/log/billing.err" || rc=$?
+sed 's/^/    /' "$WORK/log/billing.err"
+expect billing_refused "dualbootctl require-stable refuses the billing job on the test slot (exit 1)" "$rc" "1"
+rc=0
+sql -d app -c "SELECT dualboot_require_stable()" >"$WORK/log/billing-sql.out" 2>&1 || rc=$?
+expect billing_sql_refused "SELECT dualboot_require_stable() ends the session on the test slot (psql exit 2)" \
+	"$rc/$(grep -c 'FATAL:  this server runs on the test slot B' "$WORK/log/billing-sql.out")" "2/1"
 rc=0
 DUALBOOTCTL=$CTLM "$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" upgrade || rc=$?
 expect sqlite_upgraded "the SQLite upgrade runs on the test slot" \

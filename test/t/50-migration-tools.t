@@ -160,8 +160,9 @@ if [ "${1:-}" = --inside ]; then
 		rc=$?
 		result "alembic upgrade on stable: refused (exit $rc), no table, no alembic_version" \
 			"$(t eval '[ $rc != 0 ] && [ "$(tables t_alembic accounts alembic_version)" = 0 ]')" "$W/alembic.log"
-		grep -q "this server runs on the stable slot A" "$W/alembic.log"
-		result "alembic: the refusal names the stable slot" "$?" "$W/alembic.log"
+		grep -q "this server runs on the stable slot A" "$W/alembic.log" &&
+			grep -q 'connection.execute(text("SELECT dualboot_require_test()"))' "$W/alembic.log"
+		result "alembic: the guard in env.py refused, naming the stable slot, before any migration ran" "$?" "$W/alembic.log"
 		on_test
 		alembic upgrade a001 >"$W/alembic.log" 2>&1
 		result "alembic upgrade on test after the refused run: applied, version a001" \

@@ -158,7 +158,10 @@ def check_run(s, label):
                        ("drill_nothing", "... no restore_drill database on stable"),
                        ("sqlite_upgraded", "the SQLite upgrade runs on the test slot"),
                        ("drill_ran", "the guarded restore drill runs on the test slot"),
-                       ("fallback_sqlite", "stable's SQLite file is untouched after the trial")):
+                       ("fallback_sqlite", "stable's SQLite file is untouched after the trial"),
+                       ("billing_on_stable", "require-stable (CLI and SQL) passes on stable"),
+                       ("billing_refused", "dualbootctl require-stable refuses on the test slot"),
+                       ("billing_sql_refused", "dualboot_require_stable() ends the session on test")):
         ok(name in checks and checks[name].get("ok") is True, label + ": " + what,
            checks.get(name))
 
