@@ -547,7 +547,7 @@ else
 fi
 # the npm tools (pinned), fetched once into build/npm-tools; without npm or a
 # registry they are skipped
-# (node-pg-migrate 7.9: 8 and later need Node 20, Debian 12 has 18)
+# (node-pg-migrate 7.9: 9.0 needs Node 20.11, Debian 12 has 18)
 NPM_TOOLS="knex@3.3.0 pg@8.23.1 node-pg-migrate@7.9.1 liquibase@4.28.1"
 if command -v npm >/dev/null && { ! [ -x "$ROOT/build/npm-tools/node_modules/.bin/node-pg-migrate" ] ||
 	! [ -x "$ROOT/build/npm-tools/node_modules/liquibase/dist/liquibase/liquibase" ]; }; then
