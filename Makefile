@@ -25,16 +25,20 @@ OBJS = $(EXT_SRCS:.c=.o) $(LIB_SRCS:.c=.o)
 PG_CPPFLAGS = -Ilib
 PG_CFLAGS = -std=gnu11 $(WERROR)
 
-# The install script is assembled from extension/sql/*.sql pieces (in name
-# order) so that each part of the API keeps its SQL next to its C file.
-DATA_built = extension/dualboot--1.0.sql
-DATA = $(wildcard extension/dualboot--*--*.sql)
+# The install script of the current version (default_version of the control
+# file) is assembled from extension/sql/*.sql pieces (in name order) so that
+# each part of the API keeps its SQL next to its C file. Older versions'
+# install scripts are kept as released (extension/dualboot--1.0.sql), and
+# every step between versions has an update script (dualboot--OLD--NEW.sql).
+EXT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/dualboot.control)
+DATA_built = extension/dualboot--$(EXT_VERSION).sql
+DATA = $(wildcard extension/dualboot--*--*.sql) extension/dualboot--1.0.sql
 
 # pg_regress suite: every sql/*.sql, in name order.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 
-EXTRA_CLEAN = build extension/dualboot--1.0.sql
+EXTRA_CLEAN = build $(DATA_built)
 
 PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
@@ -56,7 +60,7 @@ all install:
 else
 include $(PGXS)
 
-extension/dualboot--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
+$(DATA_built): $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
 # CI and `make test` pass WERROR=-Werror; plain builds only warn.

@@ -477,6 +477,9 @@ expect boot1_slot "first boot chooses the stable slot" "$B_SLOT/$B_ROLE/$B_UP" "
 "$PGBIN/createdb" app
 sql -f "$DEMO/setup.sql"
 say "  database app: CREATE EXTENSION dualboot; table users with $(sql -c 'SELECT count(*) FROM users') rows"
+"$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" init
+SQLITE_MD5=$(md5sum <"$B_ROOT/notes.sqlite")
+say "  a second application keeps its data in SQLite: $B_ROOT/notes.sqlite ($("$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" show))"
 probe "set-up: production database on A" 1
 BASE_FP=$P_FINGERPRINT BASE_USERS=$P_USERS BASE_MD5=$P_USERS_MD5
 expect boot1_sql_slot "dualboot_status() on the booted server" "$P_SQL_CURRENT_SLOT/$P_SQL_CURRENT_ROLE" "A/stable"
@@ -485,7 +488,13 @@ say "  refresh the test slot B from stable: pg_basebackup (representative data)"
 pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$MACHINE/slot-B/data" \
 	-X stream -c fast -N >"$MACHINE/log/basebackup-1.log" 2>&1 ||
 	fail "pg_basebackup failed: see $MACHINE/log/basebackup-1.log"
+cp -p "$MACHINE/slot-A/notes.sqlite" "$MACHINE/slot-B/notes.sqlite"
+say "  ... and the SQLite application's file goes with the root: cp notes.sqlite"
 say "  nightly backup of stable: pg_dump app > backup.sql"
+rc=0
+"$CTLM" require-stable 2>"$WORK/log/billing.err" || rc=$?
+expect billing_on_stable "the billing job's guard (dualbootctl require-stable) passes on stable" \
+	"$rc/$(sql -d app -c 'SELECT dualboot_require_stable()')" "0/A"
 "$PGBIN/pg_dump" -d app -f "$MACHINE/backup/backup.sql"
 FP_SEQ=$P_SEQ
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
@@ -505,6 +514,22 @@ expect guard_refused "dualboot_require_test() refuses the migration on stable" \
 probe "scenario 1: migration refused on stable" 2
 expect guard_no_change "nothing changed on stable (schema, record)" \
 	"$P_FINGERPRINT/$P_SEQ" "$BASE_FP/$SEQ0"
+say "  the SQLite application's upgrade, by mistake on stable: it asks dualbootctl require-test first"
+rc=0
+DUALBOOTCTL=$CTLM "$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" upgrade \
+	2>"$WORK/log/sqlite-stable.err" || rc=$?
+sed 's/^/    /' "$WORK/log/sqlite-stable.err"
+expect sqlite_refused "dualbootctl require-test refuses the SQLite upgrade on stable (exit 3)" "$rc" "3"
+expect sqlite_untouched "the SQLite file on stable is unchanged" \
+	"$(md5sum <"$B_ROOT/notes.sqlite")" "$SQLITE_MD5"
+say "  the restore drill, by mistake on stable: demo/restore-drill.sh asks dualbootctl require-test first"
+rc=0
+DUALBOOTCTL=$CTLM PGBIN=$PGBIN "$DEMO/restore-drill.sh" "$MACHINE/backup/backup.sql" restore_drill \
+	2>"$WORK/log/drill-stable.err" || rc=$?
+sed 's/^/    /' "$WORK/log/drill-stable.err"
+expect drill_refused "the restore drill is refused on stable (exit 3)" "$rc" "3"
+expect drill_nothing "no restore_drill database on stable" \
+	"$(sql -c "SELECT count(*) FROM pg_database WHERE datname = 'restore_drill'")" "0"
 
 sql -c "SELECT dualboot_mark_test(3, 'rehearse migration 001_last_login')" >/dev/null
 say "  SELECT dualboot_mark_test(3, ...): the trial of slot B is armed with 3 tries"
@@ -535,19 +560,33 @@ expect broken_schema_unchanged "its half-done schema change is gone" "$P_FINGERP
 
 # ==== scenario 2 ===============================================================
 
-scenario 3 "3. Scenario 2: an application logic change (the new code records logins)"
+scenario 3 "3. Scenario 2: an application logic change (the new code records logins; the SQLite app upgrades)"
 "$PY" "$DEMO/app.py" --version 2 login alice bob carol
 probe "scenario 2: app v2 ran on B" 3
 expect app_v2 "rows with last_login on the test slot" "$P_LAST_LOGINS" "3"
 expect app_v2_rows "row count unchanged" "$P_USERS" "$BASE_USERS"
+say "  the nightly billing job must not send real invoices from a rehearsal: it asks dualbootctl require-stable"
+rc=0
+"$CTLM" require-stable 2>"$WORK/log/billing.err" || rc=$?
+sed 's/^/    /' "$WORK/log/billing.err"
+expect billing_refused "dualbootctl require-stable refuses the billing job on the test slot (exit 1)" "$rc" "1"
+rc=0
+sql -d app -c "SELECT dualboot_require_stable()" >"$WORK/log/billing-sql.out" 2>&1 || rc=$?
+expect billing_sql_refused "SELECT dualboot_require_stable() ends the session on the test slot (psql exit 2)" \
+	"$rc/$(grep -c 'FATAL:  this server runs on the test slot B' "$WORK/log/billing-sql.out")" "2/1"
+rc=0
+DUALBOOTCTL=$CTLM "$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" upgrade || rc=$?
+expect sqlite_upgraded "the SQLite upgrade runs on the test slot" \
+	"$rc/$("$PY" "$DEMO/sqlite_app.py" --db "$B_ROOT/notes.sqlite" show)" "0/columns=id,body,done rows=3"
 say "  (stable's rows are checked the next time slot A boots: part 5)"
 
 # ==== scenario 3 ===============================================================
 
 scenario 4 "4. Scenario 3: a restore drill (stable's pg_dump restored on the test slot)"
-"$PGBIN/createdb" restore_drill
-sql -d restore_drill -f "$MACHINE/backup/backup.sql" >/dev/null
-say "  createdb restore_drill; psql -f backup.sql restore_drill"
+rc=0
+DUALBOOTCTL=$CTLM PGBIN=$PGBIN "$DEMO/restore-drill.sh" "$MACHINE/backup/backup.sql" restore_drill || rc=$?
+expect drill_ran "demo/restore-drill.sh: dualbootctl require-test passes, createdb + psql -f backup.sql" \
+	"$rc" "0"
 probe "scenario 3: backup restored on B (db restore_drill)" 4 --db restore_drill
 expect restore_fp "the restored database's fingerprint equals stable's" "$P_FINGERPRINT" "$BASE_FP"
 expect restore_rows "the restored users rows equal stable's" "$P_USERS/$P_USERS_MD5" \
@@ -578,6 +617,8 @@ expect fallback_record "the record says the trial failed" "$P_LAST_EVENT/$P_TRIA
 expect fallback_fp "stable's fingerprint is the one from before the trial" "$P_FINGERPRINT" "$BASE_FP"
 expect fallback_rows "stable's rows are untouched (count, checksum; no last_login)" \
 	"$P_USERS/$P_USERS_MD5/$P_COLUMNS" "$BASE_USERS/$BASE_MD5/id,name,email,created"
+expect fallback_sqlite "stable's SQLite file is untouched" \
+	"$(md5sum <"$B_ROOT/notes.sqlite")" "$SQLITE_MD5"
 
 # ==== failback and promotion ===================================================
 

@@ -83,6 +83,7 @@ PG_FUNCTION_INFO_V1(dualboot_confirm);
 PG_FUNCTION_INFO_V1(dualboot_request_failback);
 PG_FUNCTION_INFO_V1(dualboot_promote);
 PG_FUNCTION_INFO_V1(dualboot_require_test);
+PG_FUNCTION_INFO_V1(dualboot_require_stable);
 PG_FUNCTION_INFO_V1(dualboot_record_fingerprint);
 PG_FUNCTION_INFO_V1(dualboot_history);
 
@@ -117,52 +118,45 @@ typedef struct PendingIntent
 
 static PendingIntent *pending_top = NULL;
 
+/* The guard that refused in the current transaction (it must not commit), or NULL. */
+static const char *guard_refused = NULL;
+static void guard_refuse_commit(void);
+
 /* ---------------------------------------------------------------------
  * The running boot and the request context
  * ---------------------------------------------------------------------
  */
 
 /*
- * The current slot comes from the boot marker, believed only when its
- * boot_id is the running kernel's (a marker left from an earlier boot, or
- * copied from elsewhere, is stale).
+ * The current slot: the boot marker and the record's last boot must agree
+ * (db_current_slot in lib/marker.c, the rule dualbootctl applies too). The
+ * record is read here on its own; an unreadable record leaves the slot
+ * unknown, and the caller that needs the record reports its error itself.
  */
 static void
 current_boot(DualbootBoot *b)
 {
-	const char *path = dualboot_boot_marker_path;
-	db_marker	m;
+	db_current	cur;
+	db_state	st;
 	db_error	err;
-	int			rc;
+	const db_state *stp = NULL;
+	const char *st_error = NULL;
 
 	memset(b, 0, sizeof(*b));
-	b->slot = DB_SLOT_NONE;
-	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
-	{
-		b->boot_id[0] = '\0';
-		snprintf(b->why, sizeof(b->why),
-				 "The running kernel's boot_id cannot be read (%s), so no boot marker "
-				 "can be believed.", err.message);
-		return;
-	}
-	if (path == NULL || path[0] == '\0')
-	{
-		snprintf(b->why, sizeof(b->why), "dualboot.boot_marker_path is empty.");
-		return;
-	}
-	rc = db_marker_read(path, &m, &err);
-	if (rc == DB_ERR_NOT_FOUND)
-		snprintf(b->why, sizeof(b->why),
-				 "The boot marker \"%s\" does not exist: this boot was not selected by "
-				 "the dualboot boot hook.", path);
-	else if (rc != DB_OK)
-		snprintf(b->why, sizeof(b->why), "%s.", err.message);
-	else if (strcmp(m.boot_id, b->boot_id) != 0)
-		snprintf(b->why, sizeof(b->why),
-				 "The boot marker \"%s\" is stale: it was written during boot %s, but "
-				 "the running kernel's boot_id is %s.", path, m.boot_id, b->boot_id);
+	memset(&err, 0, sizeof(err));
+	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
+		st_error = "dualboot.state_path is not set";
+	else if (db_load(dualboot_state_path, &st, &err) == DB_OK)
+		stp = &st;
 	else
-		b->slot = m.slot;
+		st_error = err.message;
+	(void) db_current_slot(dualboot_boot_marker_path, stp, st_error, &cur);
+	b->slot = cur.slot;
+	memcpy(b->boot_id, cur.boot_id, sizeof(b->boot_id));
+	/* the library's one line, as a sentence of a detail message */
+	if (cur.why[0])
+		snprintf(b->why, sizeof(b->why), "%c%s.", pg_toupper((unsigned char) cur.why[0]),
+				 cur.why + 1);
 }
 
 static void
@@ -841,9 +835,11 @@ dualboot_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
+			guard_refuse_commit();
 			flush_pending();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			guard_refuse_commit();
 			if (pending_top != NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -861,6 +857,7 @@ dualboot_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			/* the memory goes with TopTransactionContext */
 			pending_top = NULL;
+			guard_refused = NULL;
 			break;
 		default:
 			break;
@@ -1043,28 +1040,138 @@ dualboot_record_fingerprint(PG_FUNCTION_ARGS)
 	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_record_fingerprint"), &b);
 }
 
-Datum
-dualboot_require_test(PG_FUNCTION_ARGS)
+/* ---------------------------------------------------------------------
+ * Guards: dualboot_require_test() and dualboot_require_stable()
+ *
+ * A refused guard must stop everything after it, whatever the client does
+ * with errors (psql without ON_ERROR_STOP, several -c options, a script on
+ * standard input, \i, a framework that logs the error and goes on):
+ *
+ *   - outside a transaction block the session ends: FATAL (SQLSTATE 55000),
+ *     so the client has no session left to run the next statement in;
+ *   - inside a transaction block (BEGIN, psql -1, or a query string of
+ *     several statements, which the server aborts as a whole) it is an
+ *     ERROR, so that the client can roll back and keep its connection (a
+ *     framework's own bookkeeping, such as Liquibase's lock, needs it), and
+ *     the transaction is marked: it never commits, even when the error is
+ *     caught by a savepoint, an EXCEPTION block or psql's ON_ERROR_ROLLBACK.
+ *
+ * Every way of not proving the slot (unknown slot, unreadable record, an
+ * unset dualboot.state_path, even a cancel) is a refusal.
+ * ---------------------------------------------------------------------
+ */
+
+typedef enum GuardRole
+{
+	GUARD_TEST,
+	GUARD_STABLE
+} GuardRole;
+
+static void
+guard_check(GuardRole want, const char *function, uint8 *slot_out)
 {
 	DualbootBoot b;
 	const char *path = state_path();
 	db_state   *st;
 
-	(void) fcinfo;
 	current_boot(&b);
-	require_known_slot(&b, "dualboot_require_test");
+	require_known_slot(&b, function);
 	st = load_record(path);
-	if (b.slot == st->stable_slot)
+	if (want == GUARD_TEST && b.slot == st->stable_slot)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("this server runs on the stable slot %s, not on the test slot",
 						db_slot_name(b.slot)),
-				 errdetail("dualboot_require_test() guards scripts that must only run in a "
-						   "rehearsal; the state record \"%s\" names slot %s stable.",
+				 errdetail("%s() guards scripts that must only run in a rehearsal; the "
+						   "state record \"%s\" names slot %s stable.", function,
 						   shown(path), db_slot_name(st->stable_slot)),
 				 errhint("Arm a trial with dualboot_mark_test(), reboot into the test slot %s "
 						 "and run the script there.", db_slot_name(db_test_slot(st)))));
-	PG_RETURN_TEXT_P(cstring_to_text(db_slot_name(b.slot)));
+	if (want == GUARD_STABLE && b.slot != st->stable_slot)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this server runs on the test slot %s, not on the stable slot",
+						db_slot_name(b.slot)),
+				 errdetail("%s() guards jobs that must only run on production; the state "
+						   "record \"%s\" names slot %s stable, and this boot is a "
+						   "rehearsal on a copy of its data.", function, shown(path),
+						   db_slot_name(st->stable_slot)),
+				 errhint("Run the job on the stable slot %s. On the test slot it would act "
+						 "on rehearsal data as if it were production (invoices, mail, "
+						 "payments).", db_slot_name(st->stable_slot))));
+	*slot_out = b.slot;
+}
+
+static Datum
+guard(GuardRole want, const char *function)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		in_block = IsTransactionBlock();
+	uint8		slot = DB_SLOT_NONE;
+
+	PG_TRY();
+	{
+		guard_check(want, function, &slot);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (in_block)
+		{
+			/* remembered for XACT_EVENT_PRE_COMMIT: this transaction never commits */
+			guard_refused = function;
+			edata->elevel = ERROR;
+		}
+		else
+		{
+			edata->elevel = FATAL;
+			edata->detail = psprintf("%s%sThe session was ended so that no statement "
+									 "after %s() runs: a refused guard stops the "
+									 "whole script, whatever the client does with "
+									 "errors.", edata->detail ? edata->detail : "",
+									 edata->detail ? " " : "", function);
+		}
+		ThrowErrorData(edata);
+		pg_unreachable();
+	}
+	PG_END_TRY();
+	return CStringGetTextDatum(db_slot_name(slot));
+}
+
+/* XACT_EVENT_PRE_COMMIT and PRE_PREPARE: a transaction a guard refused. */
+static void
+guard_refuse_commit(void)
+{
+	const char *function = guard_refused;
+
+	if (function == NULL)
+		return;
+	guard_refused = NULL;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("this transaction cannot commit: %s() refused to run in it", function),
+			 errdetail("The guard's error was caught (a savepoint, an EXCEPTION block, "
+					   "psql's ON_ERROR_ROLLBACK), but a transaction that a dualboot "
+					   "guard refused never commits."),
+			 errhint("Run the script on the slot the guard asks for.")));
+}
+
+Datum
+dualboot_require_test(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	return guard(GUARD_TEST, "dualboot_require_test");
+}
+
+Datum
+dualboot_require_stable(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	return guard(GUARD_STABLE, "dualboot_require_stable");
 }
 
 static int

@@ -232,6 +232,8 @@ usage(FILE *f)
 		  "  boot-select [--marker PATH] [--firmware-slot A|B]\n"
 		  "                                     the boot decision exactly as the initramfs makes it\n"
 		  "                                     (firmware mode: the slot whose UEFI entry booted)\n"
+		  "  require-test                       exit 0 only on the test slot (1 and a reason otherwise)\n"
+		  "  require-stable                     exit 0 only on the stable slot (1 and a reason otherwise)\n"
 		  "  efi ...                            firmware mode (UEFI BootNext)\n"
 		  "\n"
 		  "global options:\n"
@@ -294,47 +296,26 @@ typedef struct ctl_boot
 	uint8_t		slot;           /* from a marker of this boot, else NONE */
 	bool		trial;          /* the marker says trial boot */
 	char		boot_id[DB_BOOTID_SIZE];    /* kernel boot_id, "" if unknown */
-	char		why[700];       /* why slot is NONE */
+	char		why[1000];      /* why slot is NONE */
 } ctl_boot;
 
 /*
- * The current slot is believed only from a marker written during this boot
- * of the kernel (same boot_id): a stale marker says nothing.
+ * The current slot: the boot marker of this boot (its boot_id is the
+ * kernel's) and the record's last boot must agree (db_current_slot, the
+ * rule the extension applies too). st is the record, or NULL when it could
+ * not be read (st_error says why).
  */
 static void
-current_boot(const ctl_env *env, ctl_boot *b)
+current_boot(const ctl_env *env, const db_state *st, const char *st_error, ctl_boot *b)
 {
-	db_marker	m;
-	db_error	err;
+	db_current	cur;
 
 	memset(b, 0, sizeof(*b));
-	b->slot = DB_SLOT_NONE;
-	memset(&err, 0, sizeof(err));
-	if (db_kernel_boot_id(b->boot_id, sizeof(b->boot_id), &err) != DB_OK)
-	{
-		b->boot_id[0] = '\0';
-		snprintf(b->why, sizeof(b->why), "%s", err.message);
-		return;
-	}
-	memset(&err, 0, sizeof(err));
-	if (db_marker_read(env->marker_path, &m, &err) != DB_OK)
-	{
-		if (err.code == DB_ERR_NOT_FOUND)
-			snprintf(b->why, sizeof(b->why), "no boot marker at %s (this boot was "
-					 "not selected by the dualboot hook)", env->marker_path);
-		else
-			snprintf(b->why, sizeof(b->why), "%s", err.message);
-		return;
-	}
-	if (strcmp(m.boot_id, b->boot_id) != 0)
-	{
-		snprintf(b->why, sizeof(b->why), "the boot marker %s is from an earlier "
-				 "boot (boot_id %s, this boot is %s)", env->marker_path,
-				 m.boot_id, b->boot_id);
-		return;
-	}
-	b->slot = m.slot;
-	b->trial = m.trial;
+	(void) db_current_slot(env->marker_path, st, st_error, &cur);
+	b->slot = cur.slot;
+	b->trial = cur.trial;
+	memcpy(b->boot_id, cur.boot_id, sizeof(b->boot_id));
+	snprintf(b->why, sizeof(b->why), "%s", cur.why);
 }
 
 /* Who asks: actor "cli", the user name as the application. */
@@ -476,7 +457,8 @@ cmd_init(ctl_env *env, const ctl_args *a)
 	}
 	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	/* (the slot is not needed: init records only who and when) */
+	current_boot(env, NULL, "the record is being created", &b);
 	make_context(&ctx, &b);
 	memset(&err, 0, sizeof(err));
 	rc = db_create(path, (uint8_t) a->stable, &ctx, a->reason, a->force, &err);
@@ -622,7 +604,7 @@ cmd_status(ctl_env *env, const ctl_args *a)
 
 	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	current_boot(env, &st, NULL, &b);
 	if (a->json)
 		status_json(&st, &b, path);
 	else
@@ -697,7 +679,12 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 
 	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
 		return rc;
-	current_boot(env, &b);
+	/* the slot from the record as it is now; db_update reads it again under the lock */
+	memset(&err, 0, sizeof(err));
+	if (db_load(path, &st, &err) == DB_OK)
+		current_boot(env, &st, NULL, &b);
+	else
+		current_boot(env, NULL, err.message, &b);
 	make_context(&ctx, &b);
 	memset(&err, 0, sizeof(err));
 	rc = db_update(path, req, &ctx, &st, &err);
@@ -734,6 +721,61 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 		default:
 			printf("%s done (seq %" PRIu64 ")\n", name, st.seq);
 			break;
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * require-test / require-stable: a guard for programs that are not SQL (a
+ * shell restore drill, an application on SQLite). Exit 0 when this boot runs
+ * on that role, 1 with a one-line reason otherwise (wrong role, unknown slot,
+ * unreadable record: whatever does not prove the role), 2 on bad usage or a
+ * configuration that names no record. Quiet on success.
+ *
+ * The rule is the one the SQL guards apply (db_current_slot): the marker
+ * and the record's last boot must agree, so the caller must be able to read
+ * the record. It is read without its lock (a reader never waits for, nor
+ * holds up, a writer; the CRC rejects a copy being written).
+ */
+static int
+cmd_require(ctl_env *env, const char *name, bool want_test)
+{
+	char		path[512];
+	db_state	st;
+	db_error	err;
+	ctl_boot	b;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	memset(&err, 0, sizeof(err));
+	if ((rc = db_load(path, &st, &err)) != DB_OK)
+	{
+		ctl_err("%s: refused: cannot read the state record, so the slot cannot be "
+				"confirmed: %s%s", name, err.message,
+				err.sys_errno == EACCES ? " (the caller must be able to read the record: "
+				"see \"Who can read the record\" in dualbootctl(8))" : "");
+		return CTL_EXIT_REFUSED;
+	}
+	current_boot(env, &st, NULL, &b);
+	if (b.slot == DB_SLOT_NONE)
+	{
+		ctl_err("%s: refused: the current slot is unknown: %s", name, b.why);
+		return CTL_EXIT_REFUSED;
+	}
+	if (want_test && b.slot == st.stable_slot)
+	{
+		ctl_err("%s: refused: this boot runs on the stable slot %s, not on the test "
+				"slot %s (arm a trial with mark-test, reboot, and run it there)", name,
+				db_slot_name(b.slot), db_slot_name(db_test_slot(&st)));
+		return CTL_EXIT_REFUSED;
+	}
+	if (!want_test && b.slot != st.stable_slot)
+	{
+		ctl_err("%s: refused: this boot runs on the test slot %s, not on the stable "
+				"slot %s (a rehearsal: production jobs run on the stable slot only)",
+				name, db_slot_name(b.slot), db_slot_name(st.stable_slot));
+		return CTL_EXIT_REFUSED;
 	}
 	return CTL_EXIT_OK;
 }
@@ -833,7 +875,7 @@ load_config(ctl_env *env)
 enum ctl_cmd
 {
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
-	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP
+	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE
 };
 
 static const struct
@@ -851,6 +893,8 @@ static const struct
 	{"promote", C_UPDATE, "--reason", DB_EV_PROMOTE},
 	{"history", C_HISTORY, "--json", DB_EV_NONE},
 	{"boot-select", C_BOOT_SELECT, "--firmware-slot", DB_EV_NONE},
+	{"require-test", C_REQUIRE_TEST, "", DB_EV_NONE},
+	{"require-stable", C_REQUIRE_STABLE, "", DB_EV_NONE},
 	{"efi", C_EFI, NULL, DB_EV_NONE},
 	{"help", C_HELP, "", DB_EV_NONE},
 };
@@ -1082,6 +1126,12 @@ main(int argc, char **argv)
 			break;
 		case C_BOOT_SELECT:
 			rc = cmd_boot_select(&env, &a);
+			break;
+		case C_REQUIRE_TEST:
+			rc = cmd_require(&env, cmd_name, true);
+			break;
+		case C_REQUIRE_STABLE:
+			rc = cmd_require(&env, cmd_name, false);
 			break;
 		case C_EFI:
 			rc = ctl_efi(&env, nrest, rest);

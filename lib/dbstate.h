@@ -357,6 +357,31 @@ int			db_marker_read(const char *path, db_marker *m, db_error *err);
 /* The running kernel's boot_id (/proc/sys/kernel/random/boot_id). */
 int			db_kernel_boot_id(char *buf, size_t size, db_error *err);
 
+/*
+ * The slot this boot runs on, as every reader (the extension, dualbootctl)
+ * believes it. Two witnesses written by the hook at boot must agree:
+ *   - the boot marker at marker_path, whose boot_id is the running kernel's;
+ *   - the record's last boot: last_boot_id is the kernel's boot_id and
+ *     last_boot_slot is the marker's slot.
+ * Otherwise the slot is unknown (DB_SLOT_NONE) and why says which witness
+ * is missing or disagrees. Editing the marker alone (or the record alone,
+ * which needs a valid CRC and write access) changes nothing.
+ *
+ * st is the record as read by the caller, or NULL when it could not be
+ * read (st_error then says why, may be NULL). Returns DB_OK when the slot
+ * is known, DB_REFUSED when it is not.
+ */
+typedef struct db_current
+{
+	uint8_t		slot;           /* db_slot, DB_SLOT_NONE when unknown */
+	bool		trial;          /* the record's last boot was a trial boot */
+	char		boot_id[DB_BOOTID_SIZE];   /* the kernel's, "" if unreadable */
+	char		why[900];       /* one line: why the slot is unknown */
+} db_current;
+
+int			db_current_slot(const char *marker_path, const db_state *st,
+							const char *st_error, db_current *cur);
+
 /* ---- configuration (/etc/dualboot/dualboot.conf + kernel command line) ---- */
 
 #define DB_CONF_VALUE_SIZE 256

@@ -197,3 +197,89 @@ db_kernel_boot_id(char *buf, size_t size, db_error *err)
 		return merr(err, DB_ERR_INVALID, 0, path, "unexpected boot_id format");
 	return DB_OK;
 }
+
+int
+db_current_slot(const char *marker_path, const db_state *st,
+				const char *st_error, db_current *cur)
+{
+	db_marker	m;
+	db_error	err;
+	int			rc;
+
+	memset(cur, 0, sizeof(*cur));
+	cur->slot = DB_SLOT_NONE;
+	memset(&err, 0, sizeof(err));
+	if (db_kernel_boot_id(cur->boot_id, sizeof(cur->boot_id), &err) != DB_OK)
+	{
+		cur->boot_id[0] = '\0';
+		snprintf(cur->why, sizeof(cur->why),
+				 "the running kernel's boot_id cannot be read (%s), so no boot marker "
+				 "can be believed", err.message);
+		return DB_REFUSED;
+	}
+	if (marker_path == NULL || marker_path[0] == '\0')
+	{
+		snprintf(cur->why, sizeof(cur->why), "no boot marker path is configured");
+		return DB_REFUSED;
+	}
+	memset(&err, 0, sizeof(err));
+	rc = db_marker_read(marker_path, &m, &err);
+	if (rc == DB_ERR_NOT_FOUND)
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "there is no boot marker at \"%s\": this boot was not selected by the "
+				 "dualboot boot hook", marker_path);
+		return DB_REFUSED;
+	}
+	if (rc != DB_OK)
+	{
+		snprintf(cur->why, sizeof(cur->why), "%s", err.message);
+		return DB_REFUSED;
+	}
+	if (strcmp(m.boot_id, cur->boot_id) != 0)
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "the boot marker \"%s\" is stale: it is from an earlier boot (boot_id %s; "
+				 "the running kernel's is %s)", marker_path, m.boot_id, cur->boot_id);
+		return DB_REFUSED;
+	}
+	if (st == NULL)
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "the boot marker says slot %s, but the state record cannot be read to "
+				 "confirm it%s%s", db_slot_name(m.slot),
+				 st_error && st_error[0] ? ": " : "", st_error ? st_error : "");
+		return DB_REFUSED;
+	}
+	if (st->last_boot_slot == DB_SLOT_NONE || st->last_boot_id[0] == '\0')
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "the boot marker says slot %s, but the state record shows no boot "
+				 "through the hook since it was created, so the marker cannot be "
+				 "confirmed (the slot is known again after the next boot)",
+				 db_slot_name(m.slot));
+		return DB_REFUSED;
+	}
+	if (strcmp(st->last_boot_id, cur->boot_id) != 0)
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "the boot marker says slot %s, but the state record's last boot is "
+				 "another one (slot %s, boot_id %s; this boot is %s): the record was "
+				 "replaced or restored after this boot, or the hook could not write it",
+				 db_slot_name(m.slot), db_slot_name(st->last_boot_slot),
+				 st->last_boot_id, cur->boot_id);
+		return DB_REFUSED;
+	}
+	if (st->last_boot_slot != m.slot)
+	{
+		snprintf(cur->why, sizeof(cur->why),
+				 "the boot marker \"%s\" says slot %s, but the state record says this "
+				 "boot (boot_id %s) is slot %s: one of them was changed after the boot, "
+				 "so neither is believed", marker_path, db_slot_name(m.slot),
+				 cur->boot_id, db_slot_name(st->last_boot_slot));
+		return DB_REFUSED;
+	}
+	cur->slot = m.slot;
+	cur->trial = st->last_boot_trial != 0;
+	return DB_OK;
+}

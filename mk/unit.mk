@@ -6,7 +6,7 @@
 #   make unit         build and run the suite as `make test` does (test/t/05-unit.t)
 #
 # build/unit/unit runs every group, or the named ones (lifecycle boot text
-# powerloss files concurrency parsers); `build/unit/unit --corpus DIR` writes
+# powerloss files concurrency parsers current); `build/unit/unit --corpus DIR` writes
 # the fuzzer's seed corpus.
 
 UNIT_SRCS = $(sort $(wildcard test/unit/*.c))

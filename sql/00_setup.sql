@@ -30,7 +30,8 @@ SELECT p.proname,
 FROM pg_proc p
 WHERE p.pronamespace = 'pg_catalog'::regnamespace
   AND p.proname IN ('dualboot_status', 'dualboot_current_slot', 'dualboot_history',
-                    'dualboot_require_test', 'dualboot_mark_test', 'dualboot_confirm',
+                    'dualboot_require_test', 'dualboot_require_stable',
+                    'dualboot_mark_test', 'dualboot_confirm',
                     'dualboot_request_failback', 'dualboot_promote',
                     'dualboot_record_fingerprint')
 ORDER BY p.proname;

@@ -93,6 +93,8 @@ SELECT stable_slot, seq > 0 AS has_seq FROM dualboot_status();
 \! mv "$DUALBOOT_MARKER" "$DUALBOOT_MARKER.away"
 SELECT dualboot_current_slot() IS NULL AS unknown, "current_role", stable_slot
 FROM dualboot_status();
+-- (the guard in a transaction block: outside one it ends the session, 25_guards)
+BEGIN;
 \x on
 SELECT * FROM dbtest.try('SELECT * FROM dualboot_confirm()');
 SELECT * FROM dbtest.try('SELECT dualboot_require_test()');
@@ -101,6 +103,7 @@ SELECT f, (dbtest.try(f)).code
 FROM unnest(ARRAY['SELECT * FROM dualboot_promote()',
                   'SELECT * FROM dualboot_record_fingerprint()',
                   'SELECT dualboot_require_test()']) AS f;
+ROLLBACK;
 -- arming and failing back do not need to know the current slot
 BEGIN;
 SELECT current_slot, "current_role", trial_armed FROM dualboot_mark_test(3, 'from an unknown slot');
@@ -121,3 +124,26 @@ SELECT detail FROM dbtest.try('SELECT * FROM dualboot_confirm()');
 \! rm "$DUALBOOT_MARKER" && mv "$DUALBOOT_MARKER.away" "$DUALBOOT_MARKER"
 SELECT dualboot_current_slot(), "current_role" FROM dualboot_status();
 \! rm -f "$DUALBOOT_DIR/good" "$DUALBOOT_DIR/corrupt"
+
+-- the marker and the record's last boot must agree (issue 11 item 6): the
+-- marker's slot edited, its boot_id kept, is not believed
+\! cp "$DUALBOOT_MARKER" "$DUALBOOT_DIR/marker.saved"
+\! sed 's/^slot=A$/slot=B/; s/^role=stable$/role=test/' "$DUALBOOT_DIR/marker.saved" > "$DUALBOOT_MARKER.new" && mv "$DUALBOOT_MARKER.new" "$DUALBOOT_MARKER"
+\! grep -E '^(slot|role)=' "$DUALBOOT_MARKER"
+SELECT dualboot_current_slot() IS NULL AS unknown, "current_role" FROM dualboot_status();
+BEGIN;
+\x on
+SELECT * FROM dbtest.try('SELECT dualboot_require_test()');
+\x off
+ROLLBACK;
+SELECT (dbtest.try('SELECT * FROM dualboot_confirm()')).code AS confirm_code;
+-- a record that shows no boot since it was created (re-created after the boot)
+\! cp "$DUALBOOT_DIR/marker.saved" "$DUALBOOT_MARKER"
+\! cp "$DUALBOOT_STATE" "$DUALBOOT_DIR/record.saved"
+\! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" init --stable A --force > /dev/null
+SELECT dualboot_current_slot() IS NULL AS unknown;
+SELECT detail FROM dbtest.try('SELECT * FROM dualboot_confirm()');
+-- the record back: marker and record agree again
+\! cp "$DUALBOOT_DIR/record.saved" "$DUALBOOT_STATE"
+SELECT dualboot_current_slot(), "current_role" FROM dualboot_status();
+\! rm -f "$DUALBOOT_DIR/marker.saved" "$DUALBOOT_DIR/record.saved"

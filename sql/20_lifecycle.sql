@@ -20,7 +20,10 @@ SELECT * FROM dbtest.status;
 -- ---------------------------------------------------------------------
 -- on the stable slot: no migrations here, no confirm
 \! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
+-- (in a transaction block: outside one a refused guard ends the session, 25_guards)
+BEGIN;
 SELECT code, message, hint FROM dbtest.try('SELECT dualboot_require_test()');
+ROLLBACK;
 SELECT code, message, hint FROM dbtest.try('SELECT * FROM dualboot_confirm()');
 \! cmp "$DUALBOOT_STATE" "$DUALBOOT_DIR/before" && echo "record untouched"
 SELECT next_boot_slot, trial_armed, tries_left, tries_total, confirmed, last_event, last_reason
@@ -110,7 +113,9 @@ COMMIT;
 SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot, trial_armed,
        last_event, last_reason
 FROM dualboot_status();
+BEGIN;
 SELECT code, message FROM dbtest.try('SELECT dualboot_require_test()');
+ROLLBACK;
 -- and it stays so across boots
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
 SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot FROM dualboot_status();

@@ -1,4 +1,4 @@
--- dualboot 1.0: the boot intent API (extension/api.c), DESIGN sections 4.1 and 7.
+-- dualboot 1.1: the boot intent API (extension/api.c), DESIGN sections 4.1 and 7.
 -- Objects live in pg_catalog (see dualboot.control); every reference is
 -- schema-qualified so that nothing resolves through the caller's search_path.
 
@@ -62,7 +62,16 @@ AS 'MODULE_PATHNAME', 'dualboot_require_test'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_require_test() IS
-'dualboot: raise an error unless this server runs on the test slot';
+'dualboot: refuse unless this server runs on the test slot (outside a transaction block the session ends; inside one the transaction cannot commit)';
+
+-- (1.1) The same guard for jobs that must only run on production.
+CREATE FUNCTION pg_catalog.dualboot_require_stable()
+RETURNS text
+AS 'MODULE_PATHNAME', 'dualboot_require_stable'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION pg_catalog.dualboot_require_stable() IS
+'dualboot: refuse unless this server runs on the stable slot (outside a transaction block the session ends; inside one the transaction cannot commit)';
 
 -- ---------------------------------------------------------------------
 -- Mutators: queue a request written when the transaction commits; they

@@ -147,7 +147,7 @@ suite() {
 	expect_rc 2 "$tag: --state without a value" status --state
 	expect_rc 0 "$tag: --help" --help
 	check "$tag: --help names every command" \
-		bash -c 'for c in init status mark-test confirm failback promote history boot-select efi; do grep -q -- "$c" "$1" || exit 1; done' _ "$T/out"
+		bash -c 'for c in init status mark-test confirm failback promote history boot-select require-test require-stable efi; do grep -q -- "$c" "$1" || exit 1; done' _ "$T/out"
 	expect_rc 2 "$tag: status with no record given and none configured" status
 	check "$tag: ... the message says what to pass" has "$err" "--state"
 	expect_rc 2 "$tag: a --config file that does not exist" --config "$D/none.conf" --state "$S" status
@@ -277,6 +277,14 @@ suite() {
 	cp "$S" "$D/copy"
 	expect_rc 1 "$tag: confirm with a marker of an earlier boot" --state "$S" --marker "$D/stale" confirm
 	check "$tag: the stale marker is named" has "$err" "earlier boot"
+	# the marker's slot edited (boot_id kept) disagrees with the record's last boot
+	sed "s/^slot=B$/slot=A/; s/^role=test$/role=stable/" "$M" >"$D/edited"
+	expect_rc 0 "$tag: status with an edited marker" --state "$S" --marker "$D/edited" status --json
+	check "$tag: ... the current slot is unknown (marker A, record's last boot B)" \
+		json 'j["current_slot"] is None and j["current_role"] == "unknown"'
+	expect_rc 1 "$tag: confirm with an edited marker (says A; record: trial boot of B)" \
+		--state "$S" --marker "$D/edited" confirm
+	check "$tag: ... the refusal says why the slot is unknown" has "$err" "says slot A, but the state record says this boot"
 	expect_rc 1 "$tag: promote before confirm" --state "$S" --marker "$M" promote
 	check "$tag: refused requests leave the record unchanged" same_file "$S" "$D/copy"
 	expect_rc 0 "$tag: confirm in the trial boot" --state "$S" --marker "$M" confirm
@@ -421,6 +429,36 @@ suite() {
 	check "$tag: ... one fingerprint line" has "$out" "slot B, database app: v1:pg15:3f2a"
 	chmod o+w "$D/one"
 	expect_rc 2 "$tag: a world-writable record is refused" --state "$D/one" status
+
+	# -- require-test / require-stable (issue 16): exit 0 on that role, 1 with
+	#    one line otherwise, 2 on bad usage; the same trust rule as SQL --------
+	local R="$D/req" RM="$D/req-run/booted"
+	expect_rc 0 "$tag: require: a fresh record (stable A)" --state "$R" init --stable A
+	expect_rc 1 "$tag: require-test before any boot (no marker)" --state "$R" --marker "$RM" require-test
+	check "$tag: ... one line saying the slot is unknown" \
+		bash -c '[ "$(wc -l <"$1")" = 1 ] && grep -q "require-test: refused: the current slot is unknown" "$1"' _ "$T/err"
+	expect_rc 1 "$tag: require-stable before any boot (no marker)" --state "$R" --marker "$RM" require-stable
+	run --state "$R" --marker "$RM" boot-select
+	expect_rc 1 "$tag: require-test on the stable slot" --state "$R" --marker "$RM" require-test
+	check "$tag: ... one line naming the stable slot" \
+		bash -c '[ "$(wc -l <"$1")" = 1 ] && grep -q "this boot runs on the stable slot A, not on the test slot B" "$1"' _ "$T/err"
+	expect_rc 0 "$tag: require-stable on the stable slot" --state "$R" --marker "$RM" require-stable
+	check "$tag: ... silent on success" test -z "$out$err"
+	expect_rc 0 "$tag: require: arm a trial" --state "$R" --marker "$RM" mark-test --tries 2
+	run --state "$R" --marker "$RM" boot-select
+	expect_rc 0 "$tag: require-test in the trial boot of B" --state "$R" --marker "$RM" require-test
+	expect_rc 1 "$tag: require-stable on the test slot" --state "$R" --marker "$RM" require-stable
+	check "$tag: ... one line naming the test slot" \
+		bash -c '[ "$(wc -l <"$1")" = 1 ] && grep -q "this boot runs on the test slot B, not on the stable slot A" "$1"' _ "$T/err"
+	sed "s/^slot=B$/slot=A/; s/^role=test$/role=stable/" "$RM" >"$D/req-edited"
+	expect_rc 1 "$tag: require-stable with the marker's slot edited to the stable A" \
+		--state "$R" --marker "$D/req-edited" require-stable
+	check "$tag: ... the marker and the record disagree, so the slot is unknown" has "$err" "the current slot is unknown"
+	expect_rc 1 "$tag: require-test with a missing record" --state "$D/none" --marker "$RM" require-test
+	expect_rc 2 "$tag: require-test with an argument" --state "$R" --marker "$RM" require-test now
+	expect_rc 2 "$tag: require-stable with an unknown option" --state "$R" --marker "$RM" require-stable --json
+	expect_rc 2 "$tag: require-test with no record given or configured" --marker "$RM" require-test
+
 }
 
 suite "$T/bin/dualbootctl" plain
@@ -513,6 +551,9 @@ if command -v valgrind >/dev/null; then
 	vg 2 mark-test --tries 0
 	vg 2 bogus
 	vg 2 efi frobnicate
+	vg 0 require-stable
+	vg 1 require-test
+	vg 2 require-test extra
 else
 	nok "valgrind is not installed"
 fi
@@ -597,10 +638,39 @@ check "make install-dualbootctl DESTDIR=...: /usr/sbin/dualbootctl and the man p
 [ -x "$T/dest/usr/sbin/dualbootctl" ] || diag "$T/make.log"
 
 # ---------------------------------------------------------------------------
+# require-test / require-stable as an unprivileged user (nobody): the record
+# must be readable by the caller; when it is not, a refusal that says so.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	U=$T/nobody
+	mkdir -p "$U/run"
+	chmod 755 "$T" "$T/bin" "$U" "$U/run"
+	chmod 644 "$T/empty.conf"
+	"$CTL" --config "$T/empty.conf" --state "$U/record" init --stable A >/dev/null 2>&1
+	"$CTL" --config "$T/empty.conf" --state "$U/record" mark-test >/dev/null 2>&1
+	"$CTL" --config "$T/empty.conf" --state "$U/record" boot-select --marker "$U/run/booted" >/dev/null 2>&1
+	asnobody() { runuser -u nobody -- "$T/bin/dualbootctl" --config "$T/empty.conf" --state "$U/record" --marker "$U/run/booted" "$@" 2>"$T/err"; }
+	chmod 644 "$U/record"
+	asnobody require-test
+	check "nobody: require-test on the test slot, record readable (0644): exit 0" test $? = 0
+	asnobody require-stable
+	check "nobody: require-stable on the test slot: exit 1" test $? = 1
+	chmod 600 "$U/record"
+	asnobody require-test
+	r=$?
+	check "nobody: record not readable (0600): require-test refuses (exit 1)" test "$r" = 1
+	check "nobody: ... one line saying the record cannot be read and where to look" \
+		bash -c '[ "$(wc -l <"$1")" = 1 ] && grep -q "cannot read the state record.*Permission denied.*Who can read the record" "$1"' _ "$T/err"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP require-test as nobody: needs root"
+fi
+
+# ---------------------------------------------------------------------------
 # The man page: every command and exit status documented; renders cleanly.
 MAN=$ROOT/hook/dualbootctl.8
 check "man page documents every command, option and exit status" bash -c '
 	for w in init status mark-test confirm failback promote history boot-select efi "efi create" \
+		require-test require-stable "Who can read the record" \
 		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do
 		sed "s/\\\\-/-/g" "$1" | grep -q -- "$w" || { echo "# missing: $w"; exit 1; }

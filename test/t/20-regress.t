@@ -141,6 +141,108 @@ if [ "${1:-}" = --inside ]; then
 		psql_ -c "SELECT * FROM dualboot_history()" 2>&1 | sed 's/^/# /' >&2
 	fi
 
+	# 2b. a refused guard stops everything after it, whatever the client does
+	#     with errors (issue 16): real psql runs on the stable slot A. Each run
+	#     is a migration that creates table gN after the guard; none may exist.
+	cat >"$W/m.sql" <<-'EOF'
+	SELECT dualboot_require_test();
+	CREATE TABLE :"t" (id int);
+	EOF
+	cat >"$W/m-block.sql" <<-'EOF'
+	BEGIN;
+	SELECT dualboot_require_test();
+	CREATE TABLE :"t" (id int);
+	COMMIT;
+	EOF
+	printf '%s\n' '\i '"$W/m.sql" 'CREATE TABLE g_outer (id int);' >"$W/outer.sql"
+	# guard_run NAME TABLE PSQL-ARGS...: psql as given; the table must not exist
+	guard_run() {
+		local name=$1 t=$2 rc exists
+		shift 2
+		psql -X -d contrib_regression -v t="$t" "$@" >"$W/guard.log" 2>&1
+		rc=$?
+		exists=$(psql_ -Atc "SELECT count(*) FROM pg_class WHERE relname IN ('$t', 'g_outer')")
+		if [ "$exists" = 0 ] && grep -q 'this server runs on the stable slot A' "$W/guard.log"; then
+			ok "guard, $name: refused, nothing after it ran (psql exit $rc)"
+		else
+			nok "guard, $name: tables created: $exists (psql exit $rc)"
+			diag "$W/guard.log"
+		fi
+		if grep -q "FATAL:" "$W/guard.log"; then echo "$name" >>"$W/fatal.list"; fi
+		psql_ -q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS $t, g_outer"
+	}
+	: >"$W/fatal.list"
+	guard_run "psql -f (no ON_ERROR_STOP)" g1 -f "$W/m.sql"
+	guard_run "psql -c 'guard; CREATE TABLE'" g2 -c "SELECT dualboot_require_test(); CREATE TABLE g2 (id int)"
+	guard_run "psql -c guard -c 'CREATE TABLE'" g3 -c "SELECT dualboot_require_test()" -c "CREATE TABLE g3 (id int)"
+	guard_run "psql < script (standard input)" g4 <"$W/m.sql"
+	guard_run "psql -f outer.sql doing \\i of the script, then more" g5 -f "$W/outer.sql"
+	guard_run "psql -1 -f (one transaction, no ON_ERROR_STOP)" g6 -1 -f "$W/m.sql"
+	guard_run "psql -v ON_ERROR_STOP=1 -f" g7 -v ON_ERROR_STOP=1 -f "$W/m.sql"
+	guard_run "psql -f, BEGIN; guard; ...; COMMIT; in the script" g8 -f "$W/m-block.sql"
+	guard_run "psql -v ON_ERROR_ROLLBACK=on -f, BEGIN; guard; ...; COMMIT;" g9 -v ON_ERROR_ROLLBACK=on -f "$W/m-block.sql"
+	want_fatal=$(printf '%s\n' "psql -f (no ON_ERROR_STOP)" "psql -c guard -c 'CREATE TABLE'" \
+		"psql < script (standard input)" "psql -f outer.sql doing \\i of the script, then more" \
+		"psql -v ON_ERROR_STOP=1 -f")
+	if [ "$(cat "$W/fatal.list")" = "$want_fatal" ]; then
+		ok "guard: the session ended (FATAL) exactly where the guard ran outside a transaction block"
+	else
+		nok "guard: FATAL in: $(tr '\n' ',' <"$W/fatal.list")"
+	fi
+
+	# ... through a connection pool: pgbouncer in transaction pooling mode
+	if command -v pgbouncer >/dev/null && [ "$(id -u)" = 0 ]; then
+		mkdir -p "$W/pgb" && chown postgres "$W/pgb"
+		pgbport=$((20000 + $$ % 20000))
+		cat >"$W/pgb/pgbouncer.ini" <<-EOF
+		[databases]
+		* = host=$PGHOST port=$PGPORT user=$PGUSER password=$PGPASSWORD
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $pgbport
+		unix_socket_dir =
+		auth_type = any
+		pool_mode = transaction
+		default_pool_size = 2
+		logfile = $W/pgb/pgbouncer.log
+		pidfile = $W/pgb/pgbouncer.pid
+		EOF
+		chmod 644 "$W/pgb/pgbouncer.ini"
+		runuser -u postgres -- pgbouncer -d "$W/pgb/pgbouncer.ini" >"$W/pgb/start.log" 2>&1
+		pgb() { PGHOST=127.0.0.1 PGPORT=$pgbport psql -X -d contrib_regression "$@"; }
+		up=""
+		for i in $(seq 1 100); do
+			pgb -Atc "SELECT 1" >/dev/null 2>&1 && up=1 && break
+			sleep 0.1
+		done
+		if [ -n "$up" ]; then
+			pgb -v t=gp1 -f "$W/m.sql" >"$W/guard.log" 2>&1
+			rc=$?
+			exists=$(psql_ -Atc "SELECT count(*) FROM pg_class WHERE relname = 'gp1'")
+			if [ "$exists" = 0 ] && grep -q "FATAL:  this server runs on the stable slot A" "$W/guard.log"; then
+				ok "guard through pgbouncer (transaction pooling): the client sees the FATAL, nothing after it ran (psql exit $rc)"
+			else
+				nok "guard through pgbouncer: table: $exists (psql exit $rc)"
+				diag "$W/guard.log"
+			fi
+			if pgb -Atc "SELECT 1" >"$W/guard2.log" 2>&1 &&
+				pgb -v t=gp2 -f "$W/m-block.sql" >"$W/guard3.log" 2>&1 &&
+				[ "$(psql_ -Atc "SELECT count(*) FROM pg_class WHERE relname = 'gp2'")" = 0 ] &&
+				pgb -Atc "SELECT 2" >>"$W/guard2.log" 2>&1; then
+				ok "pgbouncer: the pool serves the next clients; a guard in a transaction block rolls back there too"
+			else
+				nok "pgbouncer after a refused guard"
+				diag "$W/guard2.log" "$W/guard3.log" "$W/pgb/pgbouncer.log"
+			fi
+		else
+			nok "pgbouncer did not start"
+			diag "$W/pgb/start.log" "$W/pgb/pgbouncer.log"
+		fi
+		[ -s "$W/pgb/pgbouncer.pid" ] && kill "$(cat "$W/pgb/pgbouncer.pid")"
+	else
+		ok "# SKIP the guard through pgbouncer: needs root and pgbouncer"
+	fi
+
 	# 3. the settings come from the server configuration: a reload (SIGHUP)
 	#    switches the record; an empty path is an error that says what to do
 	ctl2() { "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE.2" "$@"; }

@@ -148,6 +148,23 @@ def check_run(s, label):
        and drill[0]["users"] == rows,
        label + ": the restore drill on B has stable's fingerprint and rows", drill)
 
+    # the guards of code that is not SQL (issue 16): dualbootctl require-test
+    # refuses the SQLite app's upgrade and the restore drill on stable, lets
+    # them run on the test slot, and stable's SQLite file stays as it was
+    checks = {c["name"]: c for c in s.get("checks", [])}
+    for name, what in (("sqlite_refused", "the SQLite app's upgrade is refused on stable"),
+                       ("sqlite_untouched", "... its file on stable is unchanged"),
+                       ("drill_refused", "the restore drill is refused on stable"),
+                       ("drill_nothing", "... no restore_drill database on stable"),
+                       ("sqlite_upgraded", "the SQLite upgrade runs on the test slot"),
+                       ("drill_ran", "the guarded restore drill runs on the test slot"),
+                       ("fallback_sqlite", "stable's SQLite file is untouched after the trial"),
+                       ("billing_on_stable", "require-stable (CLI and SQL) passes on stable"),
+                       ("billing_refused", "dualbootctl require-stable refuses on the test slot"),
+                       ("billing_sql_refused", "dualboot_require_stable() ends the session on test")):
+        ok(name in checks and checks[name].get("ok") is True, label + ": " + what,
+           checks.get(name))
+
     # unconfirmed boots consume the tries, then stable boots by itself
     bad = [x for x in steps if not x["came_up"]]
     is_([(x["booted_slot"], x["booted_role"], x["tries_left"], x["confirmed"]) for x in bad],

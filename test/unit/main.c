@@ -246,6 +246,7 @@ static const struct
 	{"concurrency", test_concurrency},
 	{"validated", test_concurrency_validated},
 	{"parsers", test_parsers},
+	{"current", test_current},
 };
 
 int
