@@ -138,7 +138,7 @@ fi
 #   WORK/state                       the record at the end (kept)
 #   WORK/log/                        server logs and the demo's own files (kept)
 #   MACHINE/                         the simulated machine (WORK/machine)
-#     state                          the shared state partition (postgres, 0660)
+#     state                          the shared state partition (postgres, 0600)
 #     dualboot.conf                  the machine's /etc/dualboot/dualboot.conf
 #     run/booted                     the boot marker (the machine's /run)
 #     slot-A/data, slot-B/data       the root partitions: one cluster each
@@ -433,9 +433,9 @@ EOF
 chmod 0755 "$CTLM"
 "$CTLM" --state "$STATE" init --stable A >/dev/null
 chown postgres:postgres "$STATE"
-chmod 0660 "$STATE"
-say "  dualbootctl init --stable A: record on the shared partition, owner postgres, mode 0660"
-expect state_owner_mode "state file owner and mode" "$(stat -c '%U %a' "$STATE")" "postgres 660"
+chmod 0600 "$STATE"
+say "  dualbootctl init --stable A: record on the shared partition, owner postgres, mode 0600"
+expect state_owner_mode "state file owner and mode" "$(stat -c '%U %a' "$STATE")" "postgres 600"
 
 # Superuser postgres with a random password (scram-sha-256, loopback TCP
 # only, no Unix socket): no other local user can get into the demo's

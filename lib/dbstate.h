@@ -320,7 +320,7 @@ int			db_update(const char *path, const db_request *req,
 
 /*
  * Create a record at path (a new regular file of DB_RECORD_SIZE bytes,
- * created with mode 0660, or an existing regular file/block device). Refuses
+ * created with mode 0600, or an existing regular file/block device). Refuses
  * with DB_ERR_EXISTS when a valid record is there and !force.
  */
 int			db_create(const char *path, uint8_t stable, const db_context *ctx,

@@ -299,7 +299,7 @@ db_create(const char *path, uint8_t stable, const db_context *ctx,
 	if (rc == DB_ERR_NOT_FOUND)
 	{
 		/* a new regular file, allocated to its full size once */
-		int			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
+		int			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 		if (fd < 0)
 			return fail(err, DB_ERR_IO, errno, path, "cannot create state record");

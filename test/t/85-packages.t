@@ -113,7 +113,7 @@ assert "install $prev: both packages installed, initramfs trigger, units enabled
 # dualbootctl, the server pointed at it, CREATE EXTENSION, status, fingerprint
 STATE=/var/lib/dualboot/dualboot/state
 in_chroot sh -c "mkdir -p ${STATE%/*} && dualbootctl --config /dev/null --state $STATE init --stable A >/dev/null &&
-	chown -R postgres:postgres /var/lib/dualboot && chmod 0660 $STATE" || problem "dualbootctl init failed"
+	chown -R postgres:postgres /var/lib/dualboot && chmod 0600 $STATE" || problem "dualbootctl init failed"
 echo "dualboot.state_path = '$STATE'" > "$R/etc/postgresql/15/main/conf.d/dualboot.conf"
 pg_start || problem "the chroot's PostgreSQL did not start"
 psql_c "CREATE EXTENSION dualboot" || problem "CREATE EXTENSION failed"
