@@ -3,7 +3,7 @@
  *
  *   unit                 run every group
  *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
- *                        text, powerloss, files, concurrency, parsers)
+ *                        text, powerloss, files, concurrency, parsers, hint)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -244,6 +244,7 @@ static const struct
 	{"files", test_files},
 	{"concurrency", test_concurrency},
 	{"parsers", test_parsers},
+	{"hint", test_hint},
 };
 
 int

@@ -59,6 +59,7 @@ void		test_powerloss(void);
 void		test_files(void);
 void		test_concurrency(void);
 void		test_parsers(void);
+void		test_hint(void);
 
 /* seed corpus for the fuzzer, built from real records (corpus.c) */
 int			write_corpus(const char *dir);
