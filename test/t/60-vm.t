@@ -148,11 +148,18 @@ if vm_initramfs_tools "$W/bad.initrd" "$W/bad.conf" >"$W/bad.log" 2>&1; then
 	problem "mkinitramfs succeeded with an invalid config"
 fi
 grep -q 'slot_b' "$W/bad.log" || problem "the error does not name the bad key (see $W/bad.log)"
+printf 'state_device=PARTLABEL=dbstate\nslot_a=PARTLABEL=root-a\nslot_b=PARTLABEL=root-b\nstable_hint_file=/dualboot/stable\n' \
+	> "$W/bad-hint.conf"
+if vm_initramfs_tools "$W/bad.initrd" "$W/bad-hint.conf" >"$W/bad-hint.log" 2>&1; then
+	problem "mkinitramfs succeeded with stable_hint_file= but no stable_hint="
+fi
+grep -q 'stable_hint_file= needs stable_hint=' "$W/bad-hint.log" ||
+	problem "the error does not name the stable hint keys (see $W/bad-hint.log)"
 lsinitramfs "$IT" | grep -q 'usr/lib/dualboot/dualboot-select' ||
 	problem "the selector is not in the initramfs"
 lsinitramfs "$IT" | grep -q 'etc/dualboot/dualboot.conf' ||
 	problem "the config is not in the initramfs"
-assert "initramfs-tools: hook installs selector and config; a bad config fails mkinitramfs"
+assert "initramfs-tools: hook installs selector and config; a bad config (also of the stable hint) fails mkinitramfs"
 
 # 2. scenario 1: no record -> default stable
 vm_disk "$W/s1.img" ext4
@@ -281,7 +288,7 @@ assert "scenario 7: missing test root partition boots stable slot A and fails th
 expect "record last_boot_id = kernel boot_id" "$S2_RECID" "$S2_BOOTID"
 expect "marker seq = record seq" "$S2_SEQ" "$S2_RECSEQ"
 for l in "$W"/*.log; do
-	case $l in */mkinitramfs.log|*/bad.log|*/dracut*.log) continue ;; esac
+	case $l in */mkinitramfs.log|*/bad*.log|*/dracut*.log) continue ;; esac
 	k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 	[ -n "$k" ] && [ "$k" = "$m" ] ||
 		problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"
@@ -359,11 +366,12 @@ hint_of() {             # hint_of IMG [4]: decode the image's hint into hint.txt
 		echo "valid=absent" > "$W/hint.txt"
 	fi
 }
-HINT4=dualboot.stable_hint=PARTLABEL=dbhint
+# the hint as a file on a vfat partition of its own (as on an EFI system partition)
+HINT4="dualboot.stable_hint=PARTLABEL=dbhint dualboot.stable_hint_file=/dualboot/stable"
 
 # 16. a promotion of B as the extension makes it (the record only), then
-# the boots that bring the hints in step: beside the record, and on the
-# raw partition of its own (stable_hint= on the command line)
+# the boots that bring the hints in step: beside the record, and a file on
+# the vfat partition of its own (stable_hint= on the command line)
 mkrec "$W/rec0" A 1
 vm_disk "$W/pr.img" ext4 "$W/rec0"
 boot pr1 "$W/pr.img" "$IT"
@@ -384,10 +392,10 @@ hint_of "$W/pr.img"
 record "$W/pr.img"
 expect "hint beside the record after the boot" "$(hintv stable)" B
 expect "hint seq = record seq" "$(hintv seq)" "$(rv seq)"
-boot pr3 "$W/pr.img" "$IT" "$HINT4"
+boot pr3 "$W/pr.img" "$IT" $HINT4
 guest B stable 0
 hint_of "$W/pr.img" 4
-expect "hint on the raw partition of its own" "$(hintv stable)" B
+expect "hint file on the vfat partition of its own" "$(hintv stable)" B
 cp "$W/pr.img" "$W/promoted.img"; cp "$W/pr.img.kind" "$W/promoted.img.kind"
 assert "a promotion of B made on the record alone: the next boot brings the stable hint to B"
 
@@ -438,10 +446,11 @@ assert "after a promotion of B, a selector that crashes (SIGSEGV) boots B from t
 # 21. the state partition missing, the hint on a partition of its own
 promoted h5
 vm_disk_drop "$W/h5.img" 1 || problem "cannot delete partition 1"
-boot h5 "$W/h5.img" "$IT" dualboot.timeout=2 "$HINT4"
+boot h5 "$W/h5.img" "$IT" dualboot.timeout=2 $HINT4
 guest B stable 0
 fallback hint
 guest_log "not found within 2s"
+guest_log "stable hint /run/dualboot-hint/dualboot/stable: slot B"
 assert "after a promotion of B, a missing state partition boots B from the hint partition"
 
 # 22. the hint lost as well (state partition missing, the hint was beside

@@ -307,7 +307,7 @@ for mode in record all; do
 #!/bin/sh
 case " \$* " in
 $ok) ;;
-*" --marker "*) kill -SEGV \$\$ ;;
+*" --peek "*|*" --marker "*) kill -SEGV \$\$ ;;
 esac
 exec "$SEL" --config "$H/boot.conf" --cmdline "$T/cmdline" "\$@"
 EOF

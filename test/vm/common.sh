@@ -5,7 +5,8 @@
 #   root-a.img ...    ext4 images of the two busybox roots
 #   *.initrd          initramfs images built from the project's hook
 # A disk image is a GPT with four partitions (state, root A, root B, and a
-# 1 MiB raw "dbhint" partition for a stable hint of its own, all zeros);
+# 1 MiB vfat "dbhint" partition with an empty /dualboot folder, where a
+# stable hint of its own goes, as on an EFI system partition);
 # partitions are filled with mkfs -d / mtools / dd conv=notrunc.
 #
 # Caller sets TOP (the repository root) before sourcing.
@@ -117,6 +118,11 @@ EOF
 		;;
 	*) vm_log "vm_disk: unknown kind $kind"; return 1 ;;
 	esac
+	# the hint's partition: vfat, /dualboot empty
+	rm -f "$out.p4"; truncate -s $((P4_SIZE * 512)) "$out.p4"
+	mkfs.vfat -n DBHINT "$out.p4" >/dev/null && mmd -i "$out.p4" ::/dualboot &&
+		dd if="$out.p4" of="$out" bs=512 seek=$P4_START conv=notrunc status=none || return 1
+	rm -f "$out.p4"
 	dd if="$p1" of="$out" bs=512 seek=$P1_START conv=notrunc status=none &&
 	dd if="$ra" of="$out" bs=512 seek=$P2_START conv=notrunc status=none &&
 	dd if="$rb" of="$out" bs=512 seek=$P3_START conv=notrunc status=none || return 1
@@ -156,12 +162,12 @@ vm_state_get() {
 }
 
 # vm_hint_get IMG OUT [4]: copy the stable hint out of the image: the file
-# beside the record (ext4 state partition), or with 4 the first 1024 bytes
-# of the raw hint partition. Returns 1 when there is none.
+# beside the record (ext4 state partition), or with 4 /dualboot/stable on
+# the hint's vfat partition. Returns 1 when there is none.
 vm_hint_get() {
 	rm -f "$2"
 	if [ "${3:-}" = 4 ]; then
-		dd if="$1" of="$2" bs=512 skip=$P4_START count=2 status=none
+		mtype -i "$1@@$((P4_START * 512))" ::/dualboot/stable > "$2" 2>/dev/null || rm -f "$2"
 	else
 		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$((P1_START * 512))" \
 			2>/dev/null
@@ -170,9 +176,9 @@ vm_hint_get() {
 }
 
 # vm_initrd_crash IN OUT MODE: IN with the selector replaced by a script that
-# kills itself with SIGSEGV when asked for the decision (MODE record: the
-# run that reads the record; MODE all: the --hint-only run too); its other
-# modes (--print-config, --resolve, --peek) run the real selector. An
+# kills itself with SIGSEGV when it reads the record (--peek and the
+# decision; MODE record: not the --hint-only run; MODE all: that one too);
+# its other modes (--print-config, --resolve) run the real selector. An
 # uncompressed cpio appended to the image: the kernel unpacks it after the
 # first one, so its files win.
 vm_initrd_crash() {
@@ -187,7 +193,7 @@ vm_initrd_crash() {
 		echo "# test: a selector that crashes (SIGSEGV) when it decides ($mode)"
 		echo 'case " $* " in'
 		echo "$ok) ;;"
-		echo '*" --kmsg "*) echo "<3>dualboot-test: the selector crashes" > /dev/kmsg; kill -SEGV $$ ;;'
+		echo '*" --peek "*|*" --kmsg "*) echo "<3>dualboot-test: the selector crashes" > /dev/kmsg; kill -SEGV $$ ;;'
 		echo 'esac'
 		echo 'exec /usr/lib/dualboot/dualboot-select.real "$@"'
 	} > "$d/usr/lib/dualboot/dualboot-select"
