@@ -112,10 +112,10 @@ hint_open(const char *path, uint64_t offset, bool write, db_error *err)
 		return herr(err, errno == ENOENT ? DB_ERR_NOT_FOUND : DB_ERR_IO, errno, path,
 					"cannot open");
 	if (fstat(fd, &st) != 0)
-		size = 1;				/* refused below */
-	else if (S_ISREG(st.st_mode))
-		size = (uint64_t) st.st_size == DB_HINT_SIZE || (write && st.st_size == 0) ?
-			DB_HINT_SIZE + offset : 0;
+		memset(&st, 0, sizeof(st));	/* neither file nor device: refused below */
+	if (S_ISREG(st.st_mode))
+		size = offset == 0 && ((uint64_t) st.st_size == DB_HINT_SIZE ||
+							   (write && st.st_size == 0)) ? DB_HINT_SIZE : 0;
 	else if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size) != 0)
 		size = 0;
 	if (size < offset + DB_HINT_SIZE || (S_ISREG(st.st_mode) && (st.st_mode & S_IWOTH)))
@@ -154,6 +154,12 @@ db_hint_write(const char *path, uint64_t offset, const db_hint *h, db_error *err
 
 	if (fd < 0)
 		return fd;
+	/* a misconfigured hint must never land on the record itself */
+	if (pread(fd, copy, 8, (off_t) offset) == 8 && memcmp(copy, DB_MAGIC, 8) == 0)
+	{
+		close(fd);
+		return herr(err, DB_ERR_BAD_FILE, 0, path, "holds the state record: not written");
+	}
 	db_hint_encode(h, copy);
 	/* copy 0 first: until it is whole, copy 1 still holds the old slot */
 	for (int i = 0; i < 2 && rc == DB_OK; i++)

@@ -168,6 +168,26 @@ test_files_hint(void)
 		   db_hint_write(p, 0, &h, &err) < 0, "a symlink is never followed");
 	(void) unlink(p);
 	tap_is_int(db_hint_read(p, 0, &got, &err), DB_ERR_NOT_FOUND, "missing: DB_ERR_NOT_FOUND");
+	/* a hint pointed at the record (a misconfiguration) never overwrites it */
+	{
+		const char *rec = tmp_path("hint-on-record");
+		db_context	c = ctx_make(DB_SLOT_NONE, NULL, NOW);
+		static uint8_t before[DB_RECORD_SIZE],
+					after[DB_RECORD_SIZE];
+
+		(void) unlink(rec);
+		tap_ok(db_create(rec, DB_SLOT_A, &c, NULL, false, &err) == DB_OK, "a record");
+		file_read(rec, before, sizeof(before));
+		tap_ok(db_hint_write(rec, 0, &h, &err) < 0 && file_read(rec, after, sizeof(after)) &&
+			   memcmp(before, after, sizeof(before)) == 0,
+			   "db_hint_write on the record's own file is refused and writes nothing");
+		memcpy(img, before, DB_HINT_SIZE);
+		file_write(p, img, DB_HINT_SIZE, 0644);	/* a 1024-byte file starting with DUALBOOT */
+		tap_ok(db_hint_write(p, 0, &h, &err) == DB_ERR_BAD_FILE &&
+			   strstr(err.message, "holds the state record") != NULL,
+			   "a hint-sized file holding the record's magic is never overwritten: %s", err.message);
+		(void) unlink(p);
+	}
 }
 
 /* the configuration keys and where the running system finds the hint */
