@@ -685,7 +685,26 @@ cmd_status(ctl_env *env, const ctl_args *a)
 	if (a->json)
 		status_json(&st, &b, path);
 	else
+	{
+		char		hpath[512];
+		uint64_t	off;
+		db_hint		h;
+		db_error	err;
+
 		status_text(&st, &b, path);
+		/* the stable hint: what a boot without the record would choose */
+		memset(&err, 0, sizeof(err));
+		if (db_hint_path(&env->cfg, path, hpath, sizeof(hpath), &off, &err) != DB_OK ||
+			db_hint_read(hpath, off, &h, &err) != DB_OK)
+			printf("stable hint:   none: %s (run dualbootctl hint-sync as root)\n",
+				   err.message);
+		else if (h.stable_slot != st.stable_slot)
+			printf("stable hint:   %s names %s, not the stable slot: run dualbootctl "
+				   "hint-sync as root\n", hpath, db_slot_name(h.stable_slot));
+		else
+			printf("stable hint:   %s names %s (in step)\n", hpath,
+				   db_slot_name(h.stable_slot));
+	}
 	return CTL_EXIT_OK;
 }
 

@@ -221,16 +221,22 @@ dump "$H/state"
 expect "record stable after promote" "$(rv stable)" B
 expect "hint right after dualbootctl promote" "$(hv "$H/state.hint" stable)" B
 expect "hint seq" "$(hv "$H/state.hint" seq)" "$(rv seq)"
-# a promotion the hint has not seen (as from SQL): hint-sync brings it in step
+# a promotion the hint has not seen (as from SQL): status says so, hint-sync
+# brings it in step
 cp "$H/hint-before-promote" "$H/state.hint"
+"$CTL" --config "$CONF" --state "$H/state" status > "$T/out" 2>&1
+grep -q "^stable hint: .*names A, not the stable slot: run dualbootctl hint-sync" "$T/out" ||
+	problem "status with a stale hint: $(cat "$T/out")"
 "$CTL" --config "$CONF" --state "$H/state" hint-sync > "$T/out" 2>&1
 expect "hint-sync exit status" $? 0
 grep -q "set to slot B" "$T/out" || problem "hint-sync: $(cat "$T/out")"
 expect "hint after hint-sync" "$(hv "$H/state.hint" stable)" B
 "$CTL" --config "$CONF" --state "$H/state" hint-sync > "$T/out" 2>&1
 grep -q "in step" "$T/out" || problem "second hint-sync: $(cat "$T/out")"
+"$CTL" --config "$CONF" --state "$H/state" status > "$T/out" 2>&1
+grep -q "^stable hint: .*state.hint names B (in step)" "$T/out" || problem "status: $(cat "$T/out")"
 cp "$H/state" "$H/state-good"
-assert "dualbootctl init and promote write the stable hint; hint-sync repairs a stale one"
+assert "dualbootctl init and promote write the stable hint; status shows a stale one, hint-sync repairs it"
 
 # 11. the selector: every way of not using the record boots B from the hint
 for way in corrupt newer refused missing hint-only; do
