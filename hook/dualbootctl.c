@@ -234,6 +234,7 @@ usage(FILE *f)
 		  "                                     (firmware mode: the slot whose UEFI entry booted)\n"
 		  "  require-test                       exit 0 only on the test slot (1 and a reason otherwise)\n"
 		  "  require-stable                     exit 0 only on the stable slot (1 and a reason otherwise)\n"
+		  "  hint-sync                          write the stable hint from the record (as root)\n"
 		  "  efi ...                            firmware mode (UEFI BootNext)\n"
 		  "\n"
 		  "global options:\n"
@@ -439,6 +440,69 @@ typedef struct ctl_args
 	int			firmware_slot;  /* boot-select --firmware-slot, DB_SLOT_NONE unset */
 } ctl_args;
 
+/*
+ * The stable hint (docs/state-format.md section 15): make it name st's
+ * stable slot, written only when it does not already. Returns 0 when it is
+ * in step, else prints why not and returns CTL_EXIT_USAGE. verbose: say what
+ * was done (hint-sync).
+ */
+static int
+ctl_hint_sync(const ctl_env *env, const char *state_path, const db_state *st, bool verbose)
+{
+	char		path[512];
+	uint64_t	off;
+	db_hint		h;
+	db_error	err;
+
+	memset(&err, 0, sizeof(err));
+	if (db_hint_path(&env->cfg, state_path, path, sizeof(path), &off, &err) != DB_OK)
+	{
+		ctl_err("warning: the stable hint cannot be kept: %s", err.message);
+		return CTL_EXIT_USAGE;
+	}
+	if (db_hint_read(path, off, &h, NULL) == DB_OK && h.stable_slot == st->stable_slot)
+	{
+		if (verbose)
+			printf("stable hint %s: slot %s, in step with the record (seq %" PRIu64 ")\n",
+				   path, db_slot_name(h.stable_slot), st->seq);
+		return CTL_EXIT_OK;
+	}
+	h.stable_slot = st->stable_slot;
+	h.seq = st->seq;
+	h.written_at = (int64_t) time(NULL);
+	if (db_hint_write(path, off, &h, &err) != DB_OK)
+	{
+		ctl_err("warning: %s; if the record cannot be read at boot, the hook will not "
+				"know that slot %s is stable: run \"dualbootctl hint-sync\" as root",
+				err.message, db_slot_name(st->stable_slot));
+		return CTL_EXIT_USAGE;
+	}
+	if (verbose)
+		printf("stable hint %s: set to slot %s (record seq %" PRIu64 ")\n", path,
+			   db_slot_name(st->stable_slot), st->seq);
+	return CTL_EXIT_OK;
+}
+
+/* hint-sync: the stable hint from the record; never from an unreadable one */
+static int
+cmd_hint_sync(ctl_env *env)
+{
+	char		path[512];
+	db_state	st;
+	db_error	err;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	memset(&err, 0, sizeof(err));
+	if ((rc = db_load(path, &st, &err)) != DB_OK)
+	{
+		ctl_err("hint-sync: %s; the stable hint is left as it is", err.message);
+		return ctl_exit_code(rc);
+	}
+	return ctl_hint_sync(env, path, &st, true);
+}
+
 static int
 cmd_init(ctl_env *env, const ctl_args *a)
 {
@@ -478,6 +542,7 @@ cmd_init(ctl_env *env, const ctl_args *a)
 	}
 	printf("created state record %s: stable slot %s, test slot %s (seq %" PRIu64 ")\n",
 		   path, db_slot_name(st.stable_slot), db_slot_name(db_test_slot(&st)), st.seq);
+	(void) ctl_hint_sync(env, path, &st, false);	/* a failure is a warning */
 	return CTL_EXIT_OK;
 }
 
@@ -608,7 +673,26 @@ cmd_status(ctl_env *env, const ctl_args *a)
 	if (a->json)
 		status_json(&st, &b, path);
 	else
+	{
+		char		hpath[512];
+		uint64_t	off;
+		db_hint		h;
+		db_error	err;
+
 		status_text(&st, &b, path);
+		/* the stable hint: what a boot without the record would choose */
+		memset(&err, 0, sizeof(err));
+		if (db_hint_path(&env->cfg, path, hpath, sizeof(hpath), &off, &err) != DB_OK ||
+			db_hint_read(hpath, off, &h, &err) != DB_OK)
+			printf("stable hint:   none: %s (run dualbootctl hint-sync as root)\n",
+				   err.message);
+		else if (h.stable_slot != st.stable_slot)
+			printf("stable hint:   %s names %s, not the stable slot: run dualbootctl "
+				   "hint-sync as root\n", hpath, db_slot_name(h.stable_slot));
+		else
+			printf("stable hint:   %s names %s (in step)\n", hpath,
+				   db_slot_name(h.stable_slot));
+	}
 	return CTL_EXIT_OK;
 }
 
@@ -696,6 +780,8 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 		explain(env, rc, path);
 		return ctl_exit_code(rc);
 	}
+	/* the record is written and decides; the hint follows (a warning if not) */
+	(void) ctl_hint_sync(env, path, &st, false);
 	switch (req->event)
 	{
 		case DB_EV_MARK_TEST:
@@ -875,7 +961,7 @@ load_config(ctl_env *env)
 enum ctl_cmd
 {
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
-	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE
+	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HINT_SYNC, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE
 };
 
 static const struct
@@ -896,6 +982,7 @@ static const struct
 	{"require-test", C_REQUIRE_TEST, "", DB_EV_NONE},
 	{"require-stable", C_REQUIRE_STABLE, "", DB_EV_NONE},
 	{"efi", C_EFI, NULL, DB_EV_NONE},
+	{"hint-sync", C_HINT_SYNC, "", DB_EV_NONE},
 	{"help", C_HELP, "", DB_EV_NONE},
 };
 
@@ -1135,6 +1222,9 @@ main(int argc, char **argv)
 			break;
 		case C_EFI:
 			rc = ctl_efi(&env, nrest, rest);
+			break;
+		case C_HINT_SYNC:
+			rc = cmd_hint_sync(&env);
 			break;
 		default:
 			rc = CTL_EXIT_USAGE;

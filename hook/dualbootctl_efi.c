@@ -538,13 +538,24 @@ cmd_sync(int argc, char **argv, const db_config *cfg, const char *state_path)
 		opened = true;
 	else if (rc == DB_ERR_NO_VALID || rc == DB_ERR_NEWER_VERSION || rc == DB_ERR_INVALID)
 	{
-		/* mirror the hook: no record it can believe means the default stable slot */
+		/*
+		 * mirror the hook: no record it can believe means the stable hint's
+		 * slot, else the default (docs/state-format.md section 15)
+		 */
 		db_context	ctx = {DB_SLOT_NONE, NULL, 0, "cli", NULL};
+		char		hpath[512];
+		uint64_t	off;
+		db_hint		hint;
+		bool		have_hint = db_hint_path(cfg, state_path, hpath, sizeof(hpath), &off,
+											 NULL) == DB_OK &&
+			db_hint_read(hpath, off, &hint, NULL) == DB_OK;
+		uint8_t		slot = have_hint ? hint.stable_slot : cfg->default_slot;
 
-		fprintf(stderr, "dualbootctl efi sync: %s; the boot hook will boot the default "
-				"stable slot %s, so the firmware is set up for that\n", err.message,
-				db_slot_name(cfg->default_slot));
-		db_state_init(&st, cfg->default_slot, &ctx, NULL);
+		fprintf(stderr, "dualbootctl efi sync: %s; the boot hook will boot %s %s, so the "
+				"firmware is set up for that\n", err.message,
+				have_hint ? "the stable hint's slot" : "the default stable slot",
+				db_slot_name(slot));
+		db_state_init(&st, slot, &ctx, NULL);
 	}
 	else
 	{

@@ -15,7 +15,11 @@
  *       exit 0 (it never fails: every error ends in the stable slot, the
  *       record's or the configured default). --firmware-slot: firmware mode,
  *       the slot whose UEFI boot entry BootCurrent is (db_boot_select_fw);
- *       any other value counts as unknown.
+ *       any other value counts as unknown. --hint PATH: the stable hint
+ *       (docs/state-format.md section 15) on its own partition; without it,
+ *       when stable_hint= is unset, the hint beside the record. --hint-only:
+ *       never open the record (the hook's second try after a failed
+ *       selector): the hint's slot, else default=.
  *   dualboot-select --check-config F     validate a config file (exit 0/2)
  *   dualboot-select --print-config [--config F] [--cmdline F]
  *       the effective configuration as DUALBOOT_* shell lines
@@ -131,6 +135,7 @@ usage(FILE *f)
 	fputs("usage: dualboot-select [--config FILE] [--cmdline FILE]"
 		  " [--state PATH | --no-state] [--marker PATH] [--kmsg]\n"
 		  "                       [--firmware-slot A|B]\n"
+		  "                       [--hint PATH] [--hint-only]\n"
 		  "       dualboot-select --check-config FILE\n"
 		  "       dualboot-select --print-config [--config FILE] [--cmdline FILE]\n"
 		  "       dualboot-select --resolve SPEC\n"
@@ -165,6 +170,18 @@ do_check_config(const char *path)
 					s == 0 ? 'a' : 'b');
 			bad = 1;
 		}
+	if (cfg.stable_hint_file[0] && !cfg.stable_hint[0])
+	{
+		fprintf(stderr, "dualboot: %s: stable_hint_file= needs stable_hint=\n", path);
+		bad = 1;
+	}
+	/* a hint where the record is would overwrite the record */
+	if (cfg.stable_hint[0] && strcmp(cfg.stable_hint, cfg.state_device) == 0 &&
+		strcmp(cfg.stable_hint_file, cfg.state_file) == 0)
+	{
+		fprintf(stderr, "dualboot: %s: stable_hint= names the record itself\n", path);
+		bad = 1;
+	}
 	if (!bad && strcmp(cfg.slot_dev[0], cfg.slot_dev[1]) == 0)
 	{
 		fprintf(stderr, "dualboot: %s: slot_a and slot_b name the same device\n",
@@ -223,6 +240,8 @@ print_config(const db_config *cfg)
 	shell_var("DUALBOOT_TIMEOUT", tmo);
 	shell_var("DUALBOOT_EFI_A", cfg->efi_entry[0]);
 	shell_var("DUALBOOT_EFI_B", cfg->efi_entry[1]);
+	shell_var("DUALBOOT_STABLE_HINT", cfg->stable_hint);
+	shell_var("DUALBOOT_STABLE_HINT_FILE", cfg->stable_hint_file);
 }
 
 int
@@ -232,6 +251,10 @@ main(int argc, char **argv)
 	const char *cmdline_path = DEFAULT_CMDLINE;
 	const char *state_path = NULL;
 	const char *marker_path = NULL;
+	const char *hint_path = NULL;
+	bool		hint_only = false;
+	uint64_t	hint_off = 0;
+	char		hint_buf[512];
 	const char *arg = NULL;
 	int			fw = DB_SLOT_NONE;
 	enum { M_SELECT, M_CHECK, M_PRINT, M_RESOLVE, M_PEEK, M_FPRINTS } mode = M_SELECT;
@@ -261,6 +284,8 @@ main(int argc, char **argv)
 			mode = M_PEEK;
 		else if (strcmp(a, "--fingerprints") == 0)
 			mode = M_FPRINTS;
+		else if (strcmp(a, "--hint-only") == 0)
+			hint_only = true;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		{
 			usage(stdout);
@@ -279,6 +304,8 @@ main(int argc, char **argv)
 			state_path = argv[++i];
 		else if (strcmp(a, "--marker") == 0)
 			marker_path = argv[++i];
+		else if (strcmp(a, "--hint") == 0)
+			hint_path = argv[++i];
 		else if (strcmp(a, "--firmware-slot") == 0)
 		{
 			/* at boot a bad value is no reason to fail: it counts as unknown */
@@ -347,15 +374,21 @@ main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	load_config(&cfg, conf_path, cmdline_path);
+	/* the hint: --hint (its own partition), else beside the record */
+	if (hint_path == NULL && cfg.stable_hint[0] == '\0' &&
+		db_hint_path(&cfg, state_path, hint_buf, sizeof(hint_buf), &hint_off, NULL) == DB_OK)
+		hint_path = hint_buf;
 	memset(&res, 0, sizeof(res));
-	db_boot_select_fw(&cfg, state_path, marker_path, (int64_t) time(NULL),
-					  (uint8_t) fw, &res);
+	db_boot_select_hint(&cfg, state_path, hint_path, hint_off, hint_only, marker_path,
+						(int64_t) time(NULL), (uint8_t) fw, &res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 
 	if (res.state_rc != DB_OK)
 		logmsg("state %s: %s", state_path ? state_path : "(none)",
 			   res.state_error[0] ? res.state_error : "no record");
+	if (res.hint_note[0])
+		logmsg("%s", res.hint_note);
 	logmsg("boot slot %s (%s%s) root %s: %s [%ld us]",
 		   db_slot_name(res.dec.slot),
 		   res.dec.slot == res.marker.stable_slot ? "stable" : "test",

@@ -30,11 +30,27 @@ db_boot_select(const db_config *cfg, const char *state_path,
 	db_boot_select_fw(cfg, state_path, marker_path, now, DB_SLOT_NONE, res);
 }
 
+/* The running system's hint (dualbootctl boot-select): db_hint_path. */
 void
 db_boot_select_fw(const db_config *cfg, const char *state_path,
 				  const char *marker_path, int64_t now, uint8_t firmware_slot,
 				  db_boot_result *res)
 {
+	char		hint[512];
+	uint64_t	off;
+	bool		have = db_hint_path(cfg, state_path, hint, sizeof(hint), &off, NULL) == DB_OK;
+
+	db_boot_select_hint(cfg, state_path, have ? hint : NULL, off, false, marker_path,
+						now, firmware_slot, res);
+}
+
+void
+db_boot_select_hint(const db_config *cfg, const char *state_path,
+					const char *hint_path, uint64_t hint_offset, bool record_off,
+					const char *marker_path, int64_t now, uint8_t firmware_slot,
+					db_boot_result *res)
+{
+	db_hint		hint;
 	char		boot_id[DB_BOOTID_SIZE] = "";
 	char		dev[2][DB_CONF_VALUE_SIZE];
 	db_boot_input in;
@@ -67,7 +83,9 @@ db_boot_select_fw(const db_config *cfg, const char *state_path,
 			db_copy_text(dev[s], sizeof(dev[s]), cfg->slot_dev[s]);
 	}
 
-	if (state_path == NULL || state_path[0] == '\0')
+	if (record_off)
+		note(res, DB_ERR_NOT_FOUND, "record not read: the selector failed on it");
+	else if (state_path == NULL || state_path[0] == '\0')
 		note(res, DB_ERR_NOT_FOUND, "no state record available");
 	else if (db_open(&h, state_path, true, &err) != DB_OK &&
 			 (err.code != DB_ERR_IO || db_open(&h, state_path, false, NULL) != DB_OK))
@@ -90,7 +108,26 @@ db_boot_select_fw(const db_config *cfg, const char *state_path,
 
 	if (in.have_state)
 		orig = st;
+	else if (hint_path && db_hint_read(hint_path, hint_offset, &hint, &err) == DB_OK)
+	{
+		/* the record cannot be used: the stable slot it last named */
+		in.default_slot = hint.stable_slot;
+		res->fallback = DB_FALLBACK_HINT;
+		snprintf(res->hint_note, sizeof(res->hint_note), "stable hint %s: slot %s (seq %llu)",
+				 hint_path, db_slot_name(hint.stable_slot), (unsigned long long) hint.seq);
+	}
+	else
+	{
+		res->fallback = DB_FALLBACK_DEFAULT;
+		db_copy_text(res->hint_note, sizeof(res->hint_note),
+					 hint_path ? err.message : "no stable hint");
+	}
 	db_boot_decide(in.have_state ? &st : NULL, &in, &res->dec);
+	if (res->fallback != DB_FALLBACK_NONE)
+		snprintf(res->dec.why, sizeof(res->dec.why), res->fallback == DB_FALLBACK_HINT ?
+				 "no valid record: booting stable slot %s from the stable hint" :
+				 "STABLE SLOT UNKNOWN (no valid record, no stable hint): booting "
+				 "default=%s, maybe a demoted slot", db_slot_name(res->dec.slot));
 	if (res->dec.write && db_write(&h, &st, &err) != DB_OK)
 	{
 		/*
@@ -109,6 +146,25 @@ db_boot_select_fw(const db_config *cfg, const char *state_path,
 	}
 	if (opened)
 		db_close(&h);
+	/*
+	 * A usable record names the stable slot: keep the hint in step with it
+	 * before the root is mounted (a promotion made from SQL, a hint created
+	 * or repaired at boot). It never changes this boot's decision.
+	 */
+	if (in.have_state && hint_path &&
+		(db_hint_read(hint_path, hint_offset, &hint, NULL) != DB_OK ||
+		 hint.stable_slot != st.stable_slot))
+	{
+		hint.stable_slot = st.stable_slot;
+		hint.seq = st.seq;
+		hint.written_at = now;
+		if (db_hint_write(hint_path, hint_offset, &hint, &err) == DB_OK)
+			snprintf(res->hint_note, sizeof(res->hint_note),
+					 "stable hint %s set to slot %s", hint_path,
+					 db_slot_name(st.stable_slot));
+		else
+			db_copy_text(res->hint_note, sizeof(res->hint_note), err.message);
+	}
 
 	db_copy_text(res->root_device, sizeof(res->root_device), dev[res->dec.slot]);
 	res->marker.slot = res->dec.slot;
@@ -124,6 +180,7 @@ db_boot_select_fw(const db_config *cfg, const char *state_path,
 	}
 	else
 		res->marker.stable_slot = res->dec.slot;
+	res->marker.fallback = res->fallback;
 	if (marker_path && marker_path[0] &&
 		db_marker_write(marker_path, &res->marker, &err) != DB_OK)
 		note(res, err.code, err.message);
@@ -147,4 +204,5 @@ db_boot_result_print(FILE *out, const db_boot_result *res, bool always_quote)
 					always_quote);
 	db_shell_assign(out, "DUALBOOT_STATE_ERROR",
 					res->state_rc == DB_OK ? "" : res->state_error, always_quote);
+	db_shell_assign(out, "DUALBOOT_FALLBACK", db_fallback_name(res->fallback), always_quote);
 }

@@ -43,6 +43,7 @@ db_config_defaults(db_config *c)
 	c->default_slot = DB_SLOT_A;
 	c->timeout = 10;
 	db_copy_text(c->state_mount, sizeof(c->state_mount), "/var/lib/dualboot");
+	db_copy_text(c->stable_hint_mount, sizeof(c->stable_hint_mount), "/boot/efi");
 }
 
 static bool
@@ -75,6 +76,19 @@ device_spec_ok(const char *v)
 	return false;
 }
 
+/*
+ * A ".." path component ("/../" inside, or "/.." at the end). A loop rather
+ * than strstr(): libc's strstr costs the static selector about 1 KiB.
+ */
+static bool
+has_dotdot(const char *v)
+{
+	for (const char *p = v; (p = strchr(p, '/')) != NULL; p++)
+		if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
+			return true;
+	return false;
+}
+
 int
 db_config_set(db_config *c, const char *key, const char *value, db_error *err)
 {
@@ -87,20 +101,23 @@ db_config_set(db_config *c, const char *key, const char *value, db_error *err)
 					key, value);
 
 	if (strcmp(key, "state_device") == 0 || strcmp(key, "slot_a") == 0 ||
-		strcmp(key, "slot_b") == 0)
+		strcmp(key, "slot_b") == 0 || strcmp(key, "stable_hint") == 0)
 	{
 		if (value[0] && !device_spec_ok(value))
 			return cerr(err, "%s: \"%s\" is not a device (use /dev/..., LABEL=, UUID=, "
 						"PARTLABEL= or PARTUUID=)", key, value);
 		dst = strcmp(key, "state_device") == 0 ? c->state_device :
+			strcmp(key, "stable_hint") == 0 ? c->stable_hint :
 			strcmp(key, "slot_a") == 0 ? c->slot_dev[DB_SLOT_A] : c->slot_dev[DB_SLOT_B];
 	}
-	else if (strcmp(key, "state_file") == 0 || strcmp(key, "state_mount") == 0)
+	else if (strcmp(key, "state_file") == 0 || strcmp(key, "state_mount") == 0 ||
+			 strcmp(key, "stable_hint_file") == 0 || strcmp(key, "stable_hint_mount") == 0)
 	{
-		if (value[0] && (value[0] != '/' || strstr(value, "/../") ||
-						 strcmp(value + strlen(value) - (strlen(value) >= 3 ? 3 : 0), "/..") == 0))
+		if (value[0] && (value[0] != '/' || has_dotdot(value)))
 			return cerr(err, "%s: \"%s\" must be an absolute path without \"..\"", key, value);
-		dst = strcmp(key, "state_file") == 0 ? c->state_file : c->state_mount;
+		dst = strcmp(key, "state_file") == 0 ? c->state_file :
+			strcmp(key, "state_mount") == 0 ? c->state_mount :
+			strcmp(key, "stable_hint_file") == 0 ? c->stable_hint_file : c->stable_hint_mount;
 	}
 	else if (strcmp(key, "default") == 0)
 	{

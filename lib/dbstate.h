@@ -342,12 +342,13 @@ typedef struct db_marker
 	uint8_t		tries_left;
 	int64_t		time;
 	char		boot_id[DB_BOOTID_SIZE];
+	uint8_t		fallback;       /* db_fallback: what decided without the record */
 } db_marker;
 
 /*
  * Write the marker atomically (temp file in the same folder + rename; the
  * folder is created with mode 0755 if missing). Keys: slot, role, trial,
- * seq, boot_id, stable, tries_left, boot_count, time.
+ * seq, boot_id, stable, tries_left, boot_count, time, fallback.
  */
 int			db_marker_write(const char *path, const db_marker *m, db_error *err);
 
@@ -395,9 +396,15 @@ typedef struct db_config
 	uint8_t		default_slot;                      /* default= (A when unset) */
 	int			timeout;                           /* timeout= seconds (default 10) */
 	char		efi_entry[2][8];                   /* efi_a=, efi_b= (Boot#### hex), "" */
+	char		stable_hint[DB_CONF_VALUE_SIZE];   /* device of the stable hint, "" = beside the record */
+	char		stable_hint_file[DB_CONF_VALUE_SIZE];  /* path inside it, "" = raw */
+	char		stable_hint_mount[DB_CONF_VALUE_SIZE]; /* where the running system mounts it */
 } db_config;
 
-/* Defaults: default=A, timeout=10, state_mount=/var/lib/dualboot, rest empty. */
+/*
+ * Defaults: default=A, timeout=10, state_mount=/var/lib/dualboot,
+ * stable_hint_mount=/boot/efi, rest empty.
+ */
 void		db_config_defaults(db_config *c);
 
 /*
@@ -441,6 +448,8 @@ typedef struct db_boot_result
 	char		root_device[DB_CONF_VALUE_SIZE];  /* resolved or as configured */
 	int			state_rc;       /* outcome of reading the record (db_rc) */
 	char		state_error[640];
+	uint8_t		fallback;       /* db_fallback */
+	char		hint_note[320]; /* the stable hint: read or written, or why not */
 } db_boot_result;
 
 /*
@@ -465,10 +474,67 @@ void		db_boot_select_fw(const db_config *cfg, const char *state_path,
 							  uint8_t firmware_slot, db_boot_result *res);
 
 /*
+ * The boot selection with the stable hint (docs/state-format.md section 15):
+ * hint_path/hint_offset locate it (NULL: no hint). With record_off the record
+ * is never opened (the hook's second try after a failed selector). When the
+ * record cannot be used, the hint's slot boots (fallback HINT), else the
+ * configured default (fallback DEFAULT); with a usable record the hint is
+ * rewritten when it does not name the record's stable slot.
+ */
+void		db_boot_select_hint(const db_config *cfg, const char *state_path,
+								const char *hint_path, uint64_t hint_offset,
+								bool record_off, const char *marker_path,
+								int64_t now, uint8_t firmware_slot,
+								db_boot_result *res);
+
+/*
  * Print the decision as DUALBOOT_SLOT, _ROLE, _TRIAL, _ROOT, _WHY,
- * _TRIAL_FAILED and _STATE_ERROR lines (see db_shell_assign).
+ * _TRIAL_FAILED, _STATE_ERROR and _FALLBACK lines (see db_shell_assign).
  */
 void		db_boot_result_print(FILE *out, const db_boot_result *res,
 								 bool always_quote);
+
+/* ---- the stable hint (docs/state-format.md section 15) ---- */
+
+#define DB_HINT_MAGIC       "DBSTABLE"      /* 8 bytes, no NUL on disk */
+#define DB_HINT_COPY_SIZE   512
+#define DB_HINT_SIZE        (2 * DB_HINT_COPY_SIZE)
+
+/* What decided a boot when the record could not: marker fallback=. */
+typedef enum db_fallback
+{
+	DB_FALLBACK_NONE = 0,       /* the record decided */
+	DB_FALLBACK_HINT = 1,       /* the stable hint's slot */
+	DB_FALLBACK_DEFAULT = 2     /* the configured default= (stable slot unknown) */
+} db_fallback;
+
+const char *db_fallback_name(uint8_t fb);      /* "none", "hint", "default" */
+
+typedef struct db_hint
+{
+	uint8_t		stable_slot;    /* DB_SLOT_A or DB_SLOT_B */
+	uint64_t	seq;            /* record seq it was written from */
+	int64_t		written_at;     /* unix seconds */
+} db_hint;
+
+/* One copy (DB_HINT_COPY_SIZE bytes); both copies hold the same bytes. */
+void		db_hint_encode(const db_hint *h, uint8_t *copy);
+/* A whole hint image (DB_HINT_SIZE bytes): copy 0 if valid, else copy 1. */
+int			db_hint_decode(const uint8_t *image, db_hint *h);
+/* Read the hint at offset of path (a 1024-byte file or a block device). */
+int			db_hint_read(const char *path, uint64_t offset, db_hint *h, db_error *err);
+/*
+ * Write in place: copy 0, fdatasync, copy 1, fdatasync. A missing regular
+ * file (offset 0) is created with mode 0644.
+ */
+int			db_hint_write(const char *path, uint64_t offset, const db_hint *h,
+						  db_error *err);
+/*
+ * Where the running system finds the hint: stable_hint_mount +
+ * stable_hint_file, or the raw stable_hint device; unset: beside the record
+ * at state_path (state_path.hint, or offset 8192 of a raw record's device).
+ */
+int			db_hint_path(const db_config *c, const char *state_path, char *out,
+						 size_t size, uint64_t *offset, db_error *err);
 
 #endif							/* DUALBOOT_DBSTATE_H */

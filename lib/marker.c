@@ -55,11 +55,13 @@ db_marker_write(const char *path, const db_marker *m, db_error *err)
 	}
 	len = snprintf(buf, sizeof(buf),
 				   "slot=%s\nrole=%s\ntrial=%d\nseq=%" PRIu64 "\nboot_id=%s\n"
-				   "stable=%s\ntries_left=%u\nboot_count=%" PRIu64 "\ntime=%" PRId64 "\n",
+				   "stable=%s\ntries_left=%u\nboot_count=%" PRIu64 "\ntime=%" PRId64 "\n"
+				   "fallback=%s\n",
 				   db_slot_name(m->slot),
 				   m->slot == m->stable_slot ? "stable" : "test",
 				   m->trial ? 1 : 0, m->seq, m->boot_id,
-				   db_slot_name(m->stable_slot), m->tries_left, m->boot_count, m->time);
+				   db_slot_name(m->stable_slot), m->tries_left, m->boot_count, m->time,
+				   db_fallback_name(m->fallback));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	(void) unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

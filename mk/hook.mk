@@ -64,7 +64,9 @@ install-hook: build/musl/dualboot-select
 		hook/dracut/90dualboot/dualboot-pre-mount.sh hook/dracut/90dualboot/dualboot-dm.sh \
 		$(DESTDIR)$(HOOK_DRACUTDIR)/
 	install -m 0644 hook/systemd/dualboot-confirm.service \
-		hook/systemd/dualboot-trial-evidence.service $(DESTDIR)$(HOOK_UNITDIR)/
+		hook/systemd/dualboot-trial-evidence.service \
+		hook/systemd/dualboot-hint-sync.path hook/systemd/dualboot-hint-sync.service \
+		$(DESTDIR)$(HOOK_UNITDIR)/
 	test -e $(DESTDIR)/etc/dualboot/dualboot.conf || \
 		install -m 0644 hook/dualboot.conf.example $(DESTDIR)/etc/dualboot/dualboot.conf
 

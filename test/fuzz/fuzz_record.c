@@ -8,9 +8,11 @@
  *   2  a boot marker file, read with db_marker_read;
  *   3  a configuration file, read with db_config_parse_file;
  *   4  a kernel command line, applied with db_config_apply_cmdline;
+ *   6  a stable hint image (1024 bytes), decoded with db_hint_decode;
  *   5  a record file (the input padded or cut to 8192 bytes) given to
  *      db_boot_select and db_update: a record that cannot be read is never
- *      written, one that can is written as a valid record.
+ *      written (and no stable hint is made from it), one that can is
+ *      written as a valid record and the hint beside it names its stable slot.
  *
  * Besides "no crash, no sanitizer report", it checks properties: a decoded
  * state re-encodes to the same state; the copy chosen is never older than a
@@ -64,6 +66,8 @@ cleanup(void)
 	snprintf(p, sizeof(p), "%s/in", dir);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/out", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/in.hint", dir);
 	unlink(p);
 	rmdir(dir);
 }
@@ -298,7 +302,9 @@ fuzz_storage(const uint8_t *data, size_t size)
 	db_config	cfg;
 	db_boot_result res;
 	db_state	st;
+	db_hint		h;
 	const char *path;
+	char		hint[320];
 	FILE	   *f;
 	int			rc;
 
@@ -308,6 +314,9 @@ fuzz_storage(const uint8_t *data, size_t size)
 	rc = db_decode_record(rec, sizeof(rec), &st, NULL, NULL);
 	db_config_defaults(&cfg);
 	cfg.default_slot = size ? data[0] & 1 : 0;
+	/* no stable hint beside the record from an earlier input */
+	snprintf(hint, sizeof(hint), "%s.hint", path);
+	unlink(hint);
 	db_boot_select(&cfg, path, NULL, 1764000000, &res);
 	CHECK(res.dec.slot == DB_SLOT_A || res.dec.slot == DB_SLOT_B);
 	f = fopen(path, "r");
@@ -317,6 +326,7 @@ fuzz_storage(const uint8_t *data, size_t size)
 	{
 		/* unreadable: the default slot, and not one byte written */
 		CHECK(res.state_rc == rc && res.dec.slot == cfg.default_slot && !res.dec.write);
+		CHECK(res.fallback == DB_FALLBACK_DEFAULT && access(hint, F_OK) != 0);
 		CHECK(memcmp(rec, after, sizeof(rec)) == 0);
 	}
 	else
@@ -327,7 +337,28 @@ fuzz_storage(const uint8_t *data, size_t size)
 		CHECK(db_decode_record(after, sizeof(after), &now, NULL, NULL) == DB_OK);
 		CHECK(now.seq == st.seq + 1 && now.boot_count == st.boot_count + 1);
 		CHECK(res.dec.slot == (res.dec.trial ? db_test_slot(&st) : st.stable_slot));
+		/* the stable hint beside it names the record's stable slot */
+		CHECK(res.fallback == DB_FALLBACK_NONE &&
+			  db_hint_read(hint, 0, &h, NULL) == DB_OK && h.stable_slot == now.stable_slot);
 	}
+}
+
+/* a stable hint image: a decoded hint re-encodes to the copy it came from */
+static void
+fuzz_hint(const uint8_t *data, size_t size)
+{
+	uint8_t		img[DB_HINT_SIZE],
+				copy[DB_HINT_COPY_SIZE];
+	db_hint		h;
+
+	memset(img, 0, sizeof(img));
+	memcpy(img, data, size < sizeof(img) ? size : sizeof(img));
+	if (db_hint_decode(img, &h) != DB_OK)
+		return;
+	CHECK(h.stable_slot == DB_SLOT_A || h.stable_slot == DB_SLOT_B);
+	db_hint_encode(&h, copy);
+	CHECK(memcmp(copy, img, sizeof(copy)) == 0 ||
+		  memcmp(copy, img + DB_HINT_COPY_SIZE, sizeof(copy)) == 0);
 }
 
 int
@@ -342,7 +373,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6)
+	switch (data[0] % 7)
 	{
 		case 0:
 			fuzz_record(data + 1, size - 1);
@@ -359,8 +390,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			fuzz_cmdline(data + 1, size - 1);
 			break;
-		default:
+		case 5:
 			fuzz_storage(data + 1, size - 1);
+			break;
+		default:
+			fuzz_hint(data + 1, size - 1);
 			break;
 	}
 	return 0;

@@ -579,8 +579,9 @@ if command -v losetup >/dev/null && LOOP=$(losetup --find --show "$T/raw.img" 2>
 	expect_rc 0 "block device: status --json" --config "$T/raw.conf" status --json
 	check "block device: seq 3, one try used, state_path is the device" \
 		json "j['seq'] == 3 and j['tries_left'] == 0 and j['state_path'] == '$LOOP'"
-	check "block device: the record sits at offset 0, the rest of the device untouched" \
-		bash -c 'head -c 8 "$1" | grep -q DUALBOOT && [ -z "$(tail -c +8193 "$1" | tr -d "\0" | head -c 1)" ]' _ "$T/raw.img"
+	check "block device: the record at offset 0, the stable hint right after it, the rest untouched" \
+		bash -c 'head -c 8 "$1" | grep -q DUALBOOT && tail -c +8193 "$1" | head -c 8 | grep -q DBSTABLE &&
+			[ -z "$(tail -c +9217 "$1" | tr -d "\0" | head -c 1)" ]' _ "$T/raw.img"
 	dd if="$T/raw.img" of="$T/raw.rec" bs=8192 count=1 status=none
 	expect_rc 0 "block device: its first 8192 bytes read as the same record from a file" \
 		--state "$T/raw.rec" status --json

@@ -37,7 +37,7 @@ rm -rf "$W"; mkdir -p "$W"
 : > "$TIMES"
 
 n=0 failed=0 fail=""
-echo "1..24"
+echo "1..33"
 
 # ---- assertion helpers ----
 problem() { fail="$fail
@@ -96,6 +96,9 @@ guest() {
 	expect "marker boot_id" "$(vm_marker "$LOG" boot_id)" "$kid"
 }
 
+# fallback WHAT: the marker's fallback= (none, hint, default)
+fallback() { expect "marker fallback" "$(vm_marker "$LOG" fallback)" "$1"; }
+
 # guest_log TEXT: the hook logged a dualboot: line containing TEXT
 guest_log() {
 	grep '^DBTEST log' "$LOG" | grep -qF -- "$1" || problem "no hook log line with '$1'"
@@ -145,17 +148,26 @@ if vm_initramfs_tools "$W/bad.initrd" "$W/bad.conf" >"$W/bad.log" 2>&1; then
 	problem "mkinitramfs succeeded with an invalid config"
 fi
 grep -q 'slot_b' "$W/bad.log" || problem "the error does not name the bad key (see $W/bad.log)"
+printf 'state_device=PARTLABEL=dbstate\nslot_a=PARTLABEL=root-a\nslot_b=PARTLABEL=root-b\nstable_hint_file=/dualboot/stable\n' \
+	> "$W/bad-hint.conf"
+if vm_initramfs_tools "$W/bad.initrd" "$W/bad-hint.conf" >"$W/bad-hint.log" 2>&1; then
+	problem "mkinitramfs succeeded with stable_hint_file= but no stable_hint="
+fi
+grep -q 'stable_hint_file= needs stable_hint=' "$W/bad-hint.log" ||
+	problem "the error does not name the stable hint keys (see $W/bad-hint.log)"
 lsinitramfs "$IT" | grep -q 'usr/lib/dualboot/dualboot-select' ||
 	problem "the selector is not in the initramfs"
 lsinitramfs "$IT" | grep -q 'etc/dualboot/dualboot.conf' ||
 	problem "the config is not in the initramfs"
-assert "initramfs-tools: hook installs selector and config; a bad config fails mkinitramfs"
+assert "initramfs-tools: hook installs selector and config; a bad config (also of the stable hint) fails mkinitramfs"
 
 # 2. scenario 1: no record -> default stable
 vm_disk "$W/s1.img" ext4
 boot s1 "$W/s1.img" "$IT"
 guest A stable 0
 guest_log "no valid record"
+fallback default
+guest_log "STABLE SLOT UNKNOWN"
 record "$W/s1.img"
 expect "record" "$(rv valid)" absent
 assert "scenario 1: no record boots the default stable slot A"
@@ -165,6 +177,7 @@ mkrec "$W/rec0" A 2
 vm_disk "$W/s2.img" ext4 "$W/rec0"
 boot s2a "$W/s2.img" "$IT"
 guest B test 1
+fallback none
 expect "decision root" "$(vm_decision "$LOG" ROOT)" /dev/vda3
 expect "decision trial_failed" "$(vm_decision "$LOG" TRIAL_FAILED)" 0
 record "$W/s2.img"
@@ -226,6 +239,7 @@ corrupt "$W/s5.img"
 boot s5 "$W/s5.img" "$IT"
 guest A stable 0
 guest_log "dualboot: state"
+fallback default         # no boot ever wrote a hint
 record "$W/s5.img"
 expect "record valid" "$(rv valid)" 0
 assert "scenario 5: a record with both copies corrupt boots stable slot A"
@@ -236,6 +250,7 @@ mkrec "$W/rec0" B 2
 vm_disk "$W/s5b.img" ext4 "$W/rec0"
 boot s5b "$W/s5b.img" "$IT"
 guest A stable 0
+fallback default
 guest_log "newer dualboot format version"
 vm_state_get "$W/s5b.img" "$W/rec.bin"
 cmp -s "$W/rec.bin" "$W/rec0" || problem "the newer record was modified by the boot"
@@ -262,6 +277,7 @@ vm_disk_drop "$W/s6.img" 1 || problem "cannot delete partition 1"
 boot s6 "$W/s6.img" "$IT" dualboot.timeout=2
 guest A stable 0
 guest_log "not found within 2s"
+fallback default
 record "$W/s6.img"          # the data is still there, untouched
 expect "tries_left untouched" "$(rv tries_left)" 2
 expect "boot_count untouched" "$(rv boot_count)" 0
@@ -286,7 +302,7 @@ assert "scenario 7: missing test root partition boots stable slot A and fails th
 expect "record last_boot_id = kernel boot_id" "$S2_RECID" "$S2_BOOTID"
 expect "marker seq = record seq" "$S2_SEQ" "$S2_RECSEQ"
 for l in "$W"/*.log; do
-	case $l in */mkinitramfs.log|*/bad.log|*/dracut*.log) continue ;; esac
+	case $l in */mkinitramfs.log|*/bad*.log|*/dracut*.log) continue ;; esac
 	k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 	[ -n "$k" ] && [ "$k" = "$m" ] ||
 		problem "$(basename "$l"): marker boot_id '$m' != kernel boot_id '$k'"
@@ -354,6 +370,122 @@ boot defb "$W/def.img" "$IT" dualboot.state_file= dualboot.default=B
 guest B stable 0
 assert "dualboot.default=B on the kernel command line: no record boots B"
 
+# ---- the stable hint (docs/state-format.md section 15): after a promotion
+# of B, every way of not using the record boots B ----
+hintv() { sed -n "s/^$1=//p" "$W/hint.txt"; }
+hint_of() {             # hint_of IMG [4]: decode the image's hint into hint.txt
+	if vm_hint_get "$1" "$W/hint.bin" ${2:-}; then
+		"$DBTOOL" hint "$W/hint.bin" > "$W/hint.txt" 2>/dev/null
+	else
+		echo "valid=absent" > "$W/hint.txt"
+	fi
+}
+# the hint as a file on a vfat partition of its own (as on an EFI system partition)
+HINT4="dualboot.stable_hint=PARTLABEL=dbhint dualboot.stable_hint_file=/dualboot/stable"
+
+# 16. a promotion of B as the extension makes it (the record only), then
+# the boots that bring the hints in step: beside the record, and a file on
+# the vfat partition of its own (stable_hint= on the command line)
+mkrec "$W/rec0" A 1
+vm_disk "$W/pr.img" ext4 "$W/rec0"
+boot pr1 "$W/pr.img" "$IT"
+guest B test 1
+hint_of "$W/pr.img"
+expect "hint created at the first boot" "$(hintv stable)" A
+rec_do "$W/pr.img" confirm
+rec_do "$W/pr.img" promote
+record "$W/pr.img"
+expect "record stable after promote" "$(rv stable)" B
+hint_of "$W/pr.img"
+expect "hint after the promotion, before a boot (the window)" "$(hintv stable)" A
+boot pr2 "$W/pr.img" "$IT"
+guest B stable 0
+fallback none
+guest_log "stable hint /run/dualboot-state/dualboot/state.hint set to slot B"
+hint_of "$W/pr.img"
+record "$W/pr.img"
+expect "hint beside the record after the boot" "$(hintv stable)" B
+expect "hint seq = record seq" "$(hintv seq)" "$(rv seq)"
+boot pr3 "$W/pr.img" "$IT" $HINT4
+guest B stable 0
+hint_of "$W/pr.img" 4
+expect "hint file on the vfat partition of its own" "$(hintv stable)" B
+cp "$W/pr.img" "$W/promoted.img"; cp "$W/pr.img.kind" "$W/promoted.img.kind"
+assert "a promotion of B made on the record alone: the next boot brings the stable hint to B"
+
+# promoted NAME: a copy of the promoted image as W/NAME.img
+promoted() { cp "$W/promoted.img" "$W/$1.img" && cp "$W/promoted.img.kind" "$W/$1.img.kind"; }
+
+# 17. both copies corrupt
+promoted h1
+corrupt "$W/h1.img"
+boot h1 "$W/h1.img" "$IT"
+guest B stable 0
+fallback hint
+guest_log "no valid record: booting stable slot B from the stable hint"
+record "$W/h1.img"
+expect "record valid" "$(rv valid)" 0
+assert "after a promotion of B, a record with both copies corrupt boots B from the hint"
+
+# 18. a newer format version
+promoted h2
+vm_state_get "$W/h2.img" "$W/rec.bin" && "$DBTOOL" future "$W/rec.bin" &&
+	vm_state_put "$W/h2.img" "$W/rec.bin" || problem "cannot make the record newer"
+cp "$W/rec.bin" "$W/h2.rec"
+boot h2 "$W/h2.img" "$IT"
+guest B stable 0
+fallback hint
+vm_state_get "$W/h2.img" "$W/rec.bin"
+cmp -s "$W/rec.bin" "$W/h2.rec" || problem "the newer record was modified by the boot"
+assert "after a promotion of B, a record of a newer format boots B from the hint, untouched"
+
+# 19. a field this reader refuses (valid CRC, stable slot 7, in both copies)
+promoted h3
+rec_do "$W/h3.img" refuse-both
+boot h3 "$W/h3.img" "$IT"
+guest B stable 0
+fallback hint
+assert "after a promotion of B, a record with a refused field boots B from the hint"
+
+# 20. the selector crashes when it reads the record: the hint alone
+promoted h4
+vm_initrd_crash "$IT" "$W/crash-record.initrd" record || problem "cannot build the crash image"
+boot h4 "$W/h4.img" "$W/crash-record.initrd"
+guest B stable 0
+fallback hint
+guest_log "trying the stable hint alone"
+guest_log "record not read: the selector failed on it"
+assert "after a promotion of B, a selector that crashes (SIGSEGV) boots B from the hint"
+
+# 21. the state partition missing, the hint on a partition of its own
+promoted h5
+vm_disk_drop "$W/h5.img" 1 || problem "cannot delete partition 1"
+boot h5 "$W/h5.img" "$IT" dualboot.timeout=2 $HINT4
+guest B stable 0
+fallback hint
+guest_log "not found within 2s"
+guest_log "stable hint /run/dualboot-hint/dualboot/stable: slot B"
+assert "after a promotion of B, a missing state partition boots B from the hint partition"
+
+# 22. the hint lost as well (state partition missing, the hint was beside
+# the record): default=A, said in the marker and the log
+promoted h6
+vm_disk_drop "$W/h6.img" 1 || problem "cannot delete partition 1"
+boot h6 "$W/h6.img" "$IT" dualboot.timeout=2
+guest A stable 0
+fallback default
+guest_log "STABLE SLOT UNKNOWN"
+assert "record and hint both lost: default=A boots, marker fallback=default"
+
+# 23. a selector that crashes in both runs: the boot script's own default=
+promoted h7
+vm_initrd_crash "$IT" "$W/crash-all.initrd" all || problem "cannot build the crash image"
+boot h7 "$W/h7.img" "$W/crash-all.initrd"
+guest A stable 0
+fallback default
+guest_log "STABLE SLOT UNKNOWN: the selector failed twice"
+assert "a selector that crashes in both runs: default=A, marker fallback=default from the script"
+
 # ---- dracut ----
 . "$TOP/test/vm/dracut.sh"
 if dracut_prepare >"$W/dracut-prepare.log" 2>&1; then
@@ -365,7 +497,7 @@ elif [ -n "${DRACUT_WHY:-}" ]; then
 	# no Debian archive to download dracut from (offline): say so, do not
 	# pretend; any other failure to unpack it is a failure, not a skip
 	DRACUT_OK=""
-	for d in 1 2 3 4 5 6 7 8; do
+	for d in 1 2 3 4 5 6 7 8 9; do
 		n=$((n + 1))
 		echo "ok $n # SKIP dracut unavailable: $DRACUT_WHY"
 	done
@@ -375,14 +507,14 @@ else
 fi
 
 if [ -n "$DRACUT_OK" ]; then
-# 16. dracut, scenario 1
+# 24. dracut, scenario 1
 	vm_disk "$W/d1.img" ext4
 	boot d1 "$W/d1.img" "$DR"
 	guest A stable 0
 	guest_log "no valid record"
 assert "dracut: no record boots the default stable slot A"
 
-# 17. dracut, scenario 2
+# 25. dracut, scenario 2
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d2.img" ext4 "$W/rec0"
 	boot d2a "$W/d2.img" "$DR"; guest B test 1
@@ -394,7 +526,7 @@ assert "dracut: no record boots the default stable slot A"
 	expect "last_boot_slot" "$(rv last_boot_slot)" A
 assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as failed"
 
-# 18. dracut, scenario 5
+# 26. dracut, scenario 5
 	mkrec "$W/rec0" A 2
 	vm_disk "$W/d5.img" ext4 "$W/rec0"
 	corrupt "$W/d5.img"
@@ -404,7 +536,7 @@ assert "dracut: trial with tries 2 boots B, B, then A with the trial recorded as
 	expect "record valid" "$(rv valid)" 0
 assert "dracut: a corrupt record boots stable slot A"
 
-# 19. dracut, scenario 6
+# 27. dracut, scenario 6
 mkrec "$W/rec0" A 2
 vm_disk "$W/d6.img" ext4 "$W/rec0"
 vm_disk_drop "$W/d6.img" 1 || problem "cannot delete partition 1"
@@ -413,7 +545,15 @@ guest A stable 0
 guest_log "not found within 2s"
 assert "dracut: missing state partition boots stable slot A after the timeout"
 
-# 20. a systemd-based dracut image: the chosen slot becomes
+# 28. dracut, after a promotion of B: a corrupt record boots B from the hint
+promoted dh
+corrupt "$W/dh.img"
+boot dh "$W/dh.img" "$DR"
+guest B stable 0
+fallback hint
+assert "dracut: after a promotion of B, a corrupt record boots B from the stable hint"
+
+# 29. a systemd-based dracut image: the chosen slot becomes
 # /dev/mapper/dualboot-root; tries 1 -> B, then A with the trial failed
 SD=$VMDIR/dracut-systemd.initrd
 dracut_build "$SD" "$CONF" systemd >"$W/dracut-systemd.log" 2>&1 ||
@@ -431,7 +571,7 @@ expect "last_trial_failed" "$(rv last_trial_failed)" 1
 expect "boot_count" "$(rv boot_count)" 2
 assert "dracut, systemd-based image: trial boots B through the mapped root, then A with the trial failed"
 
-# 21. a systemd-based dracut image, scenario 5
+# 30. a systemd-based dracut image, scenario 5
 mkrec "$W/rec0" A 2
 vm_disk "$W/ds5.img" ext4 "$W/rec0"
 corrupt "$W/ds5.img"
@@ -442,14 +582,14 @@ record "$W/ds5.img"
 expect "record valid" "$(rv valid)" 0
 assert "dracut, systemd-based image: a corrupt record boots stable slot A"
 
-# 22. a config error fails the dracut build too
+# 31. a config error fails the dracut build too
 if dracut_build "$W/dracut-bad.initrd" "$W/bad.conf" >"$W/dracut-bad.log" 2>&1; then
 	problem "dracut built an image with an invalid config"
 fi
 grep -q 'slot_b' "$W/dracut-bad.log" || problem "the error does not name the bad key (see $W/dracut-bad.log)"
 assert "dracut: a bad config fails the image build, naming the key"
 
-# 23. the marker on dracut boots matches the kernel too (scenario 8 there)
+# 32. the marker on dracut boots matches the kernel too (scenario 8 there)
 	for l in "$W"/d[1256]*.log "$W"/ds*.log; do
 		k=$(vm_report "$l" boot_id) m=$(vm_marker "$l" boot_id)
 		[ -n "$k" ] && [ "$k" = "$m" ] ||

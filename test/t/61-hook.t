@@ -20,7 +20,7 @@ make -s -C "$TOP" install-hook DESTDIR="$STAGE" >&2 ||
 	{ echo "Bail out! make install-hook failed"; exit 1; }
 
 n=0 failed=0 fail=""
-echo "1..16"
+echo "1..20"
 problem() { fail="$fail
 #   $*"; }
 expect() { [ "$2" = "$3" ] || problem "$1: got '$2', want '$3'"; }
@@ -53,6 +53,7 @@ for f in usr/lib/dualboot/dualboot-select usr/lib/dualboot/dualboot-boot \
 	usr/lib/dracut/modules.d/90dualboot/module-setup.sh \
 	usr/lib/dracut/modules.d/90dualboot/dualboot-dm.sh \
 	lib/systemd/system/dualboot-confirm.service lib/systemd/system/dualboot-trial-evidence.service \
+	lib/systemd/system/dualboot-hint-sync.path lib/systemd/system/dualboot-hint-sync.service \
 	etc/dualboot/dualboot.conf; do
 	[ -e "$STAGE/$f" ] || problem "$f not installed"
 done
@@ -204,12 +205,157 @@ grep -q 'firmware-slot "bogus" is not A or B: ignored' "$T/err" || problem "bad 
 expect "dualbootctl: a bad --firmware-slot is bad usage" $? 2
 assert "--firmware-slot B: the trial goes on; a bad value counts as unknown in the selector"
 
+# ---- the stable hint (docs/state-format.md section 15) ----
+H=$T/hint; mkdir -p "$H"
+hv() { "$DBTOOL" hint "$1" 2>/dev/null | sed -n "s/^$2=//p"; }
+
+# 10. dualbootctl keeps the hint beside the record: init, promote, hint-sync
+"$CTL" --config "$CONF" --state "$H/state" init --stable A >/dev/null 2>"$T/err" ||
+	problem "init: $(cat "$T/err")"
+expect "hint after init" "$(hv "$H/state.hint" stable)" A
+"$CTL" --config "$CONF" --state "$H/state" mark-test --tries 2 >/dev/null
+"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$H/state" --marker "$H/booted" \
+	> "$T/out" 2>"$T/err"
+expect "trial boot" "$(val "$T/out" DUALBOOT_SLOT)" B
+expect "fallback of a boot the record decided" "$(val "$T/out" DUALBOOT_FALLBACK)" none
+cp "$H/state.hint" "$H/hint-before-promote"
+"$CTL" --config "$CONF" --state "$H/state" --marker "$H/booted" confirm >/dev/null 2>"$T/err" &&
+	"$CTL" --config "$CONF" --state "$H/state" --marker "$H/booted" promote >/dev/null 2>"$T/err" ||
+	problem "confirm/promote: $(cat "$T/err")"
+dump "$H/state"
+expect "record stable after promote" "$(rv stable)" B
+expect "hint right after dualbootctl promote" "$(hv "$H/state.hint" stable)" B
+expect "hint seq" "$(hv "$H/state.hint" seq)" "$(rv seq)"
+# a promotion the hint has not seen (as from SQL): status says so, hint-sync
+# brings it in step
+cp "$H/hint-before-promote" "$H/state.hint"
+"$CTL" --config "$CONF" --state "$H/state" status > "$T/out" 2>&1
+grep -q "^stable hint: .*names A, not the stable slot: run dualbootctl hint-sync" "$T/out" ||
+	problem "status with a stale hint: $(cat "$T/out")"
+"$CTL" --config "$CONF" --state "$H/state" hint-sync > "$T/out" 2>&1
+expect "hint-sync exit status" $? 0
+grep -q "set to slot B" "$T/out" || problem "hint-sync: $(cat "$T/out")"
+expect "hint after hint-sync" "$(hv "$H/state.hint" stable)" B
+"$CTL" --config "$CONF" --state "$H/state" hint-sync > "$T/out" 2>&1
+grep -q "in step" "$T/out" || problem "second hint-sync: $(cat "$T/out")"
+"$CTL" --config "$CONF" --state "$H/state" status > "$T/out" 2>&1
+grep -q "^stable hint: .*state.hint names B (in step)" "$T/out" || problem "status: $(cat "$T/out")"
+cp "$H/state" "$H/state-good"
+assert "dualbootctl init and promote write the stable hint; status shows a stale one, hint-sync repairs it"
+
+# 11. the selector: every way of not using the record boots B from the hint
+for way in corrupt newer refused missing hint-only; do
+	cp "$H/state-good" "$H/state"
+	sp=$H/state opt=""
+	case $way in
+	corrupt) printf 'garbage!' | dd of="$H/state" bs=1 seek=100 conv=notrunc status=none
+		printf 'garbage!' | dd of="$H/state" bs=1 seek=4196 conv=notrunc status=none ;;
+	newer) "$DBTOOL" future "$H/state" ;;
+	refused) "$DBTOOL" refuse "$H/state" ;;
+	missing) sp=$H/no-such-state opt="--hint $H/state.hint" ;;
+	hint-only) opt=--hint-only ;;
+	esac
+	before=$(md5sum < "$H/state")
+	"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$sp" $opt --marker "$H/m-$way" \
+		> "$T/out" 2>"$T/err"
+	expect "$way: exit status" $? 0
+	expect "$way: slot" "$(val "$T/out" DUALBOOT_SLOT)" B
+	expect "$way: role" "$(val "$T/out" DUALBOOT_ROLE)" stable
+	expect "$way: fallback" "$(val "$T/out" DUALBOOT_FALLBACK)" hint
+	expect "$way: marker fallback" "$(sed -n 's/^fallback=//p' "$H/m-$way")" hint
+	expect "$way: record untouched" "$(md5sum < "$H/state")" "$before"
+	grep -q "from the stable hint" "$T/err" || problem "$way: no log line: $(cat "$T/err")"
+done
+# the hint lost too: default=A, loudly
+cp "$H/state-good" "$H/state"; "$DBTOOL" future "$H/state"
+head -c 1024 /dev/zero > "$H/state.hint"
+"$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$H/state" --marker "$H/m-lost" \
+	> "$T/out" 2>"$T/err"
+expect "hint lost: slot" "$(val "$T/out" DUALBOOT_SLOT)" A
+expect "hint lost: fallback" "$(val "$T/out" DUALBOOT_FALLBACK)" default
+expect "hint lost: marker" "$(sed -n 's/^fallback=//p' "$H/m-lost")" default
+grep -q "STABLE SLOT UNKNOWN" "$T/err" || problem "hint lost: $(cat "$T/err")"
+# hint-sync never writes from an unreadable record
+cp "$H/state.hint" "$H/hint-zero"
+"$CTL" --config "$CONF" --state "$H/state" hint-sync > "$T/out" 2>&1
+expect "hint-sync on a newer record: exit status" $? 2
+cmp -s "$H/state.hint" "$H/hint-zero" || problem "hint-sync wrote a hint from an unreadable record"
+assert "the selector boots B from the hint for a corrupt, newer, refused, missing or unread record; default=A when the hint is lost"
+
+# 12. config: stable_hint keys checked at image build time, printed for the boot script
+printf 'state_device=PARTLABEL=s\nstate_file=/st\nslot_a=/dev/vda2\nslot_b=/dev/vda3\nstable_hint_file=/h\n' \
+	> "$H/c1"
+"$SEL" --check-config "$H/c1" 2>"$T/err"
+expect "stable_hint_file without stable_hint: exit" $? 2
+grep -q 'stable_hint_file= needs stable_hint=' "$T/err" || problem "c1: $(cat "$T/err")"
+printf 'state_device=PARTLABEL=s\nstate_file=/st\nslot_a=/dev/vda2\nslot_b=/dev/vda3\nstable_hint=PARTLABEL=s\nstable_hint_file=/st\n' \
+	> "$H/c2"
+"$SEL" --check-config "$H/c2" 2>"$T/err"
+expect "stable hint = the record: exit" $? 2
+grep -q 'names the record itself' "$T/err" || problem "c2: $(cat "$T/err")"
+printf 'state_device=PARTLABEL=s\nstate_file=/st\nslot_a=/dev/vda2\nslot_b=/dev/vda3\nstable_hint=PARTLABEL=esp\nstable_hint_file=/dualboot/stable\n' \
+	> "$H/c3"
+"$SEL" --check-config "$H/c3" 2>"$T/err" || problem "a valid stable_hint refused: $(cat "$T/err")"
+"$SEL" --print-config --config "$H/c3" --cmdline "$T/cmdline" > "$T/out"
+expect "DUALBOOT_STABLE_HINT" "$(val "$T/out" DUALBOOT_STABLE_HINT)" PARTLABEL=esp
+expect "DUALBOOT_STABLE_HINT_FILE" "$(val "$T/out" DUALBOOT_STABLE_HINT_FILE)" /dualboot/stable
+assert "--check-config refuses a stable_hint_file without stable_hint and a hint on the record itself"
+
+# 13. dualboot-boot with a selector that crashes (SIGSEGV): the hint alone,
+# then default= written by the script itself
+FAKE=$H/lib; mkdir -p "$FAKE"
+cat > "$H/boot.conf" <<EOF
+state_device=$H/state
+slot_a=$T/slot-A
+slot_b=$T/slot-B
+default=A
+timeout=1
+EOF
+for mode in record all; do
+	ok='*" --hint-only "*'
+	[ "$mode" = all ] && ok='*" --never "*'
+	cat > "$FAKE/dualboot-select" <<EOF
+#!/bin/sh
+case " \$* " in
+$ok) ;;
+*" --peek "*|*" --marker "*) kill -SEGV \$\$ ;;
+esac
+exec "$SEL" --config "$H/boot.conf" --cmdline "$T/cmdline" "\$@"
+EOF
+	chmod 0755 "$FAKE/dualboot-select"
+	cp "$H/state-good" "$H/state"
+	"$CTL" --config "$CONF" --state "$H/state" hint-sync >/dev/null 2>&1
+	rm -rf "$H/run"; : > "$H/kmsg"
+	DUALBOOT_LIBDIR=$FAKE DUALBOOT_MARKER=$H/run/booted DUALBOOT_KMSG=$H/kmsg \
+		sh "$STAGE/usr/lib/dualboot/dualboot-boot" > "$T/out" 2>"$T/err"
+	expect "$mode: exit status" $? 0
+	grep -q 'the selector failed (exit 139) and gave no root' "$H/kmsg" ||
+		problem "$mode: no log of the crash: $(cat "$H/kmsg")"
+	case $mode in
+	record)
+		expect "$mode: slot" "$(val "$T/out" DUALBOOT_SLOT)" B
+		expect "$mode: fallback" "$(val "$T/out" DUALBOOT_FALLBACK)" hint
+		expect "$mode: marker" "$(sed -n 's/^fallback=//p' "$H/run/booted")" hint ;;
+	all)
+		expect "$mode: slot" "$(val "$T/out" DUALBOOT_SLOT)" A
+		expect "$mode: root" "$(val "$T/out" DUALBOOT_ROOT)" "$T/slot-A"
+		expect "$mode: fallback" "$(val "$T/out" DUALBOOT_FALLBACK)" default
+		expect "$mode: marker fallback" "$(sed -n 's/^fallback=//p' "$H/run/booted")" default
+		expect "$mode: marker boot_id" "$(sed -n 's/^boot_id=//p' "$H/run/booted")" \
+			"$(cat /proc/sys/kernel/random/boot_id)"
+		grep -q 'STABLE SLOT UNKNOWN: the selector failed twice' "$H/kmsg" ||
+			problem "$mode: not loud: $(cat "$H/kmsg")" ;;
+	esac
+	cmp -s "$H/state" "$H/state-good" || problem "$mode: the record changed"
+done
+assert "dualboot-boot: a crashing selector boots B from the hint; crashing twice, default=A with fallback=default"
+
 # ---- systemd units' scripts ----
 CONFIRM=$STAGE/usr/lib/dualboot/dualboot-confirm
 EVIDENCE=$STAGE/usr/lib/dualboot/dualboot-trial-evidence
 export DUALBOOT_CONF="$CONF" DUALBOOT_LIBDIR="$STAGE/usr/lib/dualboot" DUALBOOTCTL="$CTL"
 
-# 10. a stable boot: nothing to confirm
+# 14. a stable boot: nothing to confirm
 "$CTL" --state "$T/state" init --stable A --force >/dev/null
 "$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m1" >/dev/null 2>&1
 dump "$T/state"; seq0=$(rv seq)
@@ -225,7 +371,7 @@ assert "dualboot-confirm does nothing on a stable boot"
 "$SEL" --config "$CONF" --cmdline "$T/cmdline" --state "$T/state" --marker "$T/m2" >/dev/null 2>&1
 cp "$T/state" "$T/state-trial"
 
-# 11. the server does not answer: not confirmed
+# 15. the server does not answer: not confirmed
 mkdir -p "$T/nosock"; chmod 0777 "$T/nosock"
 PGHOST=$T/nosock DUALBOOT_CONFIRM_TIMEOUT=2 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
 expect "exit status" $? 1
@@ -249,7 +395,7 @@ if [ -n "$PGBIN" ] && id postgres >/dev/null 2>&1; then
 	fi
 fi
 
-# 12. the server answers: confirmed through dualbootctl
+# 16. the server answers: confirmed through dualbootctl
 if [ -n "$pg_up" ]; then
 	PGHOST=$PG DUALBOOT_CONFIRM_TIMEOUT=20 DUALBOOT_MARKER=$T/m2 "$CONFIRM" > "$T/out" 2>&1
 	expect "exit status" $? 0
@@ -262,7 +408,7 @@ else
 	skip "no PostgreSQL cluster could be started (see $T/initdb.log)"
 fi
 
-# 13. a fingerprint recorded for this slot that the schema does not match
+# 17. a fingerprint recorded for this slot that the schema does not match
 if [ -n "$pg_up" ]; then
 	cp "$T/state-trial" "$T/state"
 	"$DBTOOL" record-fprint "$T/state" postgres "v1:15:0000000000000000" ||
@@ -277,7 +423,7 @@ else
 	skip "no PostgreSQL cluster"
 fi
 
-# 14. ... and confirms when it does (needs the dualboot extension installed)
+# 18. ... and confirms when it does (needs the dualboot extension installed)
 if [ -n "$pg_up" ] && runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
 	-c 'CREATE EXTENSION dualboot' >"$T/ext.log" 2>&1; then
 	fp=$(runuser -u postgres -- psql -h "$PG" -XAtq -d postgres \
@@ -294,7 +440,7 @@ else
 	skip "the dualboot extension is not installed into PostgreSQL (make install)"
 fi
 
-# 15. trial evidence: written after a failed trial
+# 19. trial evidence: written after a failed trial
 mkdir -p "$T/run3"
 cat > "$T/run3/decision" <<'EOF'
 DUALBOOT_SLOT='A'
@@ -316,7 +462,7 @@ grep -qF "the stable slot's entry); booting stable slot A; evidence in" "$T/out"
 	problem "the journal line does not unquote the reason: $(cat "$T/out")"
 assert "dualboot-trial-evidence keeps the evidence of a failed trial"
 
-# 16. ... and nothing on an ordinary boot
+# 20. ... and nothing on an ordinary boot
 sed -i "s/TRIAL_FAILED='1'/TRIAL_FAILED='0'/" "$T/run3/decision"
 rm -rf "$T/evidence"
 DUALBOOT_DECISION=$T/run3/decision DUALBOOT_MARKER=$T/m1 DUALBOOT_EVIDENCE_DIR=$T/evidence \

@@ -293,14 +293,23 @@ unlink "$m/state";
 refused($m, 2, qr/state/, "record missing (state partition not mounted?): exit 2, nothing written");
 
 $m = machine("corrupt");
+# stable B, as after a promotion; a boot with the record writes the stable
+# hint beside it (B)
+run($m, "init", "--stable", "B") == 0 or die "init B failed";
+run($m, "boot") == 0 or die "boot failed";
 run($m, "mark-test");
 efi($m, "sync");
 open my $sf, "+<", "$m/state" or die;
 print $sf "\0" x 8192;
 close $sf;
-ok(efi($m, "sync") == 0 && !defined get_var("$m/vars", "BootNext") && $err =~ /default stable slot A/,
-   "record with no valid copy: the firmware is set up as the hook will boot (default stable)",
+ok(efi($m, "sync") == 0 && !defined get_var("$m/vars", "BootNext") &&
+   order("$m/vars", "BootOrder") =~ /^0002,/ && $err =~ /the stable hint's slot B/,
+   "record with no valid copy: the firmware is set up as the hook will boot (the stable hint's slot B)",
    "$out$err");
+unlink "$m/state.hint";
+ok(efi($m, "sync") == 0 && !defined get_var("$m/vars", "BootNext") &&
+   order("$m/vars", "BootOrder") =~ /^0001,/ && $err =~ /default stable slot A/,
+   "... and without a stable hint: the default stable slot A", "$out$err");
 
 # read-only NVRAM: an unprivileged process on a read-only folder
 my $can_setpriv = system("setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null") == 0

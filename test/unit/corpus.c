@@ -43,7 +43,18 @@ seed_record(const char *dir, const char *path)
 	seed(dir, 0, img, sizeof(img));
 	seed(dir, 5, img, sizeof(img));
 	if (db_decode_record(img, sizeof(img), &st, NULL, NULL) == DB_OK)
+	{
+		/* a stable hint naming the record's stable slot, and one torn */
+		uint8_t		hint[DB_HINT_SIZE];
+		db_hint		h = {.stable_slot = st.stable_slot, .seq = st.seq, .written_at = st.updated_at};
+
 		seed(dir, 1, &st, sizeof(st));
+		db_hint_encode(&h, hint);
+		memcpy(hint + DB_HINT_COPY_SIZE, hint, DB_HINT_COPY_SIZE);
+		seed(dir, 6, hint, sizeof(hint));
+		memset(hint, 0x5a, 100);
+		seed(dir, 6, hint, sizeof(hint));
+	}
 }
 
 int

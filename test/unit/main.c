@@ -4,7 +4,7 @@
  *   unit                 run every group
  *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
  *                        text, powerloss, files, concurrency, validated,
- *                        parsers)
+ *                        parsers, hint)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -247,6 +247,7 @@ static const struct
 	{"validated", test_concurrency_validated},
 	{"parsers", test_parsers},
 	{"current", test_current},
+	{"hint", test_hint},
 };
 
 int

@@ -183,6 +183,9 @@ test_config_file(void)
 			{"efi_a of 3 digits", "efi_a=003\n", "efi_a"},
 			{"efi_b not hex", "efi_b=00G1\n", "efi_b"},
 			{"a line without =", "default=A\njust words\n", "key=value"},
+			{"stable_hint_file with ..", "stable_hint_file=/../x\n", "stable_hint_file"},
+			{"stable_hint_mount ending in ..", "stable_hint_mount=/..\n", "stable_hint_mount"},
+			{"stable_hint not a device", "stable_hint=esp\n", "stable_hint"},
 			{"a value of 256 bytes", NULL, "too long"},
 			{"a line of 1100 bytes", NULL, "too long"},
 		};

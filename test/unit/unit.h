@@ -61,6 +61,7 @@ void		test_concurrency(void);
 void		test_concurrency_validated(void);
 void		test_parsers(void);
 void		test_current(void);
+void		test_hint(void);
 
 /* seed corpus for the fuzzer, built from real records (corpus.c) */
 int			write_corpus(const char *dir);

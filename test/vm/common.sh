@@ -4,7 +4,9 @@
 #   vmlinux-KVER      the uncompressed kernel (loads fast under TCG)
 #   root-a.img ...    ext4 images of the two busybox roots
 #   *.initrd          initramfs images built from the project's hook
-# A disk image is a GPT with three partitions (state, root A, root B);
+# A disk image is a GPT with four partitions (state, root A, root B, and a
+# 1 MiB vfat "dbhint" partition with an empty /dualboot folder, where a
+# stable hint of its own goes, as on an EFI system partition);
 # partitions are filled with mkfs -d / mtools / dd conv=notrunc.
 #
 # Caller sets TOP (the repository root) before sourcing.
@@ -15,11 +17,13 @@ KVER=${KVER:-$(ls /lib/modules | sort -V | tail -1)}
 VM_TIMEOUT=${VM_TIMEOUT:-120}   # seconds per boot, hard limit
 VM_MEM=${VM_MEM:-512}
 
-# GPT layout in 512-byte sectors: state 8 MiB, root A and B 16 MiB each.
+# GPT layout in 512-byte sectors: state 8 MiB, root A and B 16 MiB each,
+# the hint partition 1 MiB.
 P1_START=2048;  P1_SIZE=16384
 P2_START=18432; P2_SIZE=32768
 P3_START=51200; P3_SIZE=32768
-DISK_SECTORS=86016              # 42 MiB, room for the backup GPT
+P4_START=83968; P4_SIZE=2048
+DISK_SECTORS=88064              # 43 MiB, room for the backup GPT
 
 # The modules a virtio disk with ext4 and vfat needs (BOOT-NOTES).
 VM_MODULES="virtio_pci virtio_blk ext4 crc32c_generic vfat nls_ascii nls_cp437"
@@ -90,6 +94,7 @@ unit: sectors
 start=$P1_START, size=$P1_SIZE, name=dbstate, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 start=$P2_START, size=$P2_SIZE, name=root-a, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 start=$P3_START, size=$P3_SIZE, name=root-b, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+start=$P4_START, size=$P4_SIZE, name=dbhint, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 EOF
 	p1=$out.p1
 	case $kind in
@@ -113,6 +118,11 @@ EOF
 		;;
 	*) vm_log "vm_disk: unknown kind $kind"; return 1 ;;
 	esac
+	# the hint's partition: vfat, /dualboot empty
+	rm -f "$out.p4"; truncate -s $((P4_SIZE * 512)) "$out.p4"
+	mkfs.vfat -n DBHINT "$out.p4" >/dev/null && mmd -i "$out.p4" ::/dualboot &&
+		dd if="$out.p4" of="$out" bs=512 seek=$P4_START conv=notrunc status=none || return 1
+	rm -f "$out.p4"
 	dd if="$p1" of="$out" bs=512 seek=$P1_START conv=notrunc status=none &&
 	dd if="$ra" of="$out" bs=512 seek=$P2_START conv=notrunc status=none &&
 	dd if="$rb" of="$out" bs=512 seek=$P3_START conv=notrunc status=none || return 1
@@ -149,6 +159,48 @@ vm_state_get() {
 		;;
 	esac
 	[ -s "$out" ]
+}
+
+# vm_hint_get IMG OUT [4]: copy the stable hint out of the image: the file
+# beside the record (ext4 state partition), or with 4 /dualboot/stable on
+# the hint's vfat partition. Returns 1 when there is none.
+vm_hint_get() {
+	rm -f "$2"
+	if [ "${3:-}" = 4 ]; then
+		mtype -i "$1@@$((P4_START * 512))" ::/dualboot/stable > "$2" 2>/dev/null || rm -f "$2"
+	else
+		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$((P1_START * 512))" \
+			2>/dev/null
+	fi
+	[ -s "$2" ]
+}
+
+# vm_initrd_crash IN OUT MODE: IN with the selector replaced by a script that
+# kills itself with SIGSEGV when it reads the record (--peek and the
+# decision; MODE record: not the --hint-only run; MODE all: that one too);
+# its other modes (--print-config, --resolve) run the real selector. An
+# uncompressed cpio appended to the image: the kernel unpacks it after the
+# first one, so its files win.
+vm_initrd_crash() {
+	in=$1 out=$2 mode=$3
+	d=$VMDIR/crash-$mode
+	rm -rf "$d"; mkdir -p "$d/usr/lib/dualboot"
+	cp "$VM_STAGE/usr/lib/dualboot/dualboot-select" "$d/usr/lib/dualboot/dualboot-select.real"
+	ok='*" --hint-only "*'
+	[ "$mode" = all ] && ok='*" --never "*'
+	{
+		echo '#!/bin/sh'
+		echo "# test: a selector that crashes (SIGSEGV) when it decides ($mode)"
+		echo 'case " $* " in'
+		echo "$ok) ;;"
+		echo '*" --peek "*|*" --kmsg "*) echo "<3>dualboot-test: the selector crashes" > /dev/kmsg; kill -SEGV $$ ;;'
+		echo 'esac'
+		echo 'exec /usr/lib/dualboot/dualboot-select.real "$@"'
+	} > "$d/usr/lib/dualboot/dualboot-select"
+	chmod 0755 "$d/usr/lib/dualboot/dualboot-select"
+	# the appended archive starts on a 4-byte boundary (here 512)
+	cp "$in" "$out" && truncate -s %512 "$out" &&
+		(cd "$d" && find usr | cpio -o -H newc --quiet) >> "$out"
 }
 
 # vm_state_put IMG IN: write a record back in place, at the same blocks
@@ -234,6 +286,8 @@ EOF
 
 # vm_boot IMG INITRD LOG [CMDLINE...]: boot once under TCG with a hard
 # timeout; the serial console goes to LOG. Prints the wall time in seconds.
+# no_timer_check: on a loaded host TCG once failed the kernel's early timer
+# check ("IO-APIC + timer doesn't work!", a panic before the initramfs).
 vm_boot() {
 	img=$1 initrd=$2 log=$3
 	shift 3
@@ -243,7 +297,7 @@ vm_boot() {
 		-m "$VM_MEM" -smp 1 -nodefaults -no-user-config -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 $*" \
+		-append "console=ttyS0 panic=-1 no_timer_check $*" \
 		-drive "file=$img,format=raw,if=virtio" </dev/null >"$log.qemu" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)

@@ -9,6 +9,13 @@
  *                                   with MARKER, as the running system: the
  *                                   slot from the marker, this kernel's boot_id
  *   dbtool failback FILE            request failback
+ *   dbtool promote FILE             promote (as the slot that booted last, the
+ *                                   record only: as the extension does it)
+ *   dbtool refuse-both FILE         restamp both copies with stable slot 7
+ *                                   and a valid CRC (a field this reader
+ *                                   refuses)
+ *   dbtool hint FILE                the stable hint in FILE (1024 bytes) as
+ *                                   key=value lines (valid=0 when none)
  *   dbtool record-fprint FILE DB FP record a schema fingerprint for the
  *                                   slot that booted last
  *   dbtool dump FILE                the record as key=value lines
@@ -86,7 +93,26 @@ dump(const char *path)
 #define COPY_CRC_OFF     (DB_COPY_SIZE - 4)
 
 static int
-future(const char *path)
+hint(const char *path)
+{
+	db_hint		h;
+	db_error	err;
+
+	memset(&err, 0, sizeof(err));
+	if (db_hint_read(path, 0, &h, &err) != DB_OK)
+	{
+		printf("valid=0\n");
+		fprintf(stderr, "dbtool: %s\n", err.message);
+		return 1;
+	}
+	printf("valid=1\nstable=%s\nseq=%llu\n", db_slot_name(h.stable_slot),
+		   (unsigned long long) h.seq);
+	return 0;
+}
+
+/* future (newer version) or refuse (stable slot 7 at state offset 32) */
+static int
+future(const char *path, bool refuse)
 {
 	uint8_t		rec[DB_RECORD_SIZE];
 	int			fd = open(path, O_RDWR);
@@ -101,8 +127,13 @@ future(const char *path)
 		uint8_t    *copy = rec + c * DB_COPY_SIZE;
 		uint32_t	crc;
 
-		copy[COPY_VERSION_OFF] = (uint8_t) (DB_FORMAT_VERSION + 1);
-		copy[COPY_VERSION_OFF + 1] = 0;
+		if (refuse)
+			copy[16 + 32] = 7;	/* docs/state-format.md section 3: stable_slot */
+		else
+		{
+			copy[COPY_VERSION_OFF] = (uint8_t) (DB_FORMAT_VERSION + 1);
+			copy[COPY_VERSION_OFF + 1] = 0;
+		}
 		crc = db_crc32c(0, copy, COPY_CRC_OFF);
 		for (int i = 0; i < 4; i++)
 			copy[COPY_CRC_OFF + i] = (uint8_t) (crc >> (8 * i));
@@ -159,7 +190,7 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|record-fprint|dump|future|refuse FILE [ARG...]\n");
+		fprintf(stderr, "usage: dbtool create|mark-test|confirm|failback|promote|record-fprint|dump|future|refuse|refuse-both|hint FILE [ARG...]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -174,10 +205,12 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "dump") == 0)
 		return dump(path);
-	if (strcmp(cmd, "future") == 0)
-		return future(path);
+	if (strcmp(cmd, "future") == 0 || strcmp(cmd, "refuse-both") == 0)
+		return future(path, cmd[0] == 'r');
 	if (strcmp(cmd, "refuse") == 0)
 		return refuse(path);
+	if (strcmp(cmd, "hint") == 0)
+		return hint(path);
 	if (strcmp(cmd, "create") == 0)
 	{
 		int			s = argc > 3 ? db_slot_parse(argv[3]) : -1;
@@ -229,6 +262,8 @@ main(int argc, char **argv)
 		req.event = DB_EV_CONFIRM;
 	else if (strcmp(cmd, "failback") == 0)
 		req.event = DB_EV_FAILBACK;
+	else if (strcmp(cmd, "promote") == 0)
+		req.event = DB_EV_PROMOTE;
 	else if (strcmp(cmd, "record-fprint") == 0 && argc > 4)
 	{
 		req.event = DB_EV_RECORD_FPRINT;

@@ -56,6 +56,8 @@ install() {
         derror "dualboot: $libdir/dualboot-select or dualboot-boot is missing; reinstall dualboot"
         exit 1
     fi
+    # also checks the stable hint's keys (stable_hint=, stable_hint_file=);
+    # its partition needs nothing beyond what the state partition needs
     if ! "$libdir/dualboot-select" --check-config "$conf"; then
         derror "dualboot: $conf is invalid (see above); fix it and rebuild the initramfs"
         exit 1
