@@ -346,6 +346,36 @@ SELECT kind, count(DISTINCT canonical) AS distinct_canonical,
 FROM dualboot_schema_canonical() JOIN dualboot_schema_manifest() USING (kind, identity)
 WHERE identity IN ('fpt.gap', 'fpt.nogap', 'fpt.e_direct', 'fpt.e_added')
 GROUP BY kind ORDER BY kind;
+-- how a schema got there leaves no trace either (issue 12). A column's type
+-- changed and changed back: ALTER TYPE re-coerces the default without
+-- assigning collations, so the stored tree differs from the twin's, whose
+-- pg_dump text is the same.
+CREATE TABLE fpt.retyped (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(129), ALTER COLUMN b TYPE varchar(11);
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(128), ALTER COLUMN b TYPE varchar(10);
+CREATE TABLE fpt.typed_once (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
+-- a partition's primary key made by PARTITION OF, and as pg_dump restores
+-- it (the partition made alone, attached, its key added and its index
+-- attached) in a schema of its own: connoinherit differs, and means
+-- nothing for a key. The rows that differ:
+CREATE TABLE fpt.pk_made (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+CREATE TABLE fpt.pk_made_1 PARTITION OF fpt.pk_made FOR VALUES FROM (0) TO (10);
+CREATE SCHEMA fpu;	-- as long a name as fpt: length prefixes match
+CREATE TABLE fpu.pk_made (id int NOT NULL, v int) PARTITION BY RANGE (id);
+CREATE TABLE fpu.pk_made_1 (id int NOT NULL, v int);
+ALTER TABLE ONLY fpu.pk_made ATTACH PARTITION fpu.pk_made_1 FOR VALUES FROM (0) TO (10);
+ALTER TABLE ONLY fpu.pk_made ADD CONSTRAINT pk_made_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY fpu.pk_made_1 ADD CONSTRAINT pk_made_1_pkey PRIMARY KEY (id);
+ALTER INDEX fpu.pk_made_pkey ATTACH PARTITION fpu.pk_made_1_pkey;
+SELECT (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.retyped') =
+       (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.typed_once')
+       AS type_changed_and_back_same;
+SELECT c.kind, c.identity
+FROM dualboot_schema_canonical() c
+FULL JOIN (SELECT kind, replace(identity, 'fpu.', 'fpt.') AS identity, replace(canonical, ':fpu.', ':fpt.') AS canonical
+           FROM dualboot_schema_canonical() WHERE identity LIKE 'fpu.%') u USING (kind, identity)
+WHERE c.identity LIKE 'fpt.pk\_made%' AND c.canonical IS DISTINCT FROM u.canonical
+ORDER BY 1, 2;
 -- each object's hash is SHA-256 of kind NUL identity NUL canonical bytes
 SELECT count(*) > 0 AS rows,
        bool_and(fingerprint = encode(sha256(convert_to(kind, 'UTF8') || '\x00'::bytea
@@ -444,6 +474,7 @@ RESET work_mem;
 
 -- clean up
 DROP SCHEMA fpt CASCADE;
+DROP SCHEMA fpu CASCADE;
 DROP FOREIGN DATA WRAPPER fpt_um_fdw CASCADE;
 DROP ROLE regress_fp_owner;
 RESET client_min_messages;
