@@ -602,7 +602,13 @@ emit_constraints(FpCtx *fp)
 			flags[2] = f->condeferred ? 'd' : '-';
 			flags[3] = f->convalidated ? 'V' : '-';
 			flags[4] = f->conislocal ? 'L' : '-';
-			flags[5] = f->connoinherit ? 'N' : '-';
+			/*
+			 * NO INHERIT means something only for a CHECK (or NOT NULL)
+			 * constraint: index constraints of plain tables carry it, and a
+			 * partition's key restored by pg_dump (made on the table, then
+			 * attached) keeps it where PARTITION OF would not set it.
+			 */
+			flags[5] = f->connoinherit && (f->contype == CONSTRAINT_CHECK || f->contype == 'n') ? 'N' : '-';
 			flags[6] = f->confupdtype ? f->confupdtype : '-';
 			flags[7] = f->confdeltype ? f->confdeltype : '-';
 			flags[8] = f->confmatchtype ? f->confmatchtype : '-';

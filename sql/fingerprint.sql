@@ -8,7 +8,7 @@ CREATE EXTENSION IF NOT EXISTS dualboot;
 SET client_min_messages = error;  -- no WARNING that depends on server settings (wal_level)
 
 -- the value names the algorithm and the server major, and fits the record
-SELECT dualboot_schema_fingerprint() ~ '^dbfp2:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
+SELECT dualboot_schema_fingerprint() ~ '^dbfp3:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
        length(dualboot_schema_fingerprint()) < 111 AS fits,
        split_part(dualboot_schema_fingerprint(), ':', 2)
          = 'pg' || (current_setting('server_version_num')::int / 10000) AS names_major;
@@ -25,6 +25,13 @@ SELECT dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp1:pg1
        dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64)) AS other_algo,
        dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp1:pg15:' || repeat('A', 64)) AS case_blind,
        dualboot_fingerprint_compare(NULL, 'x') IS NULL AS strict;
+-- values of this server by the earlier algorithms (dbfp1, dbfp2) are not
+-- comparable with today's dbfp3
+SELECT dualboot_fingerprint_compare('dbfp2:pg' || current_setting('server_version_num')::int / 10000 || ':' || repeat('a', 64),
+                                    dualboot_schema_fingerprint()) AS dbfp2_vs_now,
+       dualboot_fingerprint_compare('dbfp1:pg' || current_setting('server_version_num')::int / 10000 || ':' || repeat('a', 64),
+                                    dualboot_schema_fingerprint()) AS dbfp1_vs_now,
+       split_part(dualboot_schema_fingerprint(), ':', 1) AS algorithm;
 SELECT dualboot_fingerprint_compare('dbfp1:pg15:abc', 'dbfp1:pg15:' || repeat('a', 64));
 SELECT dualboot_fingerprint_compare('sha256:' || repeat('a', 64), 'dbfp1:pg15:' || repeat('a', 64));
 -- strict: no sign or space in the numbers
@@ -351,8 +358,8 @@ GROUP BY kind ORDER BY kind;
 -- assigning collations, so the stored tree differs from the twin's, whose
 -- pg_dump text is the same.
 CREATE TABLE fpt.retyped (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
-ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(129), ALTER COLUMN b TYPE varchar(11);
-ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(128), ALTER COLUMN b TYPE varchar(10);
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(129), ALTER COLUMN b TYPE varchar(11) COLLATE "C";
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(128), ALTER COLUMN b TYPE varchar(10) COLLATE "C";
 CREATE TABLE fpt.typed_once (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
 -- a partition's primary key made by PARTITION OF, and as pg_dump restores
 -- it (the partition made alone, attached, its key added and its index
@@ -411,9 +418,9 @@ SELECT d.kind, d.identity, d.change,
 FROM saved, dualboot_schema_diff(saved.doc) AS d ORDER BY 1, 2;
 -- a manifest from another server major (or algorithm) is refused
 SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg99:' || repeat('0', 64), 'objects', '[]'::jsonb));
--- the algorithm alone counts too: a dbfp1 manifest of this very server major
--- (a manifest saved before the upgrade to dbfp2)
-SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg'
+-- the algorithm alone counts too: a dbfp2 manifest of this very server major
+-- (a manifest saved before the upgrade to dbfp3)
+SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp2:pg'
     || current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64), 'objects', '[]'::jsonb));
 SELECT * FROM dualboot_schema_diff('{"objects": []}'::jsonb);
 
