@@ -615,7 +615,14 @@ emit_constraints(FpCtx *fp)
 			flags[9] = '\0';
 			put_flags(fp, flags, f->coninhcount, -1);
 		}
-		fp_put_ref(fp, "index", FPC_REL, f->conindid);
+		/*
+		 * A foreign key's index is the referenced table's first matching
+		 * unique index by OID: with two on the same columns, the order they
+		 * were made in, which pg_dump does not keep (it restores them by
+		 * name). What the key means, its columns and operators, follows.
+		 */
+		if (f->contype != CONSTRAINT_FOREIGN)
+			fp_put_ref(fp, "index", FPC_REL, f->conindid);
 		fp_put_ref(fp, "parent", FPC_CONSTRAINT, f->conparentid);
 		fp_put_ref(fp, "ftable", FPC_REL, f->confrelid);
 		fp_put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);

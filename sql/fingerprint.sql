@@ -364,7 +364,7 @@ CREATE TABLE fpt.typed_once (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "
 -- a partition's primary key made by PARTITION OF, and as pg_dump restores
 -- it (the partition made alone, attached, its key added and its index
 -- attached) in a schema of its own: connoinherit differs, and means
--- nothing for a key. The rows that differ:
+-- nothing for a key
 CREATE TABLE fpt.pk_made (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
 CREATE TABLE fpt.pk_made_1 PARTITION OF fpt.pk_made FOR VALUES FROM (0) TO (10);
 CREATE SCHEMA fpu;	-- as long a name as fpt: length prefixes match
@@ -374,6 +374,18 @@ ALTER TABLE ONLY fpu.pk_made ATTACH PARTITION fpu.pk_made_1 FOR VALUES FROM (0) 
 ALTER TABLE ONLY fpu.pk_made ADD CONSTRAINT pk_made_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY fpu.pk_made_1 ADD CONSTRAINT pk_made_1_pkey PRIMARY KEY (id);
 ALTER INDEX fpu.pk_made_pkey ATTACH PARTITION fpu.pk_made_1_pkey;
+-- a foreign key uses the first matching unique index by OID: with two on
+-- the referenced column, which one depends on the order they were made,
+-- and pg_dump restores them in name order (the key's meaning, its
+-- columns and operators, is the same). The rows that differ:
+CREATE TABLE fpt.fk_ref (id int, CONSTRAINT fk_ref_z UNIQUE (id));
+ALTER TABLE fpt.fk_ref ADD CONSTRAINT fk_ref_a UNIQUE (id);
+CREATE TABLE fpt.fk_src (rid int REFERENCES fpt.fk_ref (id));
+CREATE TABLE fpu.fk_ref (id int);
+ALTER TABLE fpu.fk_ref ADD CONSTRAINT fk_ref_a UNIQUE (id);
+ALTER TABLE fpu.fk_ref ADD CONSTRAINT fk_ref_z UNIQUE (id);
+CREATE TABLE fpu.fk_src (rid int);
+ALTER TABLE fpu.fk_src ADD CONSTRAINT fk_src_rid_fkey FOREIGN KEY (rid) REFERENCES fpu.fk_ref (id);
 SELECT (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.retyped') =
        (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.typed_once')
        AS type_changed_and_back_same;
@@ -381,7 +393,7 @@ SELECT c.kind, c.identity
 FROM dualboot_schema_canonical() c
 FULL JOIN (SELECT kind, replace(identity, 'fpu.', 'fpt.') AS identity, replace(canonical, ':fpu.', ':fpt.') AS canonical
            FROM dualboot_schema_canonical() WHERE identity LIKE 'fpu.%') u USING (kind, identity)
-WHERE c.identity LIKE 'fpt.pk\_made%' AND c.canonical IS DISTINCT FROM u.canonical
+WHERE (c.identity LIKE 'fpt.pk\_made%' OR c.identity LIKE 'fpt.fk\_%') AND c.canonical IS DISTINCT FROM u.canonical
 ORDER BY 1, 2;
 -- each object's hash is SHA-256 of kind NUL identity NUL canonical bytes
 SELECT count(*) > 0 AS rows,

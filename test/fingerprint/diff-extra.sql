@@ -39,6 +39,12 @@ CREATE TABLE asset (
 );
 CREATE TABLE vehicle (wheels int DEFAULT 4 CHECK (wheels > 0)) INHERITS (asset);
 
+-- two unique constraints on one column, made in the other order than
+-- pg_dump restores them (by name): a foreign key uses the first by OID
+CREATE TABLE account (code varchar(20), CONSTRAINT account_z UNIQUE (code));
+ALTER TABLE account ADD CONSTRAINT account_a UNIQUE (code);
+CREATE TABLE transfer (src varchar(20) REFERENCES account (code), amount numeric);
+
 CREATE FUNCTION ledger_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.amount = 0 THEN
