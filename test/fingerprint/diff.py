@@ -213,8 +213,10 @@ class Walk:
     def pick_column(self, cond="true"):
         return self.pick("""
             SELECT c.oid::regclass::text, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
-                   pg_get_expr(d.adbin, d.adrelid), a.attnotnull, c.relkind
-            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                   pg_get_expr(d.adbin, d.adrelid), a.attnotnull, c.relkind,
+                   CASE WHEN a.attcollation <> t.typcollation
+                        THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0 AND a.attgenerated = ''
@@ -227,17 +229,17 @@ class Walk:
         c = self.pick_column("a.atttypid = 'varchar'::regtype AND a.atttypmod > 4")
         if not c:
             return None
-        t, col, typ, _, _, _ = c
+        t, col, typ, coll = c[0], c[1], c[2], c[6]
         n = int(re.search(r"\((\d+)\)", typ).group(1))
-        return ("%s.%s TYPE varchar(%d)" % (t, col, n + 1),
-                "ALTER TABLE %s ALTER COLUMN %s TYPE varchar(%d)" % (t, col, n + 1),
-                "ALTER TABLE %s ALTER COLUMN %s TYPE %s" % (t, col, typ))
+        return ("%s.%s TYPE varchar(%d)%s" % (t, col, n + 1, coll),
+                "ALTER TABLE %s ALTER COLUMN %s TYPE varchar(%d)%s" % (t, col, n + 1, coll),
+                "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s" % (t, col, typ, coll))
 
     def ch_type_int(self):
         c = self.pick_column("a.atttypid = 'int4'::regtype")
         if not c:
             return None
-        t, col, typ, _, _, _ = c
+        t, col, typ = c[0], c[1], c[2]
         return ("%s.%s TYPE bigint" % (t, col),
                 "ALTER TABLE %s ALTER COLUMN %s TYPE bigint" % (t, col),
                 "ALTER TABLE %s ALTER COLUMN %s TYPE %s" % (t, col, typ))
@@ -246,7 +248,7 @@ class Walk:
         c = self.pick_column("d.adbin IS NOT NULL AND a.attidentity = ''")
         if not c:
             return None
-        t, col, _, dflt, _, _ = c
+        t, col, dflt = c[0], c[1], c[3]
         if self.rnd.random() < 0.5:
             return ("%s.%s DROP DEFAULT" % (t, col), "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT" % (t, col),
                     "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s" % (t, col, dflt))
@@ -486,11 +488,11 @@ class Walk:
         c = self.pick_column("a.atttypid = 'varchar'::regtype AND a.atttypmod > 4")
         if not c:
             return None
-        t, col, typ = c[0], c[1], c[2]
+        t, col, typ, coll = c[0], c[1], c[2], c[6]
         n = int(re.search(r"\((\d+)\)", typ).group(1))
-        return ("%s.%s TYPE varchar(%d) and back" % (t, col, n + 1),
-                "ALTER TABLE %s ALTER COLUMN %s TYPE varchar(%d); ALTER TABLE %s ALTER COLUMN %s TYPE %s"
-                % (t, col, n + 1, t, col, typ))
+        return ("%s.%s TYPE varchar(%d)%s and back" % (t, col, n + 1, coll),
+                "ALTER TABLE %s ALTER COLUMN %s TYPE varchar(%d)%s; ALTER TABLE %s ALTER COLUMN %s TYPE %s%s"
+                % (t, col, n + 1, coll, t, col, typ, coll))
 
     def same_rename(self):
         c = self.ch_rename_column() if self.rnd.random() < 0.5 else self.ch_rename_table()
@@ -545,14 +547,16 @@ class Walk:
         if r < 0.30:
             for _ in range(10):
                 s = getattr(self, self.rnd.choice(self.SAME))()
+                if s and s[1] == "VACUUM FULL":
+                    self.q(s[1])		# not in a transaction block
+                    self.record(s[0])
+                    return
                 if s and self.try_sql(s[1]):
                     self.record(s[0])
                     return
             return
         if r < 0.55 and self.stack:
-            what, undo = self.stack.pop()
-            self.q(undo)
-            self.record("undo " + what)
+            self.undo()
             return
         for _ in range(10):
             c = getattr(self, self.rnd.choice(self.CHANGES))()
@@ -561,11 +565,19 @@ class Walk:
                 self.record(c[0])
                 return
 
-    def unwind(self):
-        while self.stack:
-            what, undo = self.stack.pop()
+    def undo(self):
+        """Undo the newest change in force; a failure (a generator bug) is
+        recorded in the history, and the states are compared all the same."""
+        what, undo = self.stack.pop()
+        try:
             self.q(undo)
             self.record("undo " + what)
+        except psycopg2.Error as e:
+            self.record("undo %s FAILED: %s" % (what, str(e).strip().split("\n")[0]))
+
+    def unwind(self):
+        while self.stack:
+            self.undo()
 
     def close(self):
         self.conn.close()
@@ -761,8 +773,10 @@ def main():
         kind = s.history[-1].split(" ")[0]
         steps[kind] = steps.get(kind, 0) + 1
     restores = sum(1 for s in store.states if s.history[-1].startswith("pg_dump"))
+    failed_undos = sum(1 for s in store.states if " FAILED: " in s.history[-1])
     lines = ["seeds: %s, steps per seed: %d (then every change in force undone)" % (args.seeds, args.steps),
-             "states: %d (of them after a dump and restore: %d)" % (len(store.states), restores)]
+             "states: %d (of them after a dump and restore: %d; after an undo that failed: %d)"
+             % (len(store.states), restores, failed_undos)]
     bad = 0
     for name, f in figures.items():
         lines.append("%s: pairs %d, equal pairs %d, distinct fingerprints %d, distinct dumps %d, "
