@@ -1022,6 +1022,21 @@ emit_functions(FpCtx *fp)
 		}
 		fp_begin(fp);
 		fp_put_char(fp, "prokind", f->prokind);
+		if (fp->procinternal != NULL)
+		{
+			/*
+			 * Part of another object (a range type's constructor): made and
+			 * dropped with it, and not dumped on its own. CREATE OR REPLACE
+			 * of such a function makes it a function of its own, which
+			 * pg_dump then prints.
+			 */
+			FpProcInternal *pi = hash_search(fp->procinternal, &f->oid, HASH_FIND, NULL);
+
+			if (pi != NULL)
+				fp_put_str(fp, "internal_to", pi->refclassid == TypeRelationId ?
+						   fp_ident(fp, FPC_TYPE, pi->refobjid) :
+						   psprintf("#%u", pi->refclassid));
+		}
 		fp_put_ref(fp, "language", FPC_LANG, f->prolang);
 		fp_put_bool(fp, "secdef", f->prosecdef);
 		fp_put_bool(fp, "leakproof", f->proleakproof);
