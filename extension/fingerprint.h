@@ -1,7 +1,7 @@
 /*
  * fingerprint.h - the schema fingerprint of the current database.
  *
- * The value has the form "dbfp2:pg15:<64 hex digits of SHA-256>": the
+ * The value has the form "dbfp3:pg15:<64 hex digits of SHA-256>": the
  * algorithm version, the server's major version, and the digest of the
  * manifest (see docs/fingerprint.md). It always fits in
  * DUALBOOT_FINGERPRINT_MAXLEN bytes including the terminating NUL.
@@ -11,7 +11,7 @@
 
 #include "postgres.h"
 
-#define DUALBOOT_FINGERPRINT_ALGO       "dbfp2"
+#define DUALBOOT_FINGERPRINT_ALGO       "dbfp3"
 #define DUALBOOT_FINGERPRINT_MAXLEN     111
 
 /*

@@ -239,6 +239,17 @@ typedef struct FpRelCacheEntry
 	FpRel	   *rel;			/* NULL: empty (unknown OIDs are not cached) */
 } FpRelCacheEntry;
 
+/*
+ * A function that is part of another object (pg_depend deptype 'i': a range
+ * type's constructors), dropped with it and not dumped on its own.
+ */
+typedef struct FpProcInternal
+{
+	Oid			proc;			/* hash key */
+	Oid			refclassid;
+	Oid			refobjid;
+} FpProcInternal;
+
 typedef struct FpCtx
 {
 	MemoryContext cxt;			/* everything of one computation */
@@ -256,6 +267,7 @@ typedef struct FpCtx
 	void	   *proc;			/* function map: Oid -> FpProc */
 	HTAB	   *extmember;		/* FpExtKey -> extension oid */
 	HTAB	   *toastopts;		/* TOAST table oid -> reloptions; NULL: none has any */
+	HTAB	   *procinternal;	/* function oid -> FpProcInternal; NULL: none */
 	HTAB	   *lazy[FPC_NUM];	/* FpName maps built on first use */
 	StringInfoData buf;			/* canonical bytes of the current object */
 	StringInfoData nodebuf;		/* scratch for node tree canonical form */

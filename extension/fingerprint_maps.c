@@ -597,8 +597,9 @@ load_attributes(FpCtx *fp)
 }
 
 /*
- * pg_depend: extension membership (deptype 'e') and sequence ownership
- * (OWNED BY: 'a'; identity columns: 'i').
+ * pg_depend: extension membership (deptype 'e'), sequence ownership
+ * (OWNED BY: 'a'; identity columns: 'i') and functions internal to another
+ * object ('i': a range type's constructors).
  */
 static void
 load_depend(FpCtx *fp)
@@ -629,6 +630,17 @@ load_depend(FpCtx *fp)
 				if (r)
 					r->user = false;
 			}
+		}
+		else if (f->deptype == DEPENDENCY_INTERNAL && f->classid == ProcedureRelationId)
+		{
+			FpProcInternal *pi;
+
+			if (fp->procinternal == NULL)
+				fp->procinternal = fp_hash_create(fp, "dualboot fp internal functions",
+												  sizeof(Oid), sizeof(FpProcInternal), 64);
+			pi = hash_search(fp->procinternal, &f->objid, HASH_ENTER, NULL);
+			pi->refclassid = f->refclassid;
+			pi->refobjid = f->refobjid;
 		}
 		else if (fp->toastopts != NULL && f->deptype == DEPENDENCY_INTERNAL &&
 				 f->classid == RelationRelationId &&

@@ -112,31 +112,38 @@ static const FieldRule field_rules[] = {
 	{"coltypes", FA_OIDLIST, FPC_TYPE},
 	{"ctecoltypes", FA_OIDLIST, FPC_TYPE},
 	{"colTypes", FA_OIDLIST, FPC_TYPE},
-	/* collations */
-	{"varcollid", FA_OID, FPC_COLL},
-	{"constcollid", FA_OID, FPC_COLL},
-	{"paramcollid", FA_OID, FPC_COLL},
-	{"aggcollid", FA_OID, FPC_COLL},
-	{"inputcollid", FA_OID, FPC_COLL},
-	{"wincollid", FA_OID, FPC_COLL},
-	{"refcollid", FA_OID, FPC_COLL},
-	{"funccollid", FA_OID, FPC_COLL},
-	{"opcollid", FA_OID, FPC_COLL},
-	{"resultcollid", FA_OID, FPC_COLL},
+	/*
+	 * Collations an expression node derives from its inputs and types (as
+	 * the parser's assign_expr_collations does) are history, not meaning:
+	 * ALTER COLUMN TYPE re-coerces a default without assigning them (zero),
+	 * and pg_dump prints neither. What decides them is hashed elsewhere
+	 * (columns' and types' collations, explicit COLLATE clauses below).
+	 */
+	{"varcollid", FA_DROP, 0},
+	{"constcollid", FA_DROP, 0},
+	{"paramcollid", FA_DROP, 0},
+	{"aggcollid", FA_DROP, 0},
+	{"inputcollid", FA_DROP, 0},
+	{"wincollid", FA_DROP, 0},
+	{"refcollid", FA_DROP, 0},
+	{"funccollid", FA_DROP, 0},
+	{"opcollid", FA_DROP, 0},
+	{"resultcollid", FA_DROP, 0},
+	{"casecollid", FA_DROP, 0},
+	{"collation", FA_DROP, 0},	/* CaseTestExpr, CoerceToDomainValue, SetToDefault */
+	{"coalescecollid", FA_DROP, 0},
+	{"minmaxcollid", FA_DROP, 0},
+	{"inRangeColl", FA_DROP, 0},
+	{"array_collid", FA_DROP, 0},
+	{"cycle_mark_collation", FA_DROP, 0},
+	{"colcollations", FA_DROP, 0},	/* a range table entry's columns */
+	{"ctecolcollations", FA_DROP, 0},
+	{"colCollations", FA_DROP, 0},	/* a set operation's columns */
+	{"inputcollids", FA_DROP, 0},
+	/* collations the SQL names: COLLATE, ON CONFLICT (... COLLATE), AS (col type COLLATE) */
 	{"collOid", FA_OID, FPC_COLL},
-	{"casecollid", FA_OID, FPC_COLL},
-	{"collation", FA_OID, FPC_COLL},
-	{"coalescecollid", FA_OID, FPC_COLL},
-	{"minmaxcollid", FA_OID, FPC_COLL},
 	{"infercollid", FA_OID, FPC_COLL},
-	{"inRangeColl", FA_OID, FPC_COLL},
-	{"array_collid", FA_OID, FPC_COLL},
-	{"cycle_mark_collation", FA_OID, FPC_COLL},
 	{"funccolcollations", FA_OIDLIST, FPC_COLL},
-	{"colcollations", FA_OIDLIST, FPC_COLL},
-	{"ctecolcollations", FA_OIDLIST, FPC_COLL},
-	{"colCollations", FA_OIDLIST, FPC_COLL},
-	{"inputcollids", FA_OIDLIST, FPC_COLL},
 	/* functions */
 	{"funcid", FA_OID, FPC_PROC},
 	{"opfuncid", FA_OID, FPC_PROC},
@@ -433,8 +440,7 @@ canon_var(NC *nc)
 				varattno = 0,
 				vartypmod = -1,
 				levelsup = 0;
-	Oid			vartype = InvalidOid,
-				varcollid = InvalidOid;
+	Oid			vartype = InvalidOid;
 	const char *t;
 	int			len;
 	char		b[64];
@@ -462,20 +468,20 @@ canon_var(NC *nc)
 			vartype = tok_oid(v, vlen);
 		else if (len == 10 && memcmp(t, ":vartypmod", 10) == 0)
 			vartypmod = tok_long(v, vlen);
-		else if (len == 10 && memcmp(t, ":varcollid", 10) == 0)
-			varcollid = tok_oid(v, vlen);
 		else if (len == 12 && memcmp(t, ":varlevelsup", 12) == 0)
 			levelsup = tok_long(v, vlen);
-		/* varnosyn, varattnosyn, location: display only */
+		/* varcollid: derived; varnosyn, varattnosyn, location: display only */
 	}
-	/* {VAR varno column type typmod collation levelsup} */
+	/*
+	 * {VAR varno column type typmod levelsup}: the collation is the
+	 * column's (derived, see field_rules)
+	 */
 	snprintf(b, sizeof(b), "{VAR %ld", varno);
 	emit_str(nc, b);
 	emit_str(nc, fp_attname(nc->fp, var_relid(nc, varno, levelsup), (int) varattno));
 	emit_str(nc, fp_ident(nc->fp, FPC_TYPE, vartype));
 	snprintf(b, sizeof(b), "%ld", vartypmod);
 	emit_str(nc, b);
-	emit_str(nc, fp_ident(nc->fp, FPC_COLL, varcollid));
 	snprintf(b, sizeof(b), "%ld}", levelsup);
 	emit_str(nc, b);
 }

@@ -602,14 +602,27 @@ emit_constraints(FpCtx *fp)
 			flags[2] = f->condeferred ? 'd' : '-';
 			flags[3] = f->convalidated ? 'V' : '-';
 			flags[4] = f->conislocal ? 'L' : '-';
-			flags[5] = f->connoinherit ? 'N' : '-';
+			/*
+			 * NO INHERIT means something only for a CHECK (or NOT NULL)
+			 * constraint: index constraints of plain tables carry it, and a
+			 * partition's key restored by pg_dump (made on the table, then
+			 * attached) keeps it where PARTITION OF would not set it.
+			 */
+			flags[5] = f->connoinherit && (f->contype == CONSTRAINT_CHECK || f->contype == 'n') ? 'N' : '-';
 			flags[6] = f->confupdtype ? f->confupdtype : '-';
 			flags[7] = f->confdeltype ? f->confdeltype : '-';
 			flags[8] = f->confmatchtype ? f->confmatchtype : '-';
 			flags[9] = '\0';
 			put_flags(fp, flags, f->coninhcount, -1);
 		}
-		fp_put_ref(fp, "index", FPC_REL, f->conindid);
+		/*
+		 * A foreign key's index is the referenced table's first matching
+		 * unique index by OID: with two on the same columns, the order they
+		 * were made in, which pg_dump does not keep (it restores them by
+		 * name). What the key means, its columns and operators, follows.
+		 */
+		if (f->contype != CONSTRAINT_FOREIGN)
+			fp_put_ref(fp, "index", FPC_REL, f->conindid);
 		fp_put_ref(fp, "parent", FPC_CONSTRAINT, f->conparentid);
 		fp_put_ref(fp, "ftable", FPC_REL, f->confrelid);
 		fp_put_attnum_array(fp, &s, Anum_pg_constraint_conkey, "key", f->conrelid);
@@ -1009,6 +1022,21 @@ emit_functions(FpCtx *fp)
 		}
 		fp_begin(fp);
 		fp_put_char(fp, "prokind", f->prokind);
+		if (fp->procinternal != NULL)
+		{
+			/*
+			 * Part of another object (a range type's constructor): made and
+			 * dropped with it, and not dumped on its own. CREATE OR REPLACE
+			 * of such a function makes it a function of its own, which
+			 * pg_dump then prints.
+			 */
+			FpProcInternal *pi = hash_search(fp->procinternal, &f->oid, HASH_FIND, NULL);
+
+			if (pi != NULL)
+				fp_put_str(fp, "internal_to", pi->refclassid == TypeRelationId ?
+						   fp_ident(fp, FPC_TYPE, pi->refobjid) :
+						   psprintf("#%u", pi->refclassid));
+		}
 		fp_put_ref(fp, "language", FPC_LANG, f->prolang);
 		fp_put_bool(fp, "secdef", f->prosecdef);
 		fp_put_bool(fp, "leakproof", f->proleakproof);

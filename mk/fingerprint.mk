@@ -16,3 +16,11 @@ bench-fingerprint:
 ifneq ($(filter -lcrypto,$(shell $(PG_CONFIG) --libs)),)
 SHLIB_LINK += -lcrypto
 endif
+
+# `make fingerprint-diff-long`: the differential test of
+# test/t/41-fingerprint-diff.t with more seeds and longer histories; its
+# figures go to bench/results/fingerprint-diff-long.txt (docs/fingerprint.md).
+.PHONY: fingerprint-diff-long
+fingerprint-diff-long: all
+	FPDIFF_SEEDS=$${FPDIFF_SEEDS:-1,2,3,4,5,6,7,8,9,10} FPDIFF_STEPS=$${FPDIFF_STEPS:-80} \
+		FPDIFF_SUMMARY=$(CURDIR)/bench/results/fingerprint-diff-long.txt prove -v test/t/41-fingerprint-diff.t

@@ -86,14 +86,14 @@ SELECT dualboot_schema_fingerprint() AS fp \gset
 \! cp -p "$DUALBOOT_STATE" "$DUALBOOT_DIR/before"
 -- a schema that is not the expected one: refused, with both fingerprints
 SELECT code, message, replace(detail, :'fp', '<current>') AS detail, hint
-FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp2:pg$$ ||
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp3:pg$$ ||
                 current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64) || $$')$$);
 -- a fingerprint of another major version cannot be compared
 SELECT code, message
-FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp2:pg9:$$ || repeat('0', 64) || $$')$$);
--- nor one of the previous algorithm (a value saved before an upgrade)
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp3:pg9:$$ || repeat('0', 64) || $$')$$);
+-- nor one of a previous algorithm (a value saved before an upgrade)
 SELECT code, message
-FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp1:pg$$ ||
+FROM dbtest.try($$SELECT * FROM dualboot_confirm('dbfp2:pg$$ ||
                 current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64) || $$')$$);
 -- not a fingerprint at all: 22023
 SELECT code, message FROM dbtest.try($$SELECT * FROM dualboot_confirm('sha256:1234')$$);

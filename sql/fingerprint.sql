@@ -8,7 +8,7 @@ CREATE EXTENSION IF NOT EXISTS dualboot;
 SET client_min_messages = error;  -- no WARNING that depends on server settings (wal_level)
 
 -- the value names the algorithm and the server major, and fits the record
-SELECT dualboot_schema_fingerprint() ~ '^dbfp2:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
+SELECT dualboot_schema_fingerprint() ~ '^dbfp3:pg[0-9]+:[0-9a-f]{64}$' AS well_formed,
        length(dualboot_schema_fingerprint()) < 111 AS fits,
        split_part(dualboot_schema_fingerprint(), ':', 2)
          = 'pg' || (current_setting('server_version_num')::int / 10000) AS names_major;
@@ -25,6 +25,13 @@ SELECT dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp1:pg1
        dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp2:pg15:' || repeat('a', 64)) AS other_algo,
        dualboot_fingerprint_compare('dbfp1:pg15:' || repeat('a', 64), 'dbfp1:pg15:' || repeat('A', 64)) AS case_blind,
        dualboot_fingerprint_compare(NULL, 'x') IS NULL AS strict;
+-- values of this server by the earlier algorithms (dbfp1, dbfp2) are not
+-- comparable with today's dbfp3
+SELECT dualboot_fingerprint_compare('dbfp2:pg' || current_setting('server_version_num')::int / 10000 || ':' || repeat('a', 64),
+                                    dualboot_schema_fingerprint()) AS dbfp2_vs_now,
+       dualboot_fingerprint_compare('dbfp1:pg' || current_setting('server_version_num')::int / 10000 || ':' || repeat('a', 64),
+                                    dualboot_schema_fingerprint()) AS dbfp1_vs_now,
+       split_part(dualboot_schema_fingerprint(), ':', 1) AS algorithm;
 SELECT dualboot_fingerprint_compare('dbfp1:pg15:abc', 'dbfp1:pg15:' || repeat('a', 64));
 SELECT dualboot_fingerprint_compare('sha256:' || repeat('a', 64), 'dbfp1:pg15:' || repeat('a', 64));
 -- strict: no sign or space in the numbers
@@ -346,6 +353,55 @@ SELECT kind, count(DISTINCT canonical) AS distinct_canonical,
 FROM dualboot_schema_canonical() JOIN dualboot_schema_manifest() USING (kind, identity)
 WHERE identity IN ('fpt.gap', 'fpt.nogap', 'fpt.e_direct', 'fpt.e_added')
 GROUP BY kind ORDER BY kind;
+-- how a schema got there leaves no trace either (issue 12). A column's type
+-- changed and changed back: ALTER TYPE re-coerces the default without
+-- assigning collations, so the stored tree differs from the twin's, whose
+-- pg_dump text is the same.
+CREATE TABLE fpt.retyped (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(129), ALTER COLUMN b TYPE varchar(11) COLLATE "C";
+ALTER TABLE fpt.retyped ALTER COLUMN a TYPE varchar(128), ALTER COLUMN b TYPE varchar(10) COLLATE "C";
+CREATE TABLE fpt.typed_once (a varchar(128) DEFAULT 'x', b varchar(10) COLLATE "C" DEFAULT 'y' || 'z');
+-- a partition's primary key made by PARTITION OF, and as pg_dump restores
+-- it (the partition made alone, attached, its key added and its index
+-- attached) in a schema of its own: connoinherit differs, and means
+-- nothing for a key
+CREATE TABLE fpt.pk_made (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+CREATE TABLE fpt.pk_made_1 PARTITION OF fpt.pk_made FOR VALUES FROM (0) TO (10);
+CREATE SCHEMA fpu;	-- as long a name as fpt: length prefixes match
+CREATE TABLE fpu.pk_made (id int NOT NULL, v int) PARTITION BY RANGE (id);
+CREATE TABLE fpu.pk_made_1 (id int NOT NULL, v int);
+ALTER TABLE ONLY fpu.pk_made ATTACH PARTITION fpu.pk_made_1 FOR VALUES FROM (0) TO (10);
+ALTER TABLE ONLY fpu.pk_made ADD CONSTRAINT pk_made_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY fpu.pk_made_1 ADD CONSTRAINT pk_made_1_pkey PRIMARY KEY (id);
+ALTER INDEX fpu.pk_made_pkey ATTACH PARTITION fpu.pk_made_1_pkey;
+-- a foreign key uses the first matching unique index by OID: with two on
+-- the referenced column, which one depends on the order they were made,
+-- and pg_dump restores them in name order (the key's meaning, its
+-- columns and operators, is the same). The rows that differ:
+CREATE TABLE fpt.fk_ref (id int, CONSTRAINT fk_ref_z UNIQUE (id));
+ALTER TABLE fpt.fk_ref ADD CONSTRAINT fk_ref_a UNIQUE (id);
+CREATE TABLE fpt.fk_src (rid int REFERENCES fpt.fk_ref (id));
+CREATE TABLE fpu.fk_ref (id int);
+ALTER TABLE fpu.fk_ref ADD CONSTRAINT fk_ref_a UNIQUE (id);
+ALTER TABLE fpu.fk_ref ADD CONSTRAINT fk_ref_z UNIQUE (id);
+CREATE TABLE fpu.fk_src (rid int);
+ALTER TABLE fpu.fk_src ADD CONSTRAINT fk_src_rid_fkey FOREIGN KEY (rid) REFERENCES fpu.fk_ref (id);
+SELECT (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.retyped') =
+       (SELECT canonical FROM dualboot_schema_canonical() WHERE kind = 'table' AND identity = 'fpt.typed_once')
+       AS type_changed_and_back_same;
+SELECT c.kind, c.identity
+FROM dualboot_schema_canonical() c
+FULL JOIN (SELECT kind, replace(identity, 'fpu.', 'fpt.') AS identity, replace(canonical, ':fpu.', ':fpt.') AS canonical
+           FROM dualboot_schema_canonical() WHERE identity LIKE 'fpu.%') u USING (kind, identity)
+WHERE (c.identity LIKE 'fpt.pk\_made%' OR c.identity LIKE 'fpt.fk\_%') AND c.canonical IS DISTINCT FROM u.canonical
+ORDER BY 1, 2;
+-- and the other way: a range type's constructor replaced with its own text
+-- (CREATE OR REPLACE) is no longer part of the type (pg_depend 'i' becomes
+-- 'n'): pg_dump then prints it on its own, and the value must move
+CREATE TYPE fpt.span AS RANGE (subtype = float8);
+SELECT dualboot_schema_fingerprint() AS fp_span \gset
+DO $$ BEGIN EXECUTE pg_get_functiondef('fpt.span(float8, float8, text)'::regprocedure); END $$;
+SELECT dualboot_schema_fingerprint() <> :'fp_span' AS replaced_constructor_moves;
 -- each object's hash is SHA-256 of kind NUL identity NUL canonical bytes
 SELECT count(*) > 0 AS rows,
        bool_and(fingerprint = encode(sha256(convert_to(kind, 'UTF8') || '\x00'::bytea
@@ -381,9 +437,9 @@ SELECT d.kind, d.identity, d.change,
 FROM saved, dualboot_schema_diff(saved.doc) AS d ORDER BY 1, 2;
 -- a manifest from another server major (or algorithm) is refused
 SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg99:' || repeat('0', 64), 'objects', '[]'::jsonb));
--- the algorithm alone counts too: a dbfp1 manifest of this very server major
--- (a manifest saved before the upgrade to dbfp2)
-SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp1:pg'
+-- the algorithm alone counts too: a dbfp2 manifest of this very server major
+-- (a manifest saved before the upgrade to dbfp3)
+SELECT * FROM dualboot_schema_diff(jsonb_build_object('fingerprint', 'dbfp2:pg'
     || current_setting('server_version_num')::int / 10000 || ':' || repeat('0', 64), 'objects', '[]'::jsonb));
 SELECT * FROM dualboot_schema_diff('{"objects": []}'::jsonb);
 
@@ -444,6 +500,7 @@ RESET work_mem;
 
 -- clean up
 DROP SCHEMA fpt CASCADE;
+DROP SCHEMA fpu CASCADE;
 DROP FOREIGN DATA WRAPPER fpt_um_fdw CASCADE;
 DROP ROLE regress_fp_owner;
 RESET client_min_messages;

@@ -39,6 +39,27 @@ test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;
 esac
 PACKAGES=$(echo $PACKAGES)
 
+# Application schemas shipped in Debian packages, for the fingerprint's
+# differential test (test/fingerprint/diff.py): downloaded and unpacked into
+# build/debian-schemas/, not installed (installing them pulls in and starts
+# their servers). Needs no root.
+SCHEMA_PACKAGES="pdns-backend-pgsql icinga2-ido-pgsql"
+schemas=$(cd "$(dirname "$0")/.." && pwd)/build/debian-schemas
+for p in $SCHEMA_PACKAGES; do
+	[ -d "$schemas/$p" ] && continue
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	# apt's download user must be able to write there
+	if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+	if (cd "$tmp" && apt-get -q download "$p" >/dev/null) && mkdir -p "$schemas" &&
+		dpkg-deb -x "$tmp"/*.deb "$schemas/$p.part"; then
+		mv "$schemas/$p.part" "$schemas/$p"
+	else
+		echo "dualboot: could not download and unpack $p (apt-get download $p)" >&2
+	fi
+	rm -rf "$tmp" "$schemas/$p.part"
+done
+
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

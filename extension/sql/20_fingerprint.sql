@@ -12,7 +12,7 @@ AS 'MODULE_PATHNAME', 'dualboot_schema_fingerprint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION pg_catalog.dualboot_schema_fingerprint(boolean) IS
-'dbfp2:pg<major>:<sha256> of the canonical schema of the current database; with true, owners, privileges and comments too';
+'dbfp3:pg<major>:<sha256> of the canonical schema of the current database; with true, owners, privileges and comments too';
 
 CREATE FUNCTION pg_catalog.dualboot_schema_manifest(
     include_privileges boolean DEFAULT false)
@@ -61,7 +61,7 @@ SELECT pg_catalog.jsonb_build_object(
     'include_privileges', $1,
     'database', pg_catalog.current_database(),
     'fingerprint',
-        'dbfp2:pg'
+        'dbfp3:pg'
         OPERATOR(pg_catalog.||) (pg_catalog.current_setting('server_version_num')::pg_catalog.int4
                                  OPERATOR(pg_catalog./) 10000)::pg_catalog.text
         OPERATOR(pg_catalog.||) ':'

@@ -68,8 +68,8 @@ check "fixture schema builds" \
 
 src=$(fp fp_src)
 src_acl=$(fp fp_src "" true)
-check "fingerprint is dbfp2:pg<major>:<sha256>, with privileges too, and they differ" \
-	test "$(printf '%s\n%s\n' "$src" "$src_acl" | grep -cE '^dbfp2:pg[0-9]+:[0-9a-f]{64}$')" = 2 -a "$src" != "$src_acl"
+check "fingerprint is dbfp3:pg<major>:<sha256>, with privileges too, and they differ" \
+	test "$(printf '%s\n%s\n' "$src" "$src_acl" | grep -cE '^dbfp3:pg[0-9]+:[0-9a-f]{64}$')" = 2 -a "$src" != "$src_acl"
 check "the fixture has more than 100 manifest rows" \
 	test "$(manifest fp_src | wc -l)" -gt 100
 kinds=$($PSQL -d fp_src -Atc "SELECT string_agg(DISTINCT kind, ',' ORDER BY kind) FROM dualboot_schema_manifest(true)
