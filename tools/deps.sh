@@ -39,40 +39,52 @@ test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;
 esac
 PACKAGES=$(echo $PACKAGES)
 
-# Application schemas shipped in Debian packages, for the fingerprint's
-# differential test (test/fingerprint/diff.py): downloaded and unpacked into
-# build/debian-schemas/, not installed (installing them pulls in and starts
-# their servers). Needs no root.
-SCHEMA_PACKAGES="pdns-backend-pgsql icinga2-ido-pgsql"
-schemas=$(cd "$(dirname "$0")/.." && pwd)/build/debian-schemas
-for p in $SCHEMA_PACKAGES; do
-	[ -d "$schemas/$p" ] && continue
-	tmp=$(mktemp -d)
-	chmod 755 "$tmp"
-	# apt's download user must be able to write there
-	if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
-	if (cd "$tmp" && apt-get -q download "$p" >/dev/null) && mkdir -p "$schemas" &&
-		dpkg-deb -x "$tmp"/*.deb "$schemas/$p.part"; then
-		mv "$schemas/$p.part" "$schemas/$p"
-	else
-		echo "dualboot: could not download and unpack $p (apt-get download $p)" >&2
-	fi
-	rm -rf "$tmp" "$schemas/$p.part"
-done
-
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
 		|| missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-	echo "dualboot: missing Debian packages. Run as root:" >&2
-	echo "  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
-	exit 1
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "dualboot: missing Debian packages. Run as root:" >&2
+		echo "  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+		exit 1
+	fi
+	echo "dualboot: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
+	updated=1
 fi
-echo "dualboot: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout=600 update -qq
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
+[ "$PROFILE" = test ] || exit 0
+
+# Application schemas shipped in Debian packages, for the fingerprint's
+# differential test (test/fingerprint/diff.py): downloaded and unpacked into
+# build/debian-schemas/, not installed (installing them pulls in and starts
+# their servers). After the installation above, so that apt's package lists
+# exist on a new machine; a failed download updates them once and retries.
+SCHEMA_PACKAGES="pdns-backend-pgsql icinga2-ido-pgsql"
+schemas=$(cd "$(dirname "$0")/.." && pwd)/build/debian-schemas
+fetch_schema() {
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	# apt's download user must be able to write there
+	if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+	rc=1
+	if (cd "$tmp" && apt-get -q download "$1" >/dev/null 2>&1) && mkdir -p "$schemas" &&
+		dpkg-deb -x "$tmp"/*.deb "$schemas/$1.part"; then
+		mv "$schemas/$1.part" "$schemas/$1" && rc=0
+	fi
+	rm -rf "$tmp" "$schemas/$1.part"
+	return $rc
+}
+for p in $SCHEMA_PACKAGES; do
+	[ -d "$schemas/$p" ] && continue
+	fetch_schema "$p" && continue
+	if [ -z "${updated:-}" ] && [ "$(id -u)" = 0 ]; then
+		apt-get -o DPkg::Lock::Timeout=600 update -qq && updated=1
+		fetch_schema "$p" && continue
+	fi
+	echo "dualboot: could not download and unpack $p (apt-get download $p)" >&2
+done
+exit 0

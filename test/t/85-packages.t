@@ -25,6 +25,7 @@ assert() {
 }
 
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (dpkg-buildpackage, chroot)"; exit 0; }
+mkdir -p "$D"
 for t in dpkg-buildpackage lintian mmdebstrap pg_buildext unshare; do
 	command -v "$t" >/dev/null || { echo "Bail out! $t missing (tools/deps.sh installs it)"; exit 1; }
 done
