@@ -17,7 +17,7 @@ PACKAGES="build-essential pkg-config clang libclang-rt-dev valgrind musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR postgresql-contrib
  libefivar-dev libefiboot-dev efibootmgr python3 python3-psycopg2
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
- fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod"
+ fdisk cpio initramfs-tools ovmf mmdebstrap grub-efi-amd64-bin hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod"
 PACKAGES=$(echo $PACKAGES)
 
 missing=""
