@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +37,7 @@ CTL = os.path.join(ROOT, "build", "dualbootctl")
 SMP = os.environ.get("E2E_SMP", "2")
 MEM = os.environ.get("E2E_MEM", "2048")
 BOOT_SILENCE = int(os.environ.get("E2E_SILENCE", "120"))   # s without serial output
-RESET_SILENCE = int(os.environ.get("E2E_RESET_SILENCE", "60"))  # after "Restarting system"
+RESET_SILENCE = int(os.environ.get("E2E_RESET_SILENCE", "150"))  # after "Restarting system"
 QEMU_TIMEOUT = int(os.environ.get("E2E_QEMU_TIMEOUT", "900"))
 
 T0 = time.time()
@@ -148,7 +149,8 @@ class Machine:
             cmd.append("-no-reboot")
         log("%s: QEMU run %d (%s)" % (self.name, self.runs, label))
         start = time.time()
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        # its own process group: a power cut kills timeout and QEMU together
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
         pos = 0
         buf = ""
         last_out = time.time()
@@ -200,7 +202,7 @@ class Machine:
                     how = "cut"
                     log("%s: power cut at %r" % (self.name, line.strip()[:100]))
             if how == "cut":
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 power_cuts += 1
                 break
@@ -224,7 +226,7 @@ class Machine:
                     % (self.name, quiet, forced_resets))
                 last_out = time.time()
             if nboots > max_boots:
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 how = "too many boots"
                 break
@@ -445,7 +447,7 @@ def firmware_kernel(_m):
         bench.append((step, kv))
 
 
-def power_cuts(m):
+def power_cut_scenarios(m):
     """QEMU killed in a trial boot (right after the hook's decision) and
     while the record is being written (a loop of dualbootctl writes)."""
     sc = "scenario power_cut_boot"
@@ -508,7 +510,7 @@ def bench_boots(_m):
 
 
 SCENARIOS = [("core", core), ("unhealthy_and_promote", unhealthy_and_promote),
-             ("firmware_kernel", firmware_kernel), ("power_cuts", power_cuts),
+             ("firmware_kernel", firmware_kernel), ("power_cuts", power_cut_scenarios),
              ("bench", bench_boots)]
 
 
@@ -554,11 +556,13 @@ def main():
     only = [s for s in args.only.split(",") if s]
     os.makedirs(RUN, exist_ok=True)
     log("load before: %s" % open("/proc/loadavg").read().strip())
-    m = Machine("main")
+    m = None
     for name, fn in SCENARIOS:
         if only and name not in only:
             continue
-        log("=== %s ===" % name)
+        log("=== scenario group %s ===" % name)
+        if m is None and name not in ("firmware_kernel", "bench"):
+            m = Machine("main")   # core, unhealthy_and_promote, power_cuts: one machine, in order
         fn(m)
     if args.bench and bench:
         write_bench(args.bench)
