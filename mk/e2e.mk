@@ -13,7 +13,7 @@ E2E_ONLY ?=
 
 .PHONY: e2e e2e-image
 e2e-image: build/dualbootctl
-	test/e2e/build.sh
+	test/e2e/build.sh >&2
 
 e2e: e2e-image
 	test/e2e/harness.py $(if $(E2E_ONLY),--only $(E2E_ONLY)) --bench bench/results/e2e-boot.txt

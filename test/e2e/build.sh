@@ -42,9 +42,10 @@ if [ ! -s "$BASE" ]; then
 	rm -f "$CACHE"/base-*.tar
 	"$E/base.sh" "$BASE.tmp" >&2
 	mv "$BASE.tmp" "$BASE"
-	timing "base_root_mmdebstrap_s=$(( $(now) - t0 )) (cache miss, $(date -u +%F))"
+	echo "base_root_mmdebstrap_s=$(( $(now) - t0 )) (cache miss, $(date -u '+%F %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg))" > "$BASE.time"
+	timing "$(cat "$BASE.time")"
 else
-	timing "base_root_mmdebstrap_s=0 (cached $BASE)"
+	timing "base_root_mmdebstrap_s=0 (cached $(basename "$BASE"); when it was built: $(cat "$BASE.time" 2>/dev/null || echo unknown))"
 fi
 
 t0=$(now)
@@ -118,9 +119,12 @@ cat > "$W/grub-shared.cfg" <<'CFG'
 serial --unit=0 --speed=115200
 terminal_input serial
 terminal_output serial
-search --no-floppy --set=root --file /dualboot/vmlinuz
+search --no-floppy --set=root --file /dualboot/shared.cfg
 echo "e2e-grub: set-up b: one entry, the initramfs chooses the root"
-if [ -f /e2e/grub.cfg ]; then source /e2e/grub.cfg; fi
+source /dualboot/shared.cfg
+CFG
+# (the embedded configuration runs without GRUB's script parser: no `if`)
+cat > "$ESPD/dualboot/shared.cfg" <<'CFG'
 linux /dualboot/vmlinuz console=ttyS0,115200 panic=-1 quiet
 initrd /dualboot/initrd.img
 boot
@@ -208,5 +212,11 @@ write_roots "$W/disk-fw.img.tmp"
 mv "$W/disk-fw.img.tmp" "$W/disk-fw.img"
 timing "firmware_entries_and_disk_fw_s=$(( $(now) - t0 ))"
 mv "$W/build-times.txt.new" "$W/build-times.txt"
+{
+	echo "# make e2e: image build (test/e2e/build.sh), $(date -u '+%F %H:%M') UTC, one run"
+	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# seconds of wall time per part; the base root is cached under build/e2e/cache/"
+	cat "$W/build-times.txt"
+} > "$ROOT/bench/results/e2e-build.txt"
 say "built $IMG ($(du -h "$IMG" | cut -f1) allocated); kernel $KVER"
 cat "$W/build-times.txt" >&2
