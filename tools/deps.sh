@@ -29,7 +29,7 @@ DEMO_PACKAGES="build-essential pkg-config musl-tools
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
- debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap
+ debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
  default-jre-headless"
 case $PROFILE in

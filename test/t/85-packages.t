@@ -100,6 +100,7 @@ done
 [ -L "$R/etc/systemd/system/boot-complete.target.requires/dualboot-confirm.service" ] ||
 	problem "dualboot-confirm.service is not required by boot-complete.target"
 ls "$R"/etc/systemd/system/*/dualboot-efi-sync* > /dev/null 2>&1 && problem "firmware-mode units enabled without efi_a=/efi_b="
+ls "$R"/etc/systemd/system/*/dualboot-hint-sync* > /dev/null 2>&1 && problem "the hint's path unit enabled before a record exists"
 for f in usr/sbin/dualbootctl usr/lib/dualboot/dualboot-select usr/share/man/man8/dualbootctl.8.gz \
 	usr/share/initramfs-tools/hooks/dualboot usr/lib/dracut/modules.d/90dualboot/module-setup.sh \
 	etc/dualboot/dualboot.conf usr/lib/postgresql/15/lib/dualboot.so \
