@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 # forge-record.py RECORD OP - test-only surgery on a dualboot state record,
-# with the CRC-32C recomputed so that the copy stays whole (docs/state-format.md):
-#   unknown-event  the newest copy gets seq + 10 and last_event 9, an event
-#                  code format version 1 does not know (as another build of
-#                  the same format could write it)
+# with the CRC-32C recomputed where a copy must stay whole
+# (docs/state-format.md). Used by test/t/20-dualbootctl.t and, through
+# DUALBOOT_FORGE, by the pg_regress suites:
+#   newer-version   the newest copy: format version 2, seq + 10
+#   unknown-event   the newest copy gets seq + 10 and last_event 9, an event
+#                   code format version 1 does not know (as another build of
+#                   the same format could write it)
+#   fprint          the newest copy: fingerprint entry 0 = slot B, db "app"
+#   corrupt-newest  one byte of the newest copy flipped (its CRC now fails)
+#   corrupt-both    the same byte flipped in both copies
+#   magic           a wrong magic in both copies
+#   seqs            print the two copies' sequence numbers, change nothing
 import struct
 import sys
 
@@ -26,13 +34,38 @@ def seq(i):
     return struct.unpack_from('<Q', rec, i * 4096 + 16)[0]
 
 
+def reseal(c):
+    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
+
+
 newest = 0 if seq(0) >= seq(1) else 1
 c = newest * 4096
-if op == 'unknown-event':
+if op == 'newer-version':
+    struct.pack_into('<H', rec, c + 8, 2)
+    struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
+    reseal(c)
+elif op == 'unknown-event':
     struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
     rec[c + 56] = 9
+    reseal(c)
+elif op == 'fprint':
+    e = c + 16 + 152
+    struct.pack_into('<qB7x', rec, e, 1795600000, 1)
+    rec[e + 16:e + 16 + 64] = b'app'.ljust(64, b'\0')
+    rec[e + 80:e + 80 + 112] = b'v1:pg15:3f2a'.ljust(112, b'\0')
+    reseal(c)
+elif op == 'corrupt-newest':
+    rec[c + 200] ^= 0x55
+elif op == 'corrupt-both':
+    rec[200] ^= 0x55
+    rec[4096 + 200] ^= 0x55
+elif op == 'magic':
+    rec[0:8] = b'NOTDUALB'
+    rec[4096:4104] = b'NOTDUALB'
+elif op == 'seqs':
+    print(seq(0), seq(1))
+    sys.exit(0)
 else:
     sys.exit('forge-record.py: unknown operation ' + op)
-struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
 with open(path, 'r+b') as f:
     f.write(rec)

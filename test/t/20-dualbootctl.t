@@ -81,49 +81,8 @@ json() {
 	python3 -c 'import json,sys; j=json.loads(sys.stdin.read()); sys.exit(0 if ('"$1"') else 1)' <<<"$out"
 }
 
-# Record surgery through python (CRC-32C recomputed): version, seq, byte flips.
-cat >"$T/rec.py" <<'EOF'
-import struct, sys
-def crc32c(data):
-    crc = 0xffffffff
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
-    return crc ^ 0xffffffff
-path, op = sys.argv[1], sys.argv[2]
-rec = bytearray(open(path, 'rb').read())
-def seq(i): return struct.unpack_from('<Q', rec, i * 4096 + 16)[0]
-newest = 0 if seq(0) >= seq(1) else 1
-if op == 'newer-version':      # newest copy: version 2, seq + 10, valid CRC
-    c = newest * 4096
-    struct.pack_into('<H', rec, c + 8, 2)
-    struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
-    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
-elif op == 'unknown-event':    # newest copy: seq + 10, last_event 9 (unknown), valid CRC
-    c = newest * 4096
-    struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
-    rec[c + 56] = 9
-    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
-elif op == 'corrupt-newest':   # flip one byte inside the newest copy
-    rec[newest * 4096 + 200] ^= 0x55
-elif op == 'corrupt-both':
-    rec[200] ^= 0x55
-    rec[4096 + 200] ^= 0x55
-elif op == 'magic':            # wrong magic in both copies
-    rec[0:8] = b'NOTDUALB'
-    rec[4096:4104] = b'NOTDUALB'
-elif op == 'fprint':           # newest copy: fingerprint entry 0 = slot B, db "app"
-    c = newest * 4096
-    e = c + 16 + 152
-    struct.pack_into('<qB7x', rec, e, 1795600000, 1)
-    rec[e + 16:e + 16 + 64] = b'app'.ljust(64, b'\0')
-    rec[e + 80:e + 80 + 112] = b'v1:pg15:3f2a'.ljust(112, b'\0')
-    struct.pack_into('<I', rec, c + 4092, crc32c(bytes(rec[c:c + 4092])))
-elif op == 'seqs':
-    print(seq(0), seq(1)); sys.exit(0)
-open(path, 'r+b').write(rec)
-EOF
+# Record surgery (CRC-32C recomputed): version, seq, byte flips.
+FORGE=$ROOT/test/forge-record.py
 
 BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
 
@@ -367,11 +326,11 @@ suite() {
 	expect_rc 2 "$tag: a symlink is refused for updates too" --state "$D/link" failback
 	check "$tag: symlink: the record behind it is unchanged" same_file "$S" "$D/copy"
 	cp "$S" "$D/magic"
-	python3 "$T/rec.py" "$D/magic" magic
+	python3 "$FORGE" "$D/magic" magic
 	expect_rc 2 "$tag: wrong magic" --state "$D/magic" status
 	check "$tag: wrong magic: no valid copy" has "$err" "no valid copy"
 	cp "$S" "$D/newer"
-	python3 "$T/rec.py" "$D/newer" newer-version
+	python3 "$FORGE" "$D/newer" newer-version
 	cp "$D/newer" "$D/copy"
 	expect_rc 2 "$tag: unknown newer version" --state "$D/newer" status
 	check "$tag: newer version: the message says so" has "$err" "newer"
@@ -383,7 +342,7 @@ suite() {
 	check "$tag: newer version: the record is never rewritten" same_file "$D/newer" "$D/copy"
 	# a whole newest copy with a value this version refuses: like a newer version
 	cp "$S" "$D/unknown"
-	python3 "$T/rec.py" "$D/unknown" unknown-event
+	python3 "$FORGE" "$D/unknown" unknown-event
 	cp "$D/unknown" "$D/copy"
 	expect_rc 2 "$tag: newest copy with an unknown event code" --state "$D/unknown" status
 	check "$tag: unknown event: the message names the field and says it is refused" \
@@ -396,16 +355,16 @@ suite() {
 		bash -c '[ "$2" = 0 ] && grep -qx DUALBOOT_SLOT=B "$1" && grep -qx DUALBOOT_TRIAL=0 "$1"' _ "$T/out" "$rc"
 	check "$tag: unknown event: the record is byte for byte unchanged" same_file "$D/unknown" "$D/copy"
 	cp "$S" "$D/one"
-	python3 "$T/rec.py" "$D/one" corrupt-newest
+	python3 "$FORGE" "$D/one" corrupt-newest
 	run --state "$S" status --json
 	good_seq=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])' <<<"$out")
 	expect_rc 0 "$tag: newest copy corrupt: the other copy serves" --state "$D/one" status --json
 	check "$tag: ... with the older sequence" json "j['seq'] == $good_seq - 1"
 	expect_rc 0 "$tag: a write to a record with one corrupt copy" --state "$D/one" failback
 	check "$tag: ... repairs it: both copies valid again" \
-		bash -c '[ "$(python3 "$1" "$2" seqs)" = "$3 $(( $3 - 1 ))" ] || [ "$(python3 "$1" "$2" seqs)" = "$(( $3 - 1 )) $3" ]' _ "$T/rec.py" "$D/one" "$good_seq"
+		bash -c '[ "$(python3 "$1" "$2" seqs)" = "$3 $(( $3 - 1 ))" ] || [ "$(python3 "$1" "$2" seqs)" = "$(( $3 - 1 )) $3" ]' _ "$FORGE" "$D/one" "$good_seq"
 	cp "$S" "$D/both"
-	python3 "$T/rec.py" "$D/both" corrupt-both
+	python3 "$FORGE" "$D/both" corrupt-both
 	expect_rc 2 "$tag: both copies corrupt" --state "$D/both" status
 	check "$tag: both corrupt: the message names the default stable slot" has "$err" "default stable slot"
 	run --config "$D/defB.conf" --state "$D/both" --marker "$M" boot-select
@@ -421,7 +380,7 @@ suite() {
 	cp "$S" "$D/a=b"
 	expect_rc 0 "$tag: a file name with '=' is a file, not a device spec" --state "$D/a=b" status
 	cp "$S" "$D/fp"
-	python3 "$T/rec.py" "$D/fp" fprint
+	python3 "$FORGE" "$D/fp" fprint
 	expect_rc 0 "$tag: status --json of a record with a stored fingerprint" --state "$D/fp" status --json
 	check "$tag: ... lists it (slot, database, fingerprint, time)" \
 		json 'j["fingerprints"] == [{"slot": "B", "database": "app", "fingerprint": "v1:pg15:3f2a", "recorded_at": "2026-11-25T09:46:40Z"}]'
