@@ -52,7 +52,7 @@ typedef struct ctl_env
 } ctl_env;
 
 #ifndef DUALBOOT_VERSION
-#define DUALBOOT_VERSION "1.0"
+#define DUALBOOT_VERSION "1.1"
 #endif
 
 /* ------------------------------------------------------------------ */
