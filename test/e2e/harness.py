@@ -34,7 +34,10 @@ RUN = os.path.join(W, "run")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 CTL = os.path.join(ROOT, "build", "dualbootctl")
-SMP = os.environ.get("E2E_SMP", "2")
+# One vCPU by default: with two, a guest on a loaded host stalled for good
+# (soft lockup, RCU stall: one vCPU thread starved under TCG). With one, a
+# full run passed 63/63 in 1346 s of scenarios on an idle machine.
+SMP = os.environ.get("E2E_SMP", "1")
 MEM = os.environ.get("E2E_MEM", "2048")
 BOOT_SILENCE = int(os.environ.get("E2E_SILENCE", "120"))   # s without serial output
 RESET_SILENCE = int(os.environ.get("E2E_RESET_SILENCE", "150"))  # after "Restarting system"
