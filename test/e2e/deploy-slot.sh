@@ -80,7 +80,8 @@ PGCONF
 	if [ "$SLOT" = A ]; then
 		# the application's database (demo/setup.sql: the users table and
 		# CREATE EXTENSION dualboot)
-		chroot "$R" pg_ctlcluster 15 main start
+		# (socket only: the build host's own servers may use TCP 5432)
+		chroot "$R" pg_ctlcluster 15 main start -- -o "-c listen_addresses=''"
 		chroot "$R" runuser -u postgres -- createdb app
 		chroot "$R" runuser -u postgres -- psql -XAtq -d app -f - < "$E2E_SEED_SQL" >/dev/null
 		chroot "$R" pg_ctlcluster 15 main stop
