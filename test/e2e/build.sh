@@ -49,11 +49,10 @@ else
 fi
 
 t0=$(now)
-# ---- dualboot, staged: make install DESTDIR= --------------------------
+# ---- dualboot's Debian packages (make deb), installed by step 3 --------
+# (the host's own build too: the harness reads the record with build/dualbootctl)
 make -s -C "$ROOT" all >&2
-rm -rf "$W/stage"
-make -s -C "$ROOT" install DESTDIR="$W/stage" >&2
-make -s -C "$ROOT" install-efi DESTDIR="$W/stage" >&2
+"$ROOT/tools/build-deb.sh" "$W/deb" >&2
 
 # ---- slot A: unpack, deploy ---------------------------------------------
 RA=$W/root-a
@@ -92,7 +91,7 @@ install -D -m 0755 "$ROOT/hook/kernel/zz-dualboot-grub" "$RA/etc/kernel/postinst
 printf 'DUALBOOT_CMDLINE="ro console=ttyS0,115200 panic=-1 quiet"\n' > "$RA/etc/default/dualboot-grub"
 
 E2E_STATE_DIR=$STATE E2E_SEED_SQL=$ROOT/demo/setup.sql \
-	"$E/deploy-slot.sh" install "$RA" "$W/stage" A
+	"$E/deploy-slot.sh" install "$RA" "$W/deb" A
 "$E/deploy-slot.sh" fstab "$RA" "$UUID_A"
 "$E/deploy-slot.sh" initramfs "$RA" >&2
 timing "deploy_slot_a_s=$(( $(now) - t0 ))"

@@ -3,7 +3,7 @@
 # to one slot's root folder through chroot (as root on the build host).
 # Each block says which step of the guide it is; change both together.
 #
-#   deploy-slot.sh install ROOT STAGE SLOT       steps 3, 4, 7, 8, 9 (+ 6 on the stable slot)
+#   deploy-slot.sh install ROOT DEBS SLOT        steps 3, 4, 7, 8, 9 (+ 6 on the stable slot)
 #   deploy-slot.sh make-b ROOT_A ROOT_B UUID_B   step "slot B from slot A"
 #   deploy-slot.sh fstab ROOT UUID               step 5, each slot's own /etc/fstab
 #   deploy-slot.sh initramfs ROOT                step 10
@@ -30,13 +30,16 @@ cmd=$1
 shift
 case "$cmd" in
 install)
-	R=$1 STAGE=$2 SLOT=$3
+	R=$1 DEBS=$2 SLOT=$3
 	trap 'umount "$R/var/lib/dualboot" 2>/dev/null || :; chroot_down "$R"' EXIT
 	chroot_up "$R"
 
-	# step 3: install (a staged `make install DESTDIR=$STAGE`, unpacked over
-	# the root; --keep-directory-symlink: /lib is a link to /usr/lib)
-	tar -C "$STAGE" -c . | tar -C "$R" -x --keep-directory-symlink
+	# step 3: install the Debian packages (`make deb` into DEBS) with apt;
+	# their dependencies are already in the root (base.sh), none is fetched
+	mkdir -p "$R/tmp/dualboot-debs"
+	cp "$DEBS"/dualboot_*.deb "$DEBS"/postgresql-15-dualboot_*.deb "$R/tmp/dualboot-debs/"
+	chroot "$R" env DEBIAN_FRONTEND=noninteractive sh -c 'cd /tmp/dualboot-debs && apt-get install -y ./dualboot_*.deb ./postgresql-15-dualboot_*.deb' >&2
+	rm -rf "$R/tmp/dualboot-debs"
 	chroot "$R" dualbootctl --help >/dev/null
 
 	# step 4: configure, the same file on both slots; mount the state
