@@ -32,4 +32,7 @@ extern void dualboot_subxact_callback(SubXactEvent event,
 									  SubTransactionId parentSubid,
 									  void *arg);
 
+/* dualboot.trial_isolation and the connection hook (isolation.c), from _PG_init. */
+extern void dualboot_isolation_init(void);
+
 #endif							/* DUALBOOT_H */
