@@ -3,7 +3,8 @@
  * docs/isolation.md).
  *
  * On a boot of the test slot the server admits only local clients (a Unix
- * socket, 127.0.0.0/8, ::1) and no replication connection at all (physical
+ * socket, 127.0.0.0/8, ::1, or a program of this machine connecting to one
+ * of the machine's own addresses) and no replication connection at all (physical
  * or logical walsender, local or not): the test slot's data is a rehearsal
  * copy that failback throws away, so nothing outside the machine may write
  * into it, and no standby of stable may follow it (its WAL diverges from
@@ -72,29 +73,42 @@ static bool isolation_hook_installed = false;
 
 static ClientAuthentication_hook_type prev_client_auth_hook = NULL;
 
-/* A Unix socket, 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+/*
+ * A client on this machine: a Unix socket, 127.0.0.0/8, ::1,
+ * ::ffff:127.0.0.0/104, or a TCP connection whose two ends have the same
+ * address (a program on this machine connecting to one of the machine's own
+ * addresses, such as dualboot-confirm with PGHOST set to it: the kernel
+ * gives the client the address it connects to).
+ */
 static bool
 is_local_client(const Port *port)
 {
 	const struct sockaddr_storage *ss = &port->raddr.addr;
+	const struct sockaddr_storage *ls = &port->laddr.addr;
 
 	if (ss->ss_family == AF_UNIX)
 		return true;
 	if (ss->ss_family == AF_INET)
 	{
 		const struct sockaddr_in *in = (const struct sockaddr_in *) ss;
+		const struct sockaddr_in *lin = (const struct sockaddr_in *) ls;
 
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		if ((ntohl(in->sin_addr.s_addr) >> 24) == 127)
+			return true;
+		return ls->ss_family == AF_INET && lin->sin_addr.s_addr == in->sin_addr.s_addr;
 	}
 	if (ss->ss_family == AF_INET6)
 	{
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) ss;
+		const struct sockaddr_in6 *lin6 = (const struct sockaddr_in6 *) ls;
 		const uint8 *a = in6->sin6_addr.s6_addr;
 		static const uint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+			(memcmp(a, mapped, sizeof(mapped)) == 0 && a[12] == 127))
 			return true;
-		return memcmp(a, mapped, sizeof(mapped)) == 0 && a[12] == 127;
+		return ls->ss_family == AF_INET6 &&
+			memcmp(lin6->sin6_addr.s6_addr, a, sizeof(lin6->sin6_addr.s6_addr)) == 0;
 	}
 	return false;
 }
@@ -154,8 +168,8 @@ isolation_client_auth(Port *port, int status)
 					"dualboot trial, and dualboot.trial_isolation = local admits only "
 					"local clients", db_slot_name(iso.slot)),
 			 errdetail("Client address %s is not this machine's (a Unix socket, "
-					   "127.0.0.0/8 or ::1). The test slot's data is a rehearsal copy "
-					   "that failback throws away.",
+					   "127.0.0.0/8, ::1 or the address connected to). The test slot's "
+					   "data is a rehearsal copy that failback throws away.",
 					   port->remote_host ? port->remote_host : "?"),
 			 errhint("Connect again once the stable slot serves. To open the test slot "
 					 "on purpose, set dualboot.trial_isolation = open and reload the "

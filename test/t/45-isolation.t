@@ -294,6 +294,9 @@ got=$(lsql -c "SELECT count(*) FROM orders")
 check "trial: a Unix-socket client is admitted" [ "$got" = 1 ]
 got=$("$PGBIN/psql" -X -At -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "SELECT inet_client_addr()" 2>&1)
 check "trial: a loopback client (127.0.0.1) is admitted ($got)" [ "$got" = 127.0.0.1 ]
+got=$("$PGBIN/psql" -X -At -h "$HOSTIP" -p "$PORT" -U postgres -d postgres -c "SELECT inet_client_addr()" 2>&1)
+check "trial: a client of this machine connecting to the machine's own address $HOSTIP is admitted ($got)" \
+	[ "$got" = "$HOSTIP" ]
 
 # a client of the other machine: refused, and its write never lands
 if rsql -c "INSERT INTO orders (note) VALUES ('from outside, during the trial')" >"$W/r1.log" 2>&1; then
