@@ -313,6 +313,10 @@ check "trial: B's log has the refusal with SQLSTATE 57P03 and the client's addre
 	grep -q "57P03 FATAL:  connection refused: this server runs the test slot B" "$W/B.log"
 check "trial: ... DETAIL names the client's address" \
 	grep -q "DETAIL:  Client address $NSIP is not this machine's" "$W/B.log"
+inns "$PGBIN/pg_isready" -h "$HOSTIP" -p "$PORT" -U postgres -d postgres >"$W/ready.log" 2>&1
+rc=$?
+check "trial: pg_isready from $NSIP says rejecting connections (exit $rc: $(cat "$W/ready.log"))" \
+	[ "$rc" = 1 ]
 got=$(lsql -c "SELECT count(*) FROM orders WHERE note LIKE 'from outside%'")
 check "trial: the write from $NSIP did not land" [ "$got" = 0 ]
 
