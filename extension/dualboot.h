@@ -32,6 +32,16 @@ extern void dualboot_subxact_callback(SubXactEvent event,
 									  SubTransactionId parentSubid,
 									  void *arg);
 
+/*
+ * The record, read to decide the slot of this boot (api.c): st when it could
+ * be read, else NULL with *st_error saying why (its text may live in err).
+ */
+struct db_state;
+struct db_error;
+extern const struct db_state *dualboot_boot_record(struct db_state *st,
+												   struct db_error *err,
+												   const char **st_error);
+
 /* dualboot.trial_isolation and the connection hook (isolation.c), from _PG_init. */
 extern void dualboot_isolation_init(void);
 

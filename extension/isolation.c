@@ -119,16 +119,9 @@ boot_role(db_isolation *iso)
 {
 	db_state	st;
 	db_error	err;
-	const db_state *stp = NULL;
-	const char *st_error = NULL;
+	const char *st_error;
+	const db_state *stp = dualboot_boot_record(&st, &err, &st_error);
 
-	memset(&err, 0, sizeof(err));
-	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
-		st_error = "dualboot.state_path is not set";
-	else if (db_load(dualboot_state_path, &st, &err) == DB_OK)
-		stp = &st;
-	else
-		st_error = err.message;
 	return db_isolation_role(dualboot_boot_marker_path, stp, st_error, iso);
 }
 
