@@ -175,7 +175,8 @@ dualboot_isolation_init(void)
 	DefineCustomEnumVariable("dualboot.trial_isolation",
 							 "Which clients the test slot admits during a trial.",
 							 "local (the default): only local clients (a Unix socket, "
-							 "127.0.0.0/8, ::1) and no replication connection; open: "
+							 "127.0.0.0/8, ::1, a program of this machine connecting to "
+							 "its own address) and no replication connection; open: "
 							 "whatever pg_hba.conf admits. The stable slot is never "
 							 "isolated. Needs dualboot in shared_preload_libraries.",
 							 &trial_isolation,
