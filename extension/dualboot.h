@@ -3,8 +3,10 @@
  *
  * module.c owns the settings and the module's life (_PG_init); api.c owns
  * the SQL functions and the transactional intent queue whose transaction
- * callbacks module.c registers. The boot state record itself is read and
- * written only through the record library (lib/dbstate.h).
+ * callbacks module.c registers; isolation.c owns dualboot.trial_isolation,
+ * the connection hook that isolates the test slot during a trial and
+ * dualboot_isolation() (docs/isolation.md). The boot state record itself is
+ * read and written only through the record library (lib/dbstate.h).
  */
 #ifndef DUALBOOT_H
 #define DUALBOOT_H

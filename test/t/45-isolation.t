@@ -130,18 +130,21 @@ boot() { # one simulated boot: the selector's decision, its marker
 ctl init --stable A >/dev/null && chown postgres "$ST/record" && chmod 600 "$ST/record"
 [ "$(boot)" = A ] || { nok "first boot selects the stable slot A"; finish; }
 
-# a free port below the ephemeral range, on this machine's veth address
+# a free port below the ephemeral range, on loopback and the veth address
 PORT=$(python3 -c 'import random, socket, sys
-for port in random.sample(range(20000, 30000), 200):
+def free(addr, port):
     s = socket.socket()
     try:
-        s.bind((sys.argv[1], port))
+        s.bind((addr, port))
+        return True
     except OSError:
-        continue
+        return False
     finally:
         s.close()
-    print(port)
-    break' "$HOSTIP")
+for port in random.sample(range(20000, 30000), 200):
+    if free("127.0.0.1", port) and free(sys.argv[1], port):
+        print(port)
+        break' "$HOSTIP")
 [ -n "$PORT" ] || { nok "a free TCP port on $HOSTIP"; finish; }
 SOCK=$W/sock
 install -d -o postgres -m 0755 "$SOCK" "$W/ssock"
