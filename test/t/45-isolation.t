@@ -105,6 +105,15 @@ if ip link add "$VH" type veth peer name "$VN" 2>"$W/net.log" &&
 	ip -n "$NS" link set "$VN" up 2>>"$W/net.log" &&
 	ip -n "$NS" link set lo up 2>>"$W/net.log"; then
 	ok "network namespace $NS at $NSIP, this machine at $HOSTIP (veth)"
+	# IPv6 too where the kernel has it (nodad: usable at once)
+	NET6=fd00:231:$(($$ % 250 + 1))
+	if [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null)" = 0 ] &&
+		ip addr add "$NET6::1/64" dev "$VH" nodad 2>>"$W/net.log" &&
+		ip -n "$NS" addr add "$NET6::2/64" dev "$VN" nodad 2>>"$W/net.log"; then
+		V6=1
+	else
+		V6=
+	fi
 else
 	nok "network namespace and veth pair"
 	diag "$W/net.log"
@@ -159,7 +168,7 @@ else
 	finish
 fi
 cat >>"$A/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1,$HOSTIP'
+listen_addresses = '127.0.0.1,$HOSTIP${V6:+,::1,$NET6::1}'
 port = $PORT
 unix_socket_directories = '$SOCK'
 shared_preload_libraries = '$W/install$(pg_config --pkglibdir)/dualboot.so'
@@ -172,6 +181,7 @@ wal_keep_size = '256MB'
 EOF
 cat >>"$A/pg_hba.conf" <<EOF
 host all all $NET.0/24 trust
+host all all ${NET6:-fd00:231::}::/64 trust
 host replication all $NET.0/24 trust
 EOF
 start() { # DIR LOG [netns]
@@ -211,6 +221,27 @@ lsql -c "CREATE EXTENSION dualboot" -c "CREATE TABLE orders (id serial PRIMARY K
 	{ nok "set up slot A"; diag "$W/setup.log"; finish; }
 
 # --- 1. stable boot ----------------------------------------------------------------
+# v6 TEST NAME COMMAND...: a check over IPv6, skipped where there is none
+v6() {
+	local name=$1
+	shift
+	if [ -z "$V6" ]; then
+		n=$((n + 1))
+		echo "ok $n # skip no IPv6 here: $name"
+	else
+		check "$name" "$@"
+	fi
+}
+v6psql() { # [ns] HOST SQL: one value, or the error
+	if [ "$1" = ns ]; then
+		shift
+		inns "$PGBIN/psql" -X -At -h "$1" -p "$PORT" -U postgres -d postgres -c "$2" 2>&1
+	else
+		"$PGBIN/psql" -X -At -h "$1" -p "$PORT" -U postgres -d postgres -c "$2" 2>&1
+	fi
+}
+v6 "stable: a client from $NET6::2 (IPv6) is admitted" \
+	[ "$(v6psql ns "$NET6::1" "SELECT inet_client_addr()")" = "$NET6::2" ]
 got=$(rsql -c "SELECT note FROM orders ORDER BY id LIMIT 1" 2>&1)
 if [ "$got" = "before the trial" ]; then
 	ok "stable: a client from $NSIP is admitted"
@@ -308,6 +339,12 @@ check "trial: a loopback client (127.0.0.1) is admitted ($got)" [ "$got" = 127.0
 got=$("$PGBIN/psql" -X -At -h "$HOSTIP" -p "$PORT" -U postgres -d postgres -c "SELECT inet_client_addr()" 2>&1)
 check "trial: a client of this machine connecting to the machine's own address $HOSTIP is admitted ($got)" \
 	[ "$got" = "$HOSTIP" ]
+v6 "trial: a loopback client over IPv6 (::1) is admitted" \
+	[ "$(v6psql ::1 "SELECT inet_client_addr()")" = ::1/128 -o "$(v6psql ::1 "SELECT inet_client_addr()")" = ::1 ]
+v6 "trial: a client of this machine connecting to its own IPv6 address $NET6::1 is admitted" \
+	[ "$(v6psql "$NET6::1" "SELECT inet_client_addr()")" = "$NET6::1" ]
+v6 "trial: a client from $NET6::2 (IPv6) is refused" \
+	grep -q "FATAL:  connection refused: this server runs the test slot B" <<<"$(v6psql ns "$NET6::1" "SELECT 1")"
 
 # a client of the other machine: refused, and its write never lands
 if rsql -c "INSERT INTO orders (note) VALUES ('from outside, during the trial')" >"$W/r1.log" 2>&1; then
