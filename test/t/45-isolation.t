@@ -26,7 +26,12 @@
 #      inserted on A shows on it) without being cloned again
 #   4. a second trial with dualboot.trial_isolation = open: the namespace's
 #      clients get in and write, and the same standby does follow the test
-#      slot (the control experiment: what step 2 refused was the isolation)
+#      slot (the control experiment: what step 2 refused was the isolation);
+#      a reload back to local refuses new clients again
+#   5. the test slot promoted: the same server admits the namespace's clients
+#      at once (the role is read per connection)
+#
+# Clients over IPv6 too (a ULA on the veth pair), where the kernel has IPv6.
 #
 # Needs root (the clusters run as postgres; ip netns), iproute2, PostgreSQL.
 # Skips, saying why, only when network namespaces cannot be made here.
@@ -485,5 +490,14 @@ if rsql -c "SELECT 1" >"$W/r5.log" 2>&1; then
 else
 	check "reload: a new client from $NSIP is refused again" grep -q "FATAL:  connection refused" "$W/r5.log"
 fi
+
+# --- 5. a promotion ends the isolation at once ------------------------------------------
+# (the role is read per connection: B becomes stable, no restart)
+lsql -c "SELECT confirmed FROM dualboot_confirm()" -c "SELECT stable_slot FROM dualboot_promote('isolation test')" \
+	>"$W/promote.log" 2>&1 || { nok "confirm and promote B"; diag "$W/promote.log"; }
+got=$(lsql -c "SELECT isolation || ' ' || slot_role FROM dualboot_isolation()")
+check "promotion: dualboot_isolation() = open, role stable ($got)" [ "$got" = "open stable" ]
+got=$(rsql -c "SELECT count(*) FROM orders WHERE note = 'from outside, open trial'" 2>&1)
+check "promotion: a client from $NSIP is admitted by the same server, without a restart ($got)" [ "$got" = 1 ]
 
 finish
