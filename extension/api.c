@@ -133,23 +133,31 @@ static void guard_refuse_commit(void);
  * record is read here on its own; an unreadable record leaves the slot
  * unknown, and the caller that needs the record reports its error itself.
  */
+const db_state *
+dualboot_boot_record(db_state *st, db_error *err, const char **st_error)
+{
+	memset(err, 0, sizeof(*err));
+	*st_error = NULL;
+	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
+		*st_error = "dualboot.state_path is not set";
+	else if (db_load(dualboot_state_path, st, err) == DB_OK)
+		return st;
+	else
+		*st_error = err->message;
+	return NULL;
+}
+
 static void
 current_boot(DualbootBoot *b)
 {
 	db_current	cur;
 	db_state	st;
 	db_error	err;
-	const db_state *stp = NULL;
-	const char *st_error = NULL;
+	const db_state *stp;
+	const char *st_error;
 
 	memset(b, 0, sizeof(*b));
-	memset(&err, 0, sizeof(err));
-	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
-		st_error = "dualboot.state_path is not set";
-	else if (db_load(dualboot_state_path, &st, &err) == DB_OK)
-		stp = &st;
-	else
-		st_error = err.message;
+	stp = dualboot_boot_record(&st, &err, &st_error);
 	(void) db_current_slot(dualboot_boot_marker_path, stp, st_error, &cur);
 	b->slot = cur.slot;
 	memcpy(b->boot_id, cur.boot_id, sizeof(b->boot_id));

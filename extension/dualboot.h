@@ -3,8 +3,10 @@
  *
  * module.c owns the settings and the module's life (_PG_init); api.c owns
  * the SQL functions and the transactional intent queue whose transaction
- * callbacks module.c registers. The boot state record itself is read and
- * written only through the record library (lib/dbstate.h).
+ * callbacks module.c registers; isolation.c owns dualboot.trial_isolation,
+ * the connection hook that isolates the test slot during a trial and
+ * dualboot_isolation() (docs/isolation.md). The boot state record itself is
+ * read and written only through the record library (lib/dbstate.h).
  */
 #ifndef DUALBOOT_H
 #define DUALBOOT_H
@@ -31,5 +33,18 @@ extern void dualboot_subxact_callback(SubXactEvent event,
 									  SubTransactionId mySubid,
 									  SubTransactionId parentSubid,
 									  void *arg);
+
+/*
+ * The record, read to decide the slot of this boot (api.c): st when it could
+ * be read, else NULL with *st_error saying why (its text may live in err).
+ */
+struct db_state;
+struct db_error;
+extern const struct db_state *dualboot_boot_record(struct db_state *st,
+												   struct db_error *err,
+												   const char **st_error);
+
+/* dualboot.trial_isolation and the connection hook (isolation.c), from _PG_init. */
+extern void dualboot_isolation_init(void);
 
 #endif							/* DUALBOOT_H */

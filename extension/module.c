@@ -80,6 +80,9 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	/* dualboot.trial_isolation; the connection hook when preloaded (isolation.c) */
+	dualboot_isolation_init();
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("dualboot");
 #else

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dbstate.h"
+#include "isolation.h"
 #ifdef DUALBOOTCTL_EFI
 #include "dualbootctl_efi.h"	/* firmware mode, hook/dualbootctl_efi.c */
 #endif
@@ -547,7 +548,8 @@ cmd_init(ctl_env *env, const ctl_args *a)
 }
 
 static void
-status_json(const db_state *st, const ctl_boot *b, const char *path)
+status_json(const db_state *st, const ctl_boot *b, const char *path,
+			const db_isolation *iso)
 {
 	const db_history_entry *h = newest_entry(st);
 	FILE	   *f = stdout;
@@ -586,6 +588,10 @@ status_json(const db_state *st, const ctl_boot *b, const char *path)
 	fprintf(f, ", \"last_trial_failed\": %s", st->last_trial_failed ? "true" : "false");
 	fputs(", \"state_path\": ", f);
 	ctl_json_string(f, path);
+	/* issue 15: the test slot's isolation as the role of this boot implies it */
+	fprintf(f, ", \"isolation_applies\": %s, \"isolation_why\": ",
+			iso->role == DB_ISO_TEST ? "true" : "false");
+	ctl_json_string(f, iso->why);
 	fputs(", \"fingerprints\": [", f);
 	for (int i = 0, k = 0; i < DB_FPRINT_LEN; i++)
 	{
@@ -606,8 +612,25 @@ status_json(const db_state *st, const ctl_boot *b, const char *path)
 	fputs("]}\n", f);
 }
 
+/*
+ * issue 15: the server's isolation of the test slot, as far as dualbootctl
+ * can tell: it reads the role of this boot, not the server's
+ * dualboot.trial_isolation (SELECT * FROM dualboot_isolation() does).
+ */
 static void
-status_text(const db_state *st, const ctl_boot *b, const char *path)
+isolation_text(const db_isolation *iso)
+{
+	if (iso->role == DB_ISO_TEST)
+		printf("isolation:     applies: %s; PostgreSQL admits only local clients and no "
+			   "replication, unless its dualboot.trial_isolation = open (SELECT * FROM "
+			   "dualboot_isolation() shows what is in force)\n", iso->why);
+	else
+		printf("isolation:     none: %s\n", iso->why);
+}
+
+static void
+status_text(const db_state *st, const ctl_boot *b, const char *path,
+			const db_isolation *iso)
 {
 	const db_history_entry *h = newest_entry(st);
 	uint8_t		next = db_next_boot_slot(st);
@@ -620,6 +643,7 @@ status_text(const db_state *st, const ctl_boot *b, const char *path)
 		printf("current slot:  %s (%s%s)\n", db_slot_name(b->slot),
 			   b->slot == st->stable_slot ? "stable" : "test",
 			   b->trial ? ", trial boot" : "");
+	isolation_text(iso);
 	printf("stable slot:   %s\n", db_slot_name(st->stable_slot));
 	printf("test slot:     %s\n", db_slot_name(db_test_slot(st)));
 	if (st->trial_armed && st->tries_left > 0)
@@ -665,13 +689,15 @@ cmd_status(ctl_env *env, const ctl_args *a)
 	char		path[512];
 	db_state	st;
 	ctl_boot	b;
+	db_isolation iso;
 	int			rc;
 
 	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
 		return rc;
 	current_boot(env, &st, NULL, &b);
+	(void) db_isolation_role(env->marker_path, &st, NULL, &iso);
 	if (a->json)
-		status_json(&st, &b, path);
+		status_json(&st, &b, path, &iso);
 	else
 	{
 		char		hpath[512];
@@ -679,7 +705,7 @@ cmd_status(ctl_env *env, const ctl_args *a)
 		db_hint		h;
 		db_error	err;
 
-		status_text(&st, &b, path);
+		status_text(&st, &b, path, &iso);
 		/* the stable hint: what a boot without the record would choose */
 		memset(&err, 0, sizeof(err));
 		if (db_hint_path(&env->cfg, path, hpath, sizeof(hpath), &off, &err) != DB_OK ||

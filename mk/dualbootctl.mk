@@ -19,7 +19,7 @@ CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
 CTL_CFLAGS += -DDUALBOOTCTL_EFI $(EFI_CFLAGS)
 CTL_LIBS += $(EFI_LIBS)
 endif
-CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h) $(LIB_SRCS) lib/dbstate.h
+CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

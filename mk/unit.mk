@@ -10,7 +10,7 @@
 # the fuzzer's seed corpus.
 
 UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
-UNIT_DEPS = $(UNIT_SRCS) test/unit/unit.h $(LIB_SRCS) lib/dbstate.h
+UNIT_DEPS = $(UNIT_SRCS) test/unit/unit.h $(LIB_SRCS) lib/dbstate.h lib/isolation.h
 UNIT_CC ?= cc
 UNIT_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Itest/unit
 # the power-loss test journals the library's writes and injects I/O errors

@@ -21,9 +21,10 @@ server_major() {
 PGMAJOR=$(server_major)
 PGMAJOR=${PGMAJOR:-15}
 
-# build: the extension (PGXS), dualbootctl (libefivar), the static selector
+# build: the extension (PGXS; libkrb5-dev for gssapi/gssapi.h, which the
+# server's libpq/libpq-be.h includes), dualbootctl (libefivar), the static selector
 DEMO_PACKAGES="build-essential pkg-config musl-tools
- postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR
+ postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libkrb5-dev
  libefivar-dev libefiboot-dev python3 python3-psycopg2"
 # tests: sanitizers, the VM and firmware suites, the packages' suite
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
@@ -31,7 +32,7 @@ TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
- default-jre-headless"
+ default-jre-headless iproute2"
 case $PROFILE in
 demo) PACKAGES=$DEMO_PACKAGES ;;
 test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;

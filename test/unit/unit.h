@@ -62,6 +62,7 @@ void		test_concurrency_validated(void);
 void		test_parsers(void);
 void		test_current(void);
 void		test_hint(void);
+void		test_isolation(void);
 
 /* seed corpus for the fuzzer, built from real records (corpus.c) */
 int			write_corpus(const char *dir);
