@@ -107,6 +107,7 @@ static const FieldRule field_rules[] = {
 	{"minmaxtype", FA_OID, FPC_TYPE},
 	{"type", FA_OID, FPC_TYPE},
 	{"cycle_mark_type", FA_OID, FPC_TYPE},
+	{"typid", FA_OID, FPC_TYPE},	/* JsonReturning (16), pg_compat.h */
 	{"aggargtypes", FA_OIDLIST, FPC_TYPE},
 	{"funccoltypes", FA_OIDLIST, FPC_TYPE},
 	{"coltypes", FA_OIDLIST, FPC_TYPE},
@@ -533,9 +534,7 @@ reg_type_cat(Oid typid, bool *isreg)
 		case REGDICTIONARYOID: return FPC_TSDICT;
 		case REGNAMESPACEOID: return FPC_NSP;
 		case REGROLEOID: return FPC_ROLE;
-#if PG_VERSION_NUM >= 130000
 		case REGCOLLATIONOID: return FPC_COLL;
-#endif
 		default:
 			*isreg = false;
 			return FPC_TYPE;

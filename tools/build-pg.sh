@@ -30,6 +30,8 @@ UPDATE=""
 
 # what configure gets besides the prefix; part of the cache key
 CONFIG_OPTS="--with-icu --without-readline --without-llvm --disable-nls"
+# contrib modules the suites use (41-fingerprint-diff: pg_trgm)
+CONTRIB="pg_trgm"
 JOBS=${JOBS:-2}
 
 for tool in bison flex dpkg-source gcc make; do
@@ -96,7 +98,7 @@ build_major() {
 		echo "build-pg: Debian has no source package $pkg in trixie, sid or experimental" >&2
 		return 1; }
 	prefix=$BUILD/pg/$major
-	key="$pkg $version $CONFIG_OPTS"
+	key="$pkg $version $CONFIG_OPTS contrib: $CONTRIB"
 	if [ -x "$prefix/bin/pg_config" ] && [ "$(cat "$prefix/.dualboot-build" 2>/dev/null)" = "$key" ]; then
 		echo "build-pg: $pkg $version is built in build/pg/$major (cached)"
 		return 0
@@ -113,11 +115,25 @@ build_major() {
 	echo "build-pg: building $pkg $version into build/pg/$major ($CONFIG_OPTS, make -j$JOBS)"
 	start=$(date +%s)
 	mkdir -p "$src/obj"
+	# --libdir: a libdir that names "postgres" keeps Debian's
+	# 50-per-version-dirs.patch from putting the modules into
+	# /usr/lib/postgresql/MAJOR/lib (pkglibdir is libdir then)
 	# shellcheck disable=SC2086
-	(cd "$src/obj" && "$dir/configure" --prefix="$prefix" $CONFIG_OPTS \
+	(cd "$src/obj" && "$dir/configure" --prefix="$prefix" --libdir="$prefix/lib/postgresql" $CONFIG_OPTS \
 		CFLAGS="-O2 -g0" >"$src/configure.log" 2>&1) ||
 		{ echo "build-pg: configure failed, see $src/configure.log" >&2; return 1; }
-	(cd "$src/obj" && make -j"$JOBS" >"$src/make.log" 2>&1 && make install >>"$src/make.log" 2>&1) ||
+	# nothing may be installed outside the prefix
+	if ! (cd "$src/obj" && make -s -f - top_builddir=. check-dirs <<'EOF2'
+include src/Makefile.global
+check-dirs:
+	@echo $(bindir) $(pkglibdir) $(datadir) $(includedir_server) $(pgxsdir)
+EOF2
+	) >"$src/dirs" 2>&1 || tr ' ' '\n' <"$src/dirs" | grep -v "^$prefix/" | grep -q .; then
+		echo "build-pg: the configured install would leave $prefix: $(cat "$src/dirs")" >&2
+		return 1
+	fi
+	(cd "$src/obj" && make -j"$JOBS" >"$src/make.log" 2>&1 && make install >>"$src/make.log" 2>&1 &&
+		for c in $CONTRIB; do make -C "contrib/$c" install >>"$src/make.log" 2>&1 || exit 1; done) ||
 		{ echo "build-pg: make failed, see $src/make.log" >&2; tail -20 "$src/make.log" >&2; return 1; }
 	end=$(date +%s)
 	echo "$key" >"$prefix/.dualboot-build"

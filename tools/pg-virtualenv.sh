@@ -11,9 +11,11 @@
 # refuses root). It listens on localhost, on a free TCP port that is not
 # 5432, and on a Unix socket in its scratch folder, with a random password
 # (scram-sha-256) as pg_virtualenv does; COMMAND gets PGHOST, PGPORT, PGUSER,
-# PGPASSWORD, PGDATABASE, PG_CONFIG and PGVERSION as pg_virtualenv gives them. The
-# cluster is stopped and removed when COMMAND ends; its log is printed when
-# COMMAND fails.
+# PGPASSWORD, PGDATABASE, PG_CONFIG and PGVERSION as pg_virtualenv gives
+# them. -o extension_destdir=DIR (Debian's patch, up to 17) becomes
+# extension_control_path and dynamic_library_path on a major without it.
+# The cluster is stopped and removed when COMMAND ends; its log is printed
+# when COMMAND fails.
 set -eu
 
 usage() { echo "usage: pg-virtualenv.sh [-t] [-o GUC=VALUE]... [-v VERSION] COMMAND [ARGS]" >&2; exit 2; }
@@ -31,6 +33,8 @@ shift $((OPTIND - 1))
 pgc=${PG_CONFIG:-pg_config}
 case $pgc in */*) ;; *) pgc=$(command -v "$pgc") ;; esac
 bindir=$("$pgc" --bindir)
+sharedir=$("$pgc" --sharedir)
+pkglibdir=$("$pgc" --pkglibdir)
 version=$("$pgc" --version | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
 [ -x "$bindir/postgres" ] || { echo "pg-virtualenv: no server in $bindir" >&2; exit 2; }
 
@@ -66,7 +70,16 @@ as_owner "$bindir/initdb" -D "$W/data" -U "$owner" -A scram-sha-256 --pwfile="$W
 	echo "unix_socket_directories = '$W'"
 	echo "fsync = off"
 	for o in ${opts[@]+"${opts[@]}"}; do
-		echo "${o%%=*} = '${o#*=}'"
+		k=${o%%=*} v=${o#*=}
+		if [ "$k" = extension_destdir ] && ! grep -q extension_destdir "$sharedir/postgresql.conf.sample"; then
+			# Debian's extension_destdir patch ended with 18, where upstream's
+			# extension_control_path and dynamic_library_path (which '$libdir/'
+			# module names are searched in) do the same
+			echo "extension_control_path = '$v$sharedir:\$system'"
+			echo "dynamic_library_path = '$v$pkglibdir:\$libdir'"
+			continue
+		fi
+		echo "$k = '$v'"
 	done
 } >>"$W/data/postgresql.conf"
 if ! as_owner "$bindir/pg_ctl" -D "$W/data" -l "$W/server.log" -w -t 120 start >/dev/null; then
