@@ -9,6 +9,7 @@ PG_MATRIX_BUILD ?= 17 18 19
 
 .PHONY: pg-builds pg-matrix
 pg-builds:
+	tools/deps.sh pg-matrix
 	tools/build-pg.sh $(PG_MATRIX_BUILD)
 
 pg-matrix:

@@ -109,7 +109,12 @@ build_major() {
 	echo "build-pg: fetching $pkg $version"
 	# dpkg-source -x applies Debian's patches
 	# shellcheck disable=SC2046
-	(cd "$src" && apt-get $(apt_opts) -q source "$pkg=$version" >/dev/null)
+	if ! (cd "$src" && apt-get $(apt_opts) -q source "$pkg=$version") >"$BUILD/pg-src/$major.source.log" 2>&1; then
+		echo "build-pg: apt-get source $pkg=$version failed: the archive did not serve it" >&2
+		grep '^E:' "$BUILD/pg-src/$major.source.log" | head -3 | sed 's/^/  /' >&2
+		rm -rf "$src"
+		return 1
+	fi
 	dir=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name "$pkg-*" | head -1)
 	[ -n "$dir" ] || { echo "build-pg: no unpacked source in $src" >&2; return 1; }
 	echo "build-pg: building $pkg $version into build/pg/$major ($CONFIG_OPTS, make -j$JOBS)"

@@ -4,6 +4,10 @@
 #
 #   tools/pg-matrix.sh [MAJOR...]   default: 15 (Debian 12's server) and every
 #                                   major built by tools/build-pg.sh
+#   tools/pg-matrix.sh --bench SIZE [MAJOR...]
+#                                   instead of the suites, bench/fingerprint.sh
+#                                   SIZE on each major (RUNS=5), figures to
+#                                   bench/results/fingerprint-SIZE-pg<major>.txt
 #
 # For each major, a clean copy of the working tree (its tracked and new files)
 # under build/pg-matrix/<major>/src is built with that major's pg_config
@@ -21,6 +25,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 SUITES=${PG_MATRIX_SUITES:-20-regress 40-fingerprint 41-fingerprint-diff 42-fingerprint-majors}
 KNOWN="15 17 18 19"	# the majors the project follows (issue 18)
+BENCH=""
+if [ "${1:-}" = --bench ]; then
+	BENCH=${2:?usage: tools/pg-matrix.sh --bench SIZE [MAJOR...]}
+	shift 2
+fi
 
 pg_config_of() {
 	if [ -x "$ROOT/build/pg/$1/bin/pg_config" ]; then
@@ -78,6 +87,12 @@ for m in $majors; do
 	failed=""
 	if ! make -C "$D/src" -s PG_CONFIG="$pgc" WERROR=-Werror all >"$D/build.log" 2>&1; then
 		failed="build"
+	elif [ -n "$BENCH" ]; then
+		if ! (cd "$D/src" && PATH="$shim:$bindir:$PATH" PG_CONFIG="$pgc" RUNS=${RUNS:-5} \
+			BENCH_RESULTS="$ROOT/bench/results" BENCH_SUFFIX="-pg$m" \
+			bench/fingerprint.sh "$BENCH") >"$D/bench.log" 2>&1; then
+			failed="bench"
+		fi
 	else
 		for s in $SUITES; do
 			if ! (cd "$D/src" && PATH="$shim:$bindir:$PATH" PG_CONFIG="$pgc" \
@@ -87,7 +102,10 @@ for m in $majors; do
 		done
 	fi
 	secs=$(($(date +%s) - start))
-	if [ -z "$failed" ]; then
+	if [ -z "$failed" ] && [ -n "$BENCH" ]; then
+		r=$ROOT/bench/results/fingerprint-$BENCH-pg$m.txt
+		line="PostgreSQL $m: $BENCH tables: fingerprint vs pg_dump -s $(sed -n 's/^speedup vs pg_dump -s, fresh connections both: \([0-9.]*x\).*/\1/p' "$r") (fresh connections), $(sed -n 's/^speedup vs pg_dump -s, function time: //p' "$r") (function time); bench/results/${r##*/}"
+	elif [ -z "$failed" ]; then
 		line="PostgreSQL $m: PASS"
 	else
 		line="PostgreSQL $m: FAIL ($failed)"
