@@ -13,7 +13,8 @@
 #
 # The build is not a Debian package: the upstream source with Debian's
 # patches (as dpkg-source applies them) is configured with the few options the
-# extension and its tests need (ICU for collations; no docs, no PostgreSQL
+# extension and its tests need (ICU for collations; OpenSSL as Debian builds
+# it, which the fingerprint hashes with; no docs, no PostgreSQL
 # test suites) and installed into build/pg/MAJOR/ (the prefix; its
 # bin/pg_config is what the matrix builds the extension against).
 #
@@ -29,7 +30,7 @@ UPDATE=""
 [ $# -ge 1 ] || { echo "usage: tools/build-pg.sh [--update] MAJOR..." >&2; exit 2; }
 
 # what configure gets besides the prefix; part of the cache key
-CONFIG_OPTS="--with-icu --without-readline --without-llvm --disable-nls"
+CONFIG_OPTS="--with-icu --with-ssl=openssl --without-readline --without-llvm --disable-nls"
 # contrib modules the suites use (41-fingerprint-diff: pg_trgm)
 CONTRIB="pg_trgm"
 JOBS=${JOBS:-2}

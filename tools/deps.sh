@@ -36,7 +36,7 @@ TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  default-jre-headless"
 # tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
 # tarballs of 17 and newer ship no generated parsers)
-PG_MATRIX_PACKAGES="bison flex libicu-dev zlib1g-dev dpkg-dev"
+PG_MATRIX_PACKAGES="bison flex libicu-dev libssl-dev zlib1g-dev dpkg-dev"
 case $PROFILE in
 demo) PACKAGES=$DEMO_PACKAGES ;;
 pg-matrix) PACKAGES="$DEMO_PACKAGES $PG_MATRIX_PACKAGES" ;;
