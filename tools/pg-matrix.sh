@@ -66,7 +66,12 @@ for m in $majors; do
 		if [ "$m" = 15 ]; then
 			line="PostgreSQL $m: SKIPPED (not installed: tools/deps.sh installs it)"
 		else
-			line="PostgreSQL $m: SKIPPED (not built: tools/build-pg.sh $m)"
+			line="PostgreSQL $m: SKIPPED (not built: tools/build-pg.sh $m"
+			# the last attempt's reason (tools/build-pg.sh keeps apt's errors)
+			if grep -q '^E:.*404' "$ROOT/build/pg-src/$m.source.log" 2>/dev/null; then
+				line="$line; its last attempt: the archive did not serve the source package (404)"
+			fi
+			line="$line)"
 		fi
 		echo "$line"
 		summary="$summary$line"$'\n'

@@ -7,7 +7,7 @@
 # `make test` run on, so it is not run twice here.
 #
 # `make test` does not build the majors unless asked (DUALBOOT_PG_BUILD=1):
-# each takes about six minutes to build on two shared cores
+# each takes six to ten minutes to build on two shared cores
 # (bench/results/pg-builds.txt), three of them with their matrix runs about
 # half an hour on top of the ten minutes of `make test`, and a build needs
 # the newer Debian releases' source packages from the archive, which need
