@@ -13,6 +13,8 @@
 # function and a trigger), then times each method RUNS times (median) and
 # records the backend's peak memory (VmHWM) for the fingerprint.
 # Figures go to bench/results/fingerprint-<size>.txt; a benchmark, not a test.
+# `tools/pg-matrix.sh --bench SIZE` runs it on every PostgreSQL major at hand
+# (BENCH_RESULTS: the results folder, BENCH_SUFFIX: appended to the name).
 set -eu
 
 SIZES=${1:-"1000 10000 50000"}
@@ -37,7 +39,8 @@ if [ -z "${DUALBOOT_BENCH_INNER:-}" ]; then
 	exit $?
 fi
 
-mkdir -p "$here/results"
+results=${BENCH_RESULTS:-$here/results}
+mkdir -p "$results"
 PSQL="psql -X -q -v ON_ERROR_STOP=1"
 
 now() { date +%s.%N; }
@@ -126,10 +129,11 @@ in_session() {
 
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GB RAM"
 server=$($PSQL -Atc 'SHOW server_version')
+env=$(command -v pg_virtualenv | grep -q pg-matrix && echo "tools/pg-virtualenv.sh" || echo pg_virtualenv)
 
 for n in $SIZES; do
 	db="bench_$n"
-	out="$here/results/fingerprint-$n.txt"
+	out="$results/fingerprint-$n${BENCH_SUFFIX:-}.txt"
 	$PSQL -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 	t0=$(now)
 	gen_schema "$n" | $PSQL -d "$db"
@@ -156,7 +160,7 @@ for n in $SIZES; do
 	{
 		echo "# bench/fingerprint.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "machine: $machine"
-		echo "server: PostgreSQL $server (pg_virtualenv, shared_buffers=1GB, fsync=off)"
+		echo "server: PostgreSQL $server ($env, shared_buffers=1GB, fsync=off)"
 		echo "tables: $n  relations (pg_class rows): $rels  manifest rows: $objs"
 		echo "schema build: $(elapsed "$t0" "$t1") s"
 		echo "runs: $RUNS (seconds, each a fresh psql connection)"

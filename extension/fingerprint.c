@@ -46,7 +46,7 @@ hash_fail(pg_cryptohash_ctx *h)
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
 			 errmsg("dualboot: could not compute SHA-256: %s",
-					FP_HASH_ERROR(h))));
+					pg_cryptohash_error(h))));
 }
 
 #ifdef FP_EVP_DIRECT
@@ -273,11 +273,7 @@ fp_next(FpCtx *fp, FpEntry *e, bytea **mem)
 	const char *p;
 	const char *end;
 
-#if PG_VERSION_NUM >= 160000
-	if (!tuplesort_getdatum(fp->sort, true, true, &d, &isnull, NULL))
-#else
-	if (!tuplesort_getdatum(fp->sort, true, &d, &isnull, NULL))
-#endif
+	if (!pgc_tuplesort_getdatum(fp->sort, true, &d, &isnull))
 		return false;
 	Assert(!isnull);
 	b = DatumGetByteaPP(d);
@@ -444,12 +440,7 @@ fp_create(bool include_acl, bool rows, bool keep_canonical)
 	initStringInfo(&fp->rowbuf);
 	if (rows)					/* else fp->digests, allocated by fp_end() */
 		fp->sort = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid,
-										 false, work_mem, NULL,
-#if PG_VERSION_NUM >= 150000
-										 TUPLESORT_NONE);
-#else
-										 false);
-#endif
+										 false, work_mem, NULL, TUPLESORT_NONE);
 
 	fp->hash = pg_cryptohash_create(PG_SHA256);
 	if (fp->hash == NULL)

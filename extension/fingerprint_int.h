@@ -11,11 +11,7 @@
 #include "postgres.h"
 
 #include "access/htup.h"
-#if PG_VERSION_NUM >= 140000
 #include "common/cryptohash.h"
-#else
-#include "common/sha2.h"
-#endif
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/hsearch.h"
@@ -25,50 +21,9 @@
 #include "utils/snapshot.h"
 #include "portability/instr_time.h"
 
+#include "pg_compat.h"
+
 #define FP_DIGEST_LEN 32
-
-#if PG_VERSION_NUM < 140000
-/* PostgreSQL 13: the same streaming SHA-256, under its older names */
-typedef pg_sha256_ctx pg_cryptohash_ctx;
-#define PG_SHA256 0
-static inline pg_cryptohash_ctx *
-pg_cryptohash_create(int type)
-{
-	(void) type;
-	return palloc(sizeof(pg_sha256_ctx));
-}
-static inline int
-pg_cryptohash_init(pg_cryptohash_ctx *c)
-{
-	pg_sha256_init(c);
-	return 0;
-}
-static inline int
-pg_cryptohash_update(pg_cryptohash_ctx *c, const uint8 *d, size_t l)
-{
-	pg_sha256_update(c, d, l);
-	return 0;
-}
-static inline int
-pg_cryptohash_final(pg_cryptohash_ctx *c, uint8 *dest, size_t len)
-{
-	(void) len;
-	pg_sha256_final(c, dest);
-	return 0;
-}
-static inline void
-pg_cryptohash_free(pg_cryptohash_ctx *c)
-{
-	pfree(c);
-}
-#define message_level_is_interesting(l) true
-#endif
-
-#if PG_VERSION_NUM >= 150000
-#define FP_HASH_ERROR(h) pg_cryptohash_error(h)
-#else
-#define FP_HASH_ERROR(h) ((void) (h), "SHA-256 failed")
-#endif
 
 /* Object classes an OID can point to (what a reference is resolved with). */
 typedef enum FpCat
@@ -352,6 +307,7 @@ extern HeapTuple fp_scan_next(FpScan *s);
 extern Datum fp_scan_attr(FpScan *s, int attnum, bool *isnull);
 extern void fp_scan_end(FpScan *s);
 extern char *fp_col_text(FpScan *s, int attnum);
+extern int16 fp_col_int16(FpScan *s, int attnum, int16 ifnull);
 extern char *fp_col_array(FpScan *s, int attnum);
 extern ArrayType *fp_col_plain_array(FpScan *s, int attnum, int *n);
 extern void fp_list_begin(FpCtx *fp, const char *key);

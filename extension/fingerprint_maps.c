@@ -552,21 +552,14 @@ load_attributes(FpCtx *fp)
 		a->typid = f->atttypid;
 		a->typmod = f->atttypmod;
 		a->collation = f->attcollation;
-#if PG_VERSION_NUM >= 170000
-		d = heap_getattr(tup, Anum_pg_attribute_attstattarget, desc, &isnull);
-		a->stattarget = isnull ? -1 : DatumGetInt16(d);
-#else
-		a->stattarget = f->attstattarget;
-#endif
+		a->stattarget = pgc_attstattarget(tup, desc, f);
 		a->inhcount = f->attinhcount;
 		a->notnull = f->attnotnull;
 		a->islocal = f->attislocal;
 		a->identity = f->attidentity;
 		a->generated = f->attgenerated;
 		a->storage = f->attstorage;
-#if PG_VERSION_NUM >= 140000
 		a->compression = f->attcompression;
-#endif
 		d = heap_getattr(tup, Anum_pg_attribute_attoptions, desc, &isnull);
 		if (!isnull)
 		{

@@ -107,6 +107,8 @@ static const FieldRule field_rules[] = {
 	{"minmaxtype", FA_OID, FPC_TYPE},
 	{"type", FA_OID, FPC_TYPE},
 	{"cycle_mark_type", FA_OID, FPC_TYPE},
+	{"typid", FA_OID, FPC_TYPE},	/* JsonReturning (16), pg_compat.h */
+	{"msftype", FA_OID, FPC_TYPE},	/* MergeSupportFunc (17) */
 	{"aggargtypes", FA_OIDLIST, FPC_TYPE},
 	{"funccoltypes", FA_OIDLIST, FPC_TYPE},
 	{"coltypes", FA_OIDLIST, FPC_TYPE},
@@ -140,6 +142,7 @@ static const FieldRule field_rules[] = {
 	{"ctecolcollations", FA_DROP, 0},
 	{"colCollations", FA_DROP, 0},	/* a set operation's columns */
 	{"inputcollids", FA_DROP, 0},
+	{"msfcollid", FA_DROP, 0},	/* MergeSupportFunc (17) */
 	/* collations the SQL names: COLLATE, ON CONFLICT (... COLLATE), AS (col type COLLATE) */
 	{"collOid", FA_OID, FPC_COLL},
 	{"infercollid", FA_OID, FPC_COLL},
@@ -439,7 +442,8 @@ canon_var(NC *nc)
 	long		varno = 0,
 				varattno = 0,
 				vartypmod = -1,
-				levelsup = 0;
+				levelsup = 0,
+				returningtype = 0;
 	Oid			vartype = InvalidOid;
 	const char *t;
 	int			len;
@@ -457,24 +461,41 @@ canon_var(NC *nc)
 			break;
 		if (*t != ':')
 			malformed();
+		/*
+		 * varcollid: derived; varnosyn, varattnosyn, location: display only;
+		 * varnullingrels (16, a set of outer joins, "(b 3)"): derived from
+		 * the query's joins, which are hashed
+		 */
+		if (!((len == 6 && memcmp(t, ":varno", 6) == 0) ||
+			  (len == 9 && memcmp(t, ":varattno", 9) == 0) ||
+			  (len == 8 && memcmp(t, ":vartype", 8) == 0) ||
+			  (len == 10 && memcmp(t, ":vartypmod", 10) == 0) ||
+			  (len == 12 && memcmp(t, ":varlevelsup", 12) == 0) ||
+			  (len == 17 && memcmp(t, ":varreturningtype", 17) == 0)))
+		{
+			skip_value(nc);
+			continue;
+		}
 		v = next_tok(nc, &vlen);
 		if (v == NULL)
 			malformed();
-		if (len == 6 && memcmp(t, ":varno", 6) == 0)
+		if (len == 6)
 			varno = tok_long(v, vlen);
-		else if (len == 9 && memcmp(t, ":varattno", 9) == 0)
+		else if (len == 9)
 			varattno = tok_long(v, vlen);
-		else if (len == 8 && memcmp(t, ":vartype", 8) == 0)
+		else if (len == 8)
 			vartype = tok_oid(v, vlen);
-		else if (len == 10 && memcmp(t, ":vartypmod", 10) == 0)
+		else if (len == 10)
 			vartypmod = tok_long(v, vlen);
-		else if (len == 12 && memcmp(t, ":varlevelsup", 12) == 0)
+		else if (len == 12)
 			levelsup = tok_long(v, vlen);
-		/* varcollid: derived; varnosyn, varattnosyn, location: display only */
+		else
+			returningtype = tok_long(v, vlen);
 	}
 	/*
 	 * {VAR varno column type typmod levelsup}: the collation is the
-	 * column's (derived, see field_rules)
+	 * column's (derived, see field_rules). A Var of RETURNING OLD or NEW
+	 * (18: varreturningtype, 0 otherwise) has it after levelsup.
 	 */
 	snprintf(b, sizeof(b), "{VAR %ld", varno);
 	emit_str(nc, b);
@@ -482,7 +503,10 @@ canon_var(NC *nc)
 	emit_str(nc, fp_ident(nc->fp, FPC_TYPE, vartype));
 	snprintf(b, sizeof(b), "%ld", vartypmod);
 	emit_str(nc, b);
-	snprintf(b, sizeof(b), "%ld}", levelsup);
+	if (returningtype != 0)
+		snprintf(b, sizeof(b), "%ld %ld}", levelsup, returningtype);
+	else
+		snprintf(b, sizeof(b), "%ld}", levelsup);
 	emit_str(nc, b);
 }
 
@@ -533,9 +557,7 @@ reg_type_cat(Oid typid, bool *isreg)
 		case REGDICTIONARYOID: return FPC_TSDICT;
 		case REGNAMESPACEOID: return FPC_NSP;
 		case REGROLEOID: return FPC_ROLE;
-#if PG_VERSION_NUM >= 130000
 		case REGCOLLATIONOID: return FPC_COLL;
-#endif
 		default:
 			*isreg = false;
 			return FPC_TYPE;

@@ -49,9 +49,7 @@
 #include "catalog/pg_ts_config_map.h"
 #include "catalog/pg_ts_dict.h"
 #include "catalog/pg_type.h"
-#if PG_VERSION_NUM >= 150000
 #include "catalog/pg_publication_namespace.h"
-#endif
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
@@ -506,11 +504,7 @@ emit_indexes(FpCtx *fp)
 			char		flags[9];
 
 			flags[0] = f->indisunique ? 'U' : '-';
-#if PG_VERSION_NUM >= 150000
 			flags[1] = f->indnullsnotdistinct ? 'N' : '-';
-#else
-			flags[1] = '-';
-#endif
 			flags[2] = f->indisprimary ? 'P' : '-';
 			flags[3] = f->indisexclusion ? 'X' : '-';
 			flags[4] = f->indimmediate ? 'I' : '-';
@@ -615,6 +609,11 @@ emit_constraints(FpCtx *fp)
 			flags[9] = '\0';
 			put_flags(fp, flags, f->coninhcount, -1);
 		}
+		/* 18 (pg_compat.h): a line only for a constraint that uses them */
+		if (!PGC_CON_ENFORCED(f))
+			fp_put_bool(fp, "enforced", false);
+		if (PGC_CON_PERIOD(f))
+			fp_put_bool(fp, "period", true);
 		/*
 		 * A foreign key's index is the referenced table's first matching
 		 * unique index by OID: with two on the same columns, the order they
@@ -630,9 +629,7 @@ emit_constraints(FpCtx *fp)
 		fp_put_oid_array(fp, &s, Anum_pg_constraint_conpfeqop, "pfeqop", FPC_OPER);
 		fp_put_oid_array(fp, &s, Anum_pg_constraint_conppeqop, "ppeqop", FPC_OPER);
 		fp_put_oid_array(fp, &s, Anum_pg_constraint_conffeqop, "ffeqop", FPC_OPER);
-#if PG_VERSION_NUM >= 150000
 		fp_put_attnum_array(fp, &s, Anum_pg_constraint_confdelsetcols, "fdelsetcols", f->conrelid);
-#endif
 		fp_put_oid_array(fp, &s, Anum_pg_constraint_conexclop, "exclop", FPC_OPER);
 		fp_put_node(fp, "expr", fp_col_text(&s, Anum_pg_constraint_conbin), f->conrelid);
 		fp_end(fp, kind, fp_join_dot(owner, quote_identifier(NameStr(f->conname))));
@@ -809,9 +806,7 @@ put_range(FpCtx *fp, Oid typid)
 		if (f->rngtypid != typid)
 			continue;
 		fp_put_ref(fp, "subtype", FPC_TYPE, f->rngsubtype);
-#if PG_VERSION_NUM >= 140000
 		fp_put_ref(fp, "multirange", FPC_TYPE, f->rngmultitypid);
-#endif
 		fp_put_ref(fp, "collation", FPC_COLL, f->rngcollation);
 		fp_put_ref(fp, "subopclass", FPC_OPCLASS, f->rngsubopc);
 		fp_put_ref(fp, "canonical", FPC_PROC, f->rngcanonical);
@@ -904,9 +899,7 @@ emit_types(FpCtx *fp)
 				fp_put_ref(fp, "modin", FPC_PROC, f->typmodin);
 				fp_put_ref(fp, "modout", FPC_PROC, f->typmodout);
 				fp_put_ref(fp, "analyze", FPC_PROC, f->typanalyze);
-#if PG_VERSION_NUM >= 140000
 				fp_put_ref(fp, "subscript", FPC_PROC, f->typsubscript);
-#endif
 				fp_put_char(fp, "align", f->typalign);
 				fp_put_char(fp, "storage", f->typstorage);
 				fp_put_ref(fp, "collation", FPC_COLL, f->typcollation);
@@ -1063,9 +1056,7 @@ emit_functions(FpCtx *fp)
 		fp_put_oid_array(fp, &s, Anum_pg_proc_protrftypes, "trftypes", FPC_TYPE);
 		fp_put_str(fp, "src", fp_col_text(&s, Anum_pg_proc_prosrc));
 		fp_put_str(fp, "bin", fp_col_text(&s, Anum_pg_proc_probin));
-#if PG_VERSION_NUM >= 140000
 		fp_put_node(fp, "sqlbody", fp_col_text(&s, Anum_pg_proc_prosqlbody), InvalidOid);
-#endif
 		fp_put_str(fp, "config", fp_col_array(&s, Anum_pg_proc_proconfig));
 		if (f->prokind == PROKIND_AGGREGATE)
 		{
@@ -1157,18 +1148,10 @@ emit_collations(FpCtx *fp)
 		fp_put_char(fp, "provider", f->collprovider);
 		fp_put_bool(fp, "deterministic", f->collisdeterministic);
 		fp_put_int(fp, "encoding", f->collencoding);
-#if PG_VERSION_NUM >= 150000
 		fp_put_str(fp, "collate", fp_col_text(&s, Anum_pg_collation_collcollate));
 		fp_put_str(fp, "ctype", fp_col_text(&s, Anum_pg_collation_collctype));
-#if PG_VERSION_NUM >= 170000
-		fp_put_str(fp, "locale", fp_col_text(&s, Anum_pg_collation_colllocale));
-#else
-		fp_put_str(fp, "iculocale", fp_col_text(&s, Anum_pg_collation_colliculocale));
-#endif
-#else
-		fp_put_str(fp, "collate", NameStr(f->collcollate));
-		fp_put_str(fp, "ctype", NameStr(f->collctype));
-#endif
+		fp_put_str(fp, PGC_COLLATION_LOCALE_KEY, fp_col_text(&s, PGC_ANUM_COLLATION_LOCALE));
+		fp_put_str(fp, "icurules", fp_col_text(&s, PGC_ANUM_COLLATION_ICURULES));
 		fp_put_owner_acl(fp, &s, f->collowner, 0, OBJECT_COLLATION);
 		fp_end(fp, "collation", fp_ident(fp, FPC_COLL, f->oid));
 	}
@@ -1195,6 +1178,8 @@ emit_publications(FpCtx *fp)
 		fp_put_bool(fp, "delete", f->pubdelete);
 		fp_put_bool(fp, "truncate", f->pubtruncate);
 		fp_put_bool(fp, "viaroot", f->pubviaroot);
+		if (PGC_PUB_GENCOLS(f) != 'n')
+			fp_put_char(fp, "gencols", PGC_PUB_GENCOLS(f));
 		fp_put_owner_acl(fp, &s, f->pubowner, 0, OBJECT_PUBLICATION);
 		fp_end(fp, "publication", quote_identifier(NameStr(f->pubname)));
 	}
@@ -1207,16 +1192,13 @@ emit_publications(FpCtx *fp)
 		char	   *pub = get_publication_name(f->prpubid, true);
 
 		fp_begin(fp);
-#if PG_VERSION_NUM >= 150000
 		fp_put_node(fp, "where", fp_col_text(&s, Anum_pg_publication_rel_prqual), f->prrelid);
 		fp_put_attnum_array(fp, &s, Anum_pg_publication_rel_prattrs, "columns", f->prrelid);
-#endif
 		fp_end(fp, "publication table", psprintf("%s:%s", pub ? quote_identifier(pub) : "?",
 												 fp_ident(fp, FPC_REL, f->prrelid)));
 	}
 	fp_scan_end(&s);
 
-#if PG_VERSION_NUM >= 150000
 	fp_scan_begin(&s, fp, PublicationNamespaceRelationId);
 	while ((tup = fp_scan_next(&s)) != NULL)
 	{
@@ -1228,7 +1210,6 @@ emit_publications(FpCtx *fp)
 												  fp_ident(fp, FPC_NSP, f->pnnspid)));
 	}
 	fp_scan_end(&s);
-#endif
 }
 
 static void
@@ -1254,19 +1235,8 @@ emit_statistics(FpCtx *fp)
 			appendStringInfo(&b, "%s%s", i ? "," : "", fp_attname(fp, f->stxrelid, f->stxkeys.values[i]));
 		fp_put_str(fp, "keys", b.data);
 		fp_put_str(fp, "kinds", fp_col_array(&s, Anum_pg_statistic_ext_stxkind));
-#if PG_VERSION_NUM >= 170000
-		{
-			bool		isnull;
-			Datum		d = fp_scan_attr(&s, Anum_pg_statistic_ext_stxstattarget, &isnull);
-
-			fp_put_int(fp, "stattarget", isnull ? -1 : DatumGetInt16(d));
-		}
-#else
-		fp_put_int(fp, "stattarget", f->stxstattarget);
-#endif
-#if PG_VERSION_NUM >= 140000
+		fp_put_int(fp, "stattarget", PGC_STXSTATTARGET(&s, f));
 		fp_put_node(fp, "exprs", fp_col_text(&s, Anum_pg_statistic_ext_stxexprs), f->stxrelid);
-#endif
 		fp_put_owner_acl(fp, &s, f->stxowner, 0, OBJECT_STATISTIC_EXT);
 		fp_end(fp, "statistics", fp_qualify(fp, f->stxnamespace, NameStr(f->stxname)));
 	}

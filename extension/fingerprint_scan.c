@@ -43,6 +43,12 @@ fp_scan_begin(FpScan *s, FpCtx *fp, Oid catalog)
 Datum
 fp_scan_attr(FpScan *s, int attnum, bool *isnull)
 {
+	/* 0: a column this major does not have (PGC_ANUM_*, pg_compat.h) */
+	if (attnum == 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
 	if (!s->deformed)
 	{
 		heap_deform_tuple(s->tup, s->desc, s->values, s->nulls);
@@ -92,6 +98,16 @@ fp_col_text(FpScan *s, int attnum)
 	Datum		d = fp_scan_attr(s, attnum, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* a nullable int2 column, ifnull when null */
+int16
+fp_col_int16(FpScan *s, int attnum, int16 ifnull)
+{
+	bool		isnull;
+	Datum		d = fp_scan_attr(s, attnum, &isnull);
+
+	return isnull ? ifnull : DatumGetInt16(d);
 }
 
 /* a nullable array column through array_out (NULL when null) */

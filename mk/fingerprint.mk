@@ -4,7 +4,7 @@
 # when its shared headers change (the structs in fingerprint_int.h are laid
 # out differently otherwise, and a stale object would read garbage).
 FINGERPRINT_OBJS = $(patsubst %.c,%.o,$(wildcard extension/fingerprint*.c))
-$(FINGERPRINT_OBJS): extension/fingerprint_int.h extension/fingerprint.h
+$(FINGERPRINT_OBJS): extension/fingerprint_int.h extension/fingerprint.h extension/pg_compat.h
 
 # `make bench-fingerprint`: the benchmark of docs/benchmarks.md (not a test).
 .PHONY: bench-fingerprint

@@ -6,6 +6,8 @@
 #   tools/deps.sh demo     only what `make demo` needs: the build tools,
 #                          PostgreSQL and Python (no kernel, QEMU or firmware:
 #                          a kernel package changes how the machine boots)
+#   tools/deps.sh pg-matrix  what tools/build-pg.sh needs to build the newer
+#                          PostgreSQL majors from source (make pg-builds)
 #
 # As root: installs them (apt-get). Otherwise: prints the exact command and
 # fails, so nothing half-works.
@@ -33,10 +35,14 @@ TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
  default-jre-headless iproute2"
+# tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
+# tarballs of 17 and newer ship no generated parsers)
+PG_MATRIX_PACKAGES="bison flex libicu-dev libssl-dev zlib1g-dev dpkg-dev"
 case $PROFILE in
 demo) PACKAGES=$DEMO_PACKAGES ;;
+pg-matrix) PACKAGES="$DEMO_PACKAGES $PG_MATRIX_PACKAGES" ;;
 test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;
-*) echo "usage: tools/deps.sh [test|demo]" >&2; exit 2 ;;
+*) echo "usage: tools/deps.sh [test|demo|pg-matrix]" >&2; exit 2 ;;
 esac
 PACKAGES=$(echo $PACKAGES)
 

@@ -49,7 +49,8 @@ if [ "${1:-}" = --inside ]; then
 	rc=$?
 	# one TAP line per pg_regress test (PG 15 "test x ... ok", PG 16+ "ok 1 - x")
 	sed -nE 's/^[[:space:]]*(test )?([A-Za-z0-9_]+)[[:space:]]+\.\.\.[[:space:]]+(ok|FAILED|failed \(ignored\)).*/\3 \2/p;
-		s/^(not ok|ok)[[:space:]]+[0-9]+[[:space:]]+[-+][[:space:]]+([A-Za-z0-9_]+).*/\1 \2/p' \
+		s/^not ok[[:space:]]+[0-9]+[[:space:]]+[-+][[:space:]]+([A-Za-z0-9_]+).*/FAILED \1/p;
+		s/^ok[[:space:]]+[0-9]+[[:space:]]+[-+][[:space:]]+([A-Za-z0-9_]+).*/ok \1/p' \
 		"$W/installcheck.log" >"$W/tests"
 	# DUALBOOT_REGRESS_RESULTS=DIR keeps the actual outputs (to review a change)
 	if [ -n "${DUALBOOT_REGRESS_RESULTS:-}" ]; then
