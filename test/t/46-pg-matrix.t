@@ -1,5 +1,5 @@
 #!/bin/bash
-# test/t/45-pg-matrix.t - the server suites (20-regress, 40-fingerprint,
+# test/t/46-pg-matrix.t - the server suites (20-regress, 40-fingerprint,
 # 41-fingerprint-diff, 42-fingerprint-majors) on the newer PostgreSQL majors
 # (17, 18, 19), as `make pg-matrix` runs them (tools/pg-matrix.sh), for each
 # major whose build is cached under build/pg/<major>/ (tools/build-pg.sh, or
