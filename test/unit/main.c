@@ -4,7 +4,7 @@
  *   unit                 run every group
  *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
  *                        text, powerloss, files, concurrency, validated,
- *                        parsers, hint)
+ *                        parsers, hint, format2)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -248,6 +248,7 @@ static const struct
 	{"parsers", test_parsers},
 	{"current", test_current},
 	{"hint", test_hint},
+	{"format2", test_format2},
 };
 
 int
