@@ -684,6 +684,8 @@ data_change(const char *rmgr, const char *op, const char *rel)
 
 typedef struct wal_count
 {
+	uint64_t	stop;			/* count records before this LSN */
+	bool		reached;		/* the record at stop was read */
 	uint32_t	records;
 	uint64_t	first;
 	char		rels[DB_RELS_SIZE];
@@ -740,8 +742,14 @@ count_line(void *arg, const char *line)
 	if ((p = strstr(line, "desc: ")) == NULL || sscanf(p + 6, "%39[A-Z_0-9+]", op) != 1)
 		return;
 	op[strcspn(op, "+")] = '\0';	/* INSERT+INIT */
-	if ((p = strstr(line, "lsn: ")) != NULL && sscanf(p + 5, "%31[0-9A-Fa-f/]", lsn_s) == 1)
-		(void) db_lsn_parse(lsn_s, &lsn);
+	if ((p = strstr(line, "lsn: ")) == NULL || sscanf(p + 5, "%31[0-9A-Fa-f/]", lsn_s) != 1 ||
+		!db_lsn_parse(lsn_s, &lsn))
+		return;
+	if (lsn >= c->stop)
+	{
+		c->reached = true;
+		return;
+	}
 	if ((p = strstr(line, " rel ")) != NULL)
 	{
 		unsigned	ts,
@@ -863,11 +871,19 @@ cmd_stop_point(const ctl_prov_env *env, const opts *o)
 			sp.analysis = DB_WAL_ANALYSED;
 		else
 		{
-			char	   *argv[] = {waldump, "-p", walpath, "-t", tli_s, "-s", start, "-e", end,
-			NULL};
+			/*
+			 * No -e: pg_waldump reads to the end of the WAL (and exits 1
+			 * there, at the zeros after the shutdown checkpoint); the
+			 * range is complete when the checkpoint record itself was read.
+			 * (With -e at the checkpoint, pg_waldump 15 fails when the
+			 * checkpoint starts a segment.)
+			 */
+			char	   *argv[] = {waldump, "-p", walpath, "-t", tli_s, "-s", start, NULL};
 
+			(void) end;
+			c.stop = sp.lsn;
 			rc = run_lines(argv, NULL, count_line, &c, line, sizeof(line), errb, sizeof(errb));
-			if (rc == 0)
+			if (c.reached)
 			{
 				sp.analysis = DB_WAL_ANALYSED;
 				sp.data_records = c.records;
