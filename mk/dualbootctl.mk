@@ -59,3 +59,10 @@ ctl-test: build/dualbootctl build/asan/dualbootctl
 .PHONY: bench-dualbootctl
 bench-dualbootctl: build/dualbootctl
 	bench/dualbootctl.sh
+
+# `make bench-refresh`: dualbootctl refresh against cp -a of the same data
+# directory (issue 15); SIZES_MB and RUNS as bench/refresh.sh says. Figures
+# (not a test): bench/results/refresh-<size>MB.txt.
+.PHONY: bench-refresh
+bench-refresh: build/dualbootctl
+	bench/refresh.sh
