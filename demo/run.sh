@@ -303,6 +303,10 @@ shutdown_machine() {
 	if [ -n "$RUNNING" ]; then
 		say "  shutdown: stopping PostgreSQL on slot $RUNNING"
 		stop_cluster "$MACHINE/slot-$RUNNING/data"
+		# dualboot-stop-point.service: on stable during an armed trial, where
+		# its WAL stands and what it wrote since the test slot's copy
+		"$CTLM" stop-point --pgdata "$MACHINE/slot-$RUNNING/data" \
+			>>"$WORK/log/stop-point.log" 2>&1 || true
 		RUNNING=
 	fi
 }
@@ -461,6 +465,8 @@ unix_socket_directories = ''
 cluster_name = 'dualboot-demo'
 dualboot.state_path = '$STATE'
 dualboot.boot_marker_path = '$MARKER'
+# stable keeps the WAL since the test slot's copy, for its stop point
+wal_keep_size = '256MB'
 EOF
 if [ -n "$STAGE" ]; then
 	# the staged extension, copied where the postgres user can read it
@@ -484,10 +490,13 @@ probe "set-up: production database on A" 1
 BASE_FP=$P_FINGERPRINT BASE_USERS=$P_USERS BASE_MD5=$P_USERS_MD5
 expect boot1_sql_slot "dualboot_status() on the booted server" "$P_SQL_CURRENT_SLOT/$P_SQL_CURRENT_ROLE" "A/stable"
 
-say "  refresh the test slot B from stable: pg_basebackup (representative data)"
-pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$MACHINE/slot-B/data" \
-	-X stream -c fast -N >"$MACHINE/log/basebackup-1.log" 2>&1 ||
-	fail "pg_basebackup failed: see $MACHINE/log/basebackup-1.log"
+say "  refresh the test slot B from stable: dualbootctl refresh (pg_basebackup, provenance recorded)"
+install -d -o postgres -g postgres -m 0700 "$MACHINE/slot-B/data"
+"$CTLM" refresh --pgdata "$MACHINE/slot-B/data" --force --bindir "$PGBIN" \
+	--source "host=127.0.0.1 port=$PORT user=postgres" --reason "representative data" \
+	>"$MACHINE/log/basebackup-1.log" 2>&1 ||
+	fail "dualbootctl refresh failed: see $MACHINE/log/basebackup-1.log"
+sed 's/^/    /' "$MACHINE/log/basebackup-1.log"
 cp -p "$MACHINE/slot-A/notes.sqlite" "$MACHINE/slot-B/notes.sqlite"
 say "  ... and the SQLite application's file goes with the root: cp notes.sqlite"
 say "  nightly backup of stable: pg_dump app > backup.sql"
@@ -496,7 +505,7 @@ rc=0
 expect billing_on_stable "the billing job's guard (dualbootctl require-stable) passes on stable" \
 	"$rc/$(sql -d app -c 'SELECT dualboot_require_stable()')" "0/A"
 "$PGBIN/pg_dump" -d app -f "$MACHINE/backup/backup.sql"
-FP_SEQ=$P_SEQ
+FP_SEQ=$((P_SEQ + 1))	# + the refresh, which recorded B's provenance
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
 say "  SELECT dualboot_record_fingerprint(): stable's schema fingerprint stored in the record"
 probe "set-up: B refreshed, fingerprint recorded" 1
