@@ -228,6 +228,13 @@ sql "SELECT * FROM dualboot_provenance()" | sed 's/^/# /'
 out=$(ctl provenance 2>&1)
 check "dualbootctl provenance prints both slots" has "$out" "slot B (stable): copy of cluster"
 echo "$out" | sed 's/^/# /'
+out=$(ctl provenance --json 2>&1)
+check "dualbootctl provenance --json: B's provenance, no stop point after the promotion, A refused" \
+	python3 -c 'import json, sys
+j = json.loads(sys.argv[1])
+assert j["provenance"]["A"] is None and j["provenance"]["B"]["source_slot"] == "A", j
+assert j["stop_point"] is None and "provenance of the test slot A is unknown" in j["promotion"], j
+assert isinstance(j["rehearsals"], list)' "$out"
 pg "$PGBIN/pg_ctl" -D "$W/B/data" -m fast -w -t 60 stop >/dev/null 2>&1
 
 # refresh on the test slot is refused: a trial boot of A (now the test slot)
