@@ -15,7 +15,7 @@
 #                   the system's installation (the clusters load the
 #                   extension through Debian's extension_destdir setting)
 #   --keep          keep the stopped clusters for inspection
-#   --fail-at N     stop with a failure when part N (1-7) starts (tests the
+#   --fail-at N     stop with a failure when part N (1-8) starts (tests the
 #                   failure path: exit status 1, nothing left running)
 #
 # Needs root (the clusters run as the `postgres` user; the selector runs as
@@ -303,6 +303,10 @@ shutdown_machine() {
 	if [ -n "$RUNNING" ]; then
 		say "  shutdown: stopping PostgreSQL on slot $RUNNING"
 		stop_cluster "$MACHINE/slot-$RUNNING/data"
+		# dualboot-stop-point.service: on stable during an armed trial, where
+		# its WAL stands and what it wrote since the test slot's copy
+		"$CTLM" stop-point --pgdata "$MACHINE/slot-$RUNNING/data" \
+			>>"$WORK/log/stop-point.log" 2>&1 || true
 		RUNNING=
 	fi
 }
@@ -461,6 +465,8 @@ unix_socket_directories = ''
 cluster_name = 'dualboot-demo'
 dualboot.state_path = '$STATE'
 dualboot.boot_marker_path = '$MARKER'
+# stable keeps the WAL since the test slot's copy, for its stop point
+wal_keep_size = '256MB'
 EOF
 if [ -n "$STAGE" ]; then
 	# the staged extension, copied where the postgres user can read it
@@ -484,10 +490,13 @@ probe "set-up: production database on A" 1
 BASE_FP=$P_FINGERPRINT BASE_USERS=$P_USERS BASE_MD5=$P_USERS_MD5
 expect boot1_sql_slot "dualboot_status() on the booted server" "$P_SQL_CURRENT_SLOT/$P_SQL_CURRENT_ROLE" "A/stable"
 
-say "  refresh the test slot B from stable: pg_basebackup (representative data)"
-pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$MACHINE/slot-B/data" \
-	-X stream -c fast -N >"$MACHINE/log/basebackup-1.log" 2>&1 ||
-	fail "pg_basebackup failed: see $MACHINE/log/basebackup-1.log"
+say "  refresh the test slot B from stable: dualbootctl refresh (pg_basebackup, provenance recorded)"
+install -d -o postgres -g postgres -m 0700 "$MACHINE/slot-B/data"
+"$CTLM" refresh --pgdata "$MACHINE/slot-B/data" --force --bindir "$PGBIN" \
+	--source "host=127.0.0.1 port=$PORT user=postgres" --reason "representative data" \
+	>"$MACHINE/log/basebackup-1.log" 2>&1 ||
+	fail "dualbootctl refresh failed: see $MACHINE/log/basebackup-1.log"
+sed 's/^/    /' "$MACHINE/log/basebackup-1.log"
 cp -p "$MACHINE/slot-A/notes.sqlite" "$MACHINE/slot-B/notes.sqlite"
 say "  ... and the SQLite application's file goes with the root: cp notes.sqlite"
 say "  nightly backup of stable: pg_dump app > backup.sql"
@@ -496,7 +505,7 @@ rc=0
 expect billing_on_stable "the billing job's guard (dualbootctl require-stable) passes on stable" \
 	"$rc/$(sql -d app -c 'SELECT dualboot_require_stable()')" "0/A"
 "$PGBIN/pg_dump" -d app -f "$MACHINE/backup/backup.sql"
-FP_SEQ=$P_SEQ
+FP_SEQ=$((P_SEQ + 1))	# + the refresh, which recorded B's provenance
 sql -c "SELECT dualboot_record_fingerprint()" >/dev/null
 say "  SELECT dualboot_record_fingerprint(): stable's schema fingerprint stored in the record"
 probe "set-up: B refreshed, fingerprint recorded" 1
@@ -690,13 +699,76 @@ expect roles_swapped_sql "dualboot_status() on the new stable" \
 expect new_stable_fp "the new stable runs the promoted schema" "$P_FINGERPRINT" "$FP_NEW"
 expect new_stable_rows "with every row" "$P_USERS" "$BASE_USERS"
 
+# the history as scenario 6 left it (the summary's; the ring holds 6 changes)
+"$CTLM" --state "$STATE" history --json >"$WORK/log/history.json"
+
+# ==== a trial never costs data (issue 15) ========================================
+
+scenario 7 "7. A trial never costs data: a write on stable after the refresh, a rehearsal replayed on stable"
+say "  refresh the test slot A from stable B: dualbootctl refresh (provenance recorded)"
+"$CTLM" refresh --pgdata "$MACHINE/slot-A/data" --force --bindir "$PGBIN" \
+	--source "host=127.0.0.1 port=$PORT user=postgres" --reason "before migration 004" \
+	>"$MACHINE/log/basebackup-2.log" 2>&1 ||
+	fail "dualbootctl refresh failed: see $MACHINE/log/basebackup-2.log"
+sed 's/^/    /' "$MACHINE/log/basebackup-2.log"
+sql -d app -c "INSERT INTO users (name, email) VALUES ('grace', 'grace@example.org')"
+say "  stable B keeps serving after the copy: a new user signs up (grace)"
+sql -c "SELECT dualboot_mark_test(3, 'rehearse migration 004')" >/dev/null
+say "  SELECT dualboot_mark_test(3, ...): B records where its WAL stands"
+boot "reboot into the trial of A (B's shutdown records its stop point)"
+tail -1 "$WORK/log/stop-point.log" | sed 's/^/    /'
+expect boot_a_trial "trial boot of A" "$B_SLOT/$B_ROLE/$B_UP" "A/test/1"
+confirm_boot
+sql -d app -c "SELECT dualboot_rehearsal_begin('004_user_note')" >/dev/null
+sql -d app -c "ALTER TABLE users ADD COLUMN note text"
+sql -d app -c "SELECT dualboot_rehearsal_end('004_user_note')" >/dev/null
+say "  rehearsal on A: dualboot_rehearsal_begin('004_user_note'); ALTER TABLE users ADD COLUMN note text; dualboot_rehearsal_end(...)"
+probe "rehearsal 004 recorded on A" 7
+FP_004=$P_FINGERPRINT SEQ_004=$P_SEQ
+say "  promote the copy? it lacks what B wrote after the refresh:"
+rc=0
+out=$(sql -d app -v VERBOSITY=verbose 2>&1 <<'SQL'
+SELECT dualboot_promote('migration 004 rehearsed');
+SQL
+) || rc=$?
+printf '%s\n' "$out" | grep -E 'ERROR|DETAIL' | sed 's/^psql:<stdin>:[0-9]*: //; s/^/    psql: /'
+expect stale_copy_refused "promoting a copy that misses stable's writes is refused (55000, table named)" \
+	"$rc/$(printf '%s\n' "$out" | count 'ERROR:  55000')/$(printf '%s\n' "$out" | count 'public.users')" "3/1/1"
+probe "the copy's promotion refused: stable wrote after it" 7
+expect stale_copy_no_change "the record is unchanged" "$P_SEQ/$P_STABLE_SLOT" "$SEQ_004/B"
+sql -c "SELECT dualboot_request_failback('004 is replayed on stable instead')" >/dev/null
+boot "reboot after the failback"
+expect back_on_b "failback lands on stable B" "$B_SLOT/$B_ROLE/$B_UP" "B/stable/1"
+say "  replay the rehearsed migration on stable B:"
+say "    BEGIN; SELECT dualboot_require_rehearsed('004_user_note'); ALTER TABLE users ADD COLUMN note text; COMMIT;"
+rc=0
+sql -d app >/dev/null 2>"$WORK/log/replay.err" <<'SQL' || rc=$?
+BEGIN;
+SELECT dualboot_require_rehearsed('004_user_note');
+ALTER TABLE users ADD COLUMN note text;
+COMMIT;
+SQL
+probe "004 replayed on stable B" 7
+expect replayed "the replay commits; B's schema is the rehearsal's result, grace is still there" \
+	"$rc/$([ "$P_FINGERPRINT" = "$FP_004" ] && echo same)/$P_USERS" "0/same/$((BASE_USERS + 1))"
+rc=0
+sql -d app >/dev/null 2>"$WORK/log/replay2.err" <<'SQL' || rc=$?
+BEGIN;
+SELECT dualboot_require_rehearsed('004_user_note');
+ALTER TABLE users ADD COLUMN note text;
+COMMIT;
+SQL
+expect replay_once "a second replay is refused (the schema is no longer the rehearsal's start)" \
+	"$rc/$(count 'did not start from' <"$WORK/log/replay2.err")" "3/1"
+
 # ==== summary ===================================================================
 
-scenario 7 "7. Summary"
+scenario 8 "8. Summary"
 shutdown_machine
 say "  the record's history ring, newest first (dualbootctl history):"
 "$CTLM" --state "$STATE" history | sed 's/^/    /'
-"$CTLM" --state "$STATE" history --json >"$WORK/log/history.json"
+say "  provenance, stop point and rehearsals (dualbootctl provenance):"
+"$CTLM" --state "$STATE" provenance | sed 's/^/    /'
 left=$(ls "$MACHINE"/slot-?/data/postmaster.pid 2>/dev/null || true)
 expect nothing_running "clusters left running" "${left:-none}" "none"
 summary ok

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
@@ -92,14 +93,6 @@ PG_FUNCTION_INFO_V1(dualboot_history);
 /* Number of columns of dualboot_history(). */
 #define HISTORY_NATTS 7
 
-/* What this backend knows about the running boot. */
-typedef struct DualbootBoot
-{
-	uint8		slot;			/* DB_SLOT_NONE when not believed */
-	char		boot_id[DB_BOOTID_SIZE];	/* the kernel's, "" if unreadable */
-	char		why[1024];		/* why the slot is unknown */
-} DualbootBoot;
-
 /* One queued request (a stack, newest on top), in TopTransactionContext. */
 typedef struct PendingIntent
 {
@@ -111,6 +104,10 @@ typedef struct PendingIntent
 	char	   *fprint;
 	char	   *actor;			/* session user at the call */
 	char	   *app;			/* application_name at the call */
+	char	   *name;			/* rehearsal name (issue 15) */
+	uint64		sysid;			/* mark_test: stable's system identifier */
+	uint64		lsn;			/* mark_test: stable's WAL insert position */
+	bool		discard_stable_writes;	/* promote: skip the provenance check */
 	uint64		seq_seen;		/* record sequence at the call */
 	struct PendingIntent *below;	/* next older request */
 	struct PendingIntent *shadow;	/* the request this one replaced */
@@ -147,7 +144,7 @@ dualboot_boot_record(db_state *st, db_error *err, const char **st_error)
 	return NULL;
 }
 
-static void
+void
 current_boot(DualbootBoot *b)
 {
 	db_current	cur;
@@ -220,7 +217,7 @@ replace_all(const char *s, const char *what, const char *with)
 }
 
 /* s as the current role may see it */
-static const char *
+const char *
 shown(const char *s)
 {
 	char	   *r;
@@ -234,7 +231,7 @@ shown(const char *s)
 }
 
 /* The configured record path, or an error saying how to configure it. */
-static const char *
+const char *
 state_path(void)
 {
 	if (dualboot_state_path == NULL || dualboot_state_path[0] == '\0')
@@ -333,7 +330,7 @@ report_record_error(int rc, const db_error *err, const char *real_path)
 	}
 }
 
-static db_state *
+db_state *
 load_record(const char *path)
 {
 	db_state   *st = palloc(sizeof(db_state));
@@ -347,7 +344,7 @@ load_record(const char *path)
 }
 
 /* Refuse when the running slot is unknown: what needs it says so. */
-static void
+void
 require_known_slot(const DualbootBoot *b, const char *function)
 {
 	if (b->slot != DB_SLOT_NONE)
@@ -371,6 +368,11 @@ refusal_hint(db_event event, const db_state *st)
 			return "dualboot_confirm() runs on the test slot during the trial boot the "
 				"hook selected after dualboot_mark_test(); see dualboot_status().";
 		case DB_EV_PROMOTE:
+			if (st->trial_armed && st->confirmed && db_promote_check(st, NULL) != DB_OK)
+				return "Refresh the test slot from stable (dualbootctl refresh) and repeat "
+					"the trial, or replay the rehearsed migration on stable "
+					"(dualboot_require_rehearsed()); dualboot_promote(discard_stable_writes "
+					"=> true) promotes anyway and loses what stable wrote.";
 			return st->trial_armed && !st->confirmed ?
 				"Confirm the trial boot with dualboot_confirm() first (the same "
 				"transaction may do both), then promote." :
@@ -395,14 +397,21 @@ report_apply_error(int rc, const db_error *err, db_event event, const db_state *
 						 "UTF-8 text without control characters.",
 						 DB_TRIES_MIN, DB_TRIES_MAX, DB_REASON_SIZE - 1)));
 	if (rc == DB_REFUSED)
+	{
+		/* a promotion refused for stable's writes: name the tables too */
+		char	   *tables = event == DB_EV_PROMOTE ? dualboot_changed_tables(st) : NULL;
+
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("dualboot %s refused: %s", db_event_name(event), shown(err->message)),
 				 errdetail("State record \"%s\": stable slot %s, trial %s, tries left %u, "
-						   "%s.", shown(path), db_slot_name(st->stable_slot),
+						   "%s.%s%s", shown(path), db_slot_name(st->stable_slot),
 						   st->trial_armed ? "armed" : "not armed", st->tries_left,
-						   st->confirmed ? "confirmed" : "not confirmed"),
+						   st->confirmed ? "confirmed" : "not confirmed",
+						   tables ? " Tables stable changed after the copy: " : "",
+						   tables ? tables : ""),
 				 errhint("%s", refusal_hint(event, st))));
+	}
 	report_record_error(rc, err, path);
 }
 
@@ -435,7 +444,7 @@ newest_entry(const db_state *st)
 	return h->seq != 0 ? h : NULL;
 }
 
-static Datum
+Datum
 status_datum(FunctionCallInfo fcinfo, const db_state *st, const DualbootBoot *b)
 {
 	TupleDesc	tupdesc;
@@ -490,6 +499,10 @@ fill_request(db_request *req, const PendingIntent *p)
 	req->reason = p->reason;
 	req->dbname = p->dbname;
 	req->fprint = p->fprint;
+	req->name = p->name;
+	req->sysid = p->sysid;
+	req->lsn = p->lsn;
+	req->discard_stable_writes = p->discard_stable_writes;
 }
 
 /* The queued requests, oldest first, leaving out "skip" (palloc'd array). */
@@ -582,7 +595,7 @@ report_changed(const db_error *err, const char *path, bool at_commit)
  * the record: a call that finds the record changed since the requests
  * already queued fails with 40001 (see flush_pending).
  */
-static db_state *
+db_state *
 queue_request(const db_request *req, const DualbootBoot *b, const char *function)
 {
 	const char *path;
@@ -651,6 +664,10 @@ queue_request(const db_request *req, const DualbootBoot *b, const char *function
 	e->fprint = top_strdup(req->fprint);
 	e->actor = top_strdup(ctx.actor);
 	e->app = top_strdup(ctx.app);
+	e->name = top_strdup(req->name);
+	e->sysid = req->sysid;
+	e->lsn = req->lsn;
+	e->discard_stable_writes = req->discard_stable_writes;
 	e->seq_seen = seq_seen;
 	if (replace)
 	{
@@ -844,10 +861,12 @@ dualboot_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			guard_refuse_commit();
+			dualboot_rehearsal_pre_commit();
 			flush_pending();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			guard_refuse_commit();
+			dualboot_rehearsal_pre_prepare();
 			if (pending_top != NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -866,6 +885,7 @@ dualboot_xact_callback(XactEvent event, void *arg)
 			/* the memory goes with TopTransactionContext */
 			pending_top = NULL;
 			guard_refused = NULL;
+			dualboot_rehearsal_reset();
 			break;
 		default:
 			break;
@@ -988,6 +1008,12 @@ dualboot_mark_test(PG_FUNCTION_ARGS)
 	req.tries = PG_GETARG_INT32(0);
 	req.reason = opt_text_arg(fcinfo, 1);
 	current_boot(&b);
+	/* on stable: where its WAL stands as it arms (the stop point, issue 15) */
+	if (!RecoveryInProgress())
+	{
+		req.lsn = (uint64) GetXLogInsertRecPtr();
+		req.sysid = (uint64) GetSystemIdentifier();
+	}
 	return status_datum(fcinfo, queue_request(&req, &b, "dualboot_mark_test"), &b);
 }
 

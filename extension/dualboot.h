@@ -47,4 +47,34 @@ extern const struct db_state *dualboot_boot_record(struct db_state *st,
 /* dualboot.trial_isolation and the connection hook (isolation.c), from _PG_init. */
 extern void dualboot_isolation_init(void);
 
+/* ---- shared by api.c and safety.c (issue 15) ---- */
+#include "fmgr.h"
+#include "dbstate.h"
+
+/* What this backend knows about the running boot. */
+typedef struct DualbootBoot
+{
+	uint8		slot;			/* DB_SLOT_NONE when not believed */
+	char		boot_id[DB_BOOTID_SIZE];	/* the kernel's, "" if unreadable */
+	char		why[1024];		/* why the slot is unknown */
+} DualbootBoot;
+
+extern void current_boot(DualbootBoot *b);
+extern const char *state_path(void);
+extern db_state *load_record(const char *path);
+extern void require_known_slot(const DualbootBoot *b, const char *function);
+extern const char *shown(const char *s);
+extern Datum status_datum(FunctionCallInfo fcinfo, const db_state *st,
+						  const DualbootBoot *b);
+extern db_state *queue_request(const db_request *req, const DualbootBoot *b,
+							   const char *function);
+
+/* The tables behind the stop point's changed relations, or NULL (safety.c). */
+extern char *dualboot_changed_tables(const db_state *st);
+
+/* Rehearsal replay checks at commit (safety.c). */
+extern void dualboot_rehearsal_pre_commit(void);
+extern void dualboot_rehearsal_pre_prepare(void);
+extern void dualboot_rehearsal_reset(void);
+
 #endif							/* DUALBOOT_H */

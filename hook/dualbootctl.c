@@ -27,6 +27,7 @@
 
 #include "dbstate.h"
 #include "isolation.h"
+#include "dualbootctl_refresh.h"	/* refresh, stop-point, provenance (issue 15) */
 #ifdef DUALBOOTCTL_EFI
 #include "dualbootctl_efi.h"	/* firmware mode, hook/dualbootctl_efi.c */
 #endif
@@ -228,7 +229,15 @@ usage(FILE *f)
 		  "                                     arm a trial boot of the test slot (N: 1-7, default 3)\n"
 		  "  confirm [--reason TEXT]            declare this trial boot healthy (on the test slot)\n"
 		  "  failback [--reason TEXT]           disarm the trial: the next boot is stable\n"
-		  "  promote [--reason TEXT]            the confirmed test slot becomes stable\n"
+		  "  promote [--reason TEXT] [--discard-stable-writes]\n"
+		  "                                     the confirmed test slot becomes stable (refused when\n"
+		  "                                     stable changed data after the test slot's copy)\n"
+		  "  refresh --pgdata DIR [--reason TEXT] [--force] [--source CONNINFO] [--user NAME]\n"
+		  "                                     copy the running stable cluster into the test slot's\n"
+		  "                                     DIR (pg_basebackup, as root) and record its provenance\n"
+		  "  stop-point --pgdata DIR            after stable's clean shutdown: record where its WAL\n"
+		  "                                     stands and what it changed since the copy\n"
+		  "  provenance [--json]                the slots' provenance, stop point, rehearsals\n"
 		  "  history [--json]                   the last changes, newest first\n"
 		  "  boot-select [--marker PATH] [--firmware-slot A|B]\n"
 		  "                                     the boot decision exactly as the initramfs makes it\n"
@@ -349,6 +358,34 @@ make_context(db_context *ctx, const ctl_boot *b)
 	ctx->app = cli_user();
 }
 
+/*
+ * refresh, stop-point, provenance (hook/dualbootctl_refresh.c): the record's
+ * path and who runs where; args are the command and the words after it.
+ */
+static int
+ctl_provenance(const ctl_env *env, int nargs, char **args)
+{
+	char		path[512];
+	ctl_prov_env pe;
+	ctl_boot	b;
+	db_state	st;
+	db_error	err;
+	int			rc;
+
+	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
+		return rc;
+	memset(&err, 0, sizeof(err));
+	if (db_load(path, &st, &err) == DB_OK)
+		current_boot(env, &st, NULL, &b);
+	else
+		current_boot(env, NULL, err.message, &b);
+	memset(&pe, 0, sizeof(pe));
+	pe.state_path = path;
+	make_context(&pe.ctx, &b);
+	pe.why_unknown = b.why;
+	return dualbootctl_refresh_main(&pe, nargs, args);
+}
+
 /* ------------------------------------------------------------------ */
 /* reading for status / history                                        */
 
@@ -435,6 +472,7 @@ typedef struct ctl_args
 {
 	bool		json;
 	bool		force;
+	bool		discard_stable_writes;	/* promote --discard-stable-writes */
 	int			stable;         /* -1 unset */
 	int			tries;
 	const char *reason;
@@ -987,7 +1025,8 @@ load_config(ctl_env *env)
 enum ctl_cmd
 {
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
-	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HINT_SYNC, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE
+	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HINT_SYNC, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE,
+	C_PROVENANCE				/* refresh, stop-point, provenance: hook/dualbootctl_refresh.c */
 };
 
 static const struct
@@ -1002,7 +1041,10 @@ static const struct
 	{"mark-test", C_UPDATE, "--tries --reason", DB_EV_MARK_TEST},
 	{"confirm", C_UPDATE, "--reason", DB_EV_CONFIRM},
 	{"failback", C_UPDATE, "--reason", DB_EV_FAILBACK},
-	{"promote", C_UPDATE, "--reason", DB_EV_PROMOTE},
+	{"promote", C_UPDATE, "--reason --discard-stable-writes", DB_EV_PROMOTE},
+	{"refresh", C_PROVENANCE, NULL, DB_EV_NONE},
+	{"stop-point", C_PROVENANCE, NULL, DB_EV_NONE},
+	{"provenance", C_PROVENANCE, NULL, DB_EV_NONE},
 	{"history", C_HISTORY, "--json", DB_EV_NONE},
 	{"boot-select", C_BOOT_SELECT, "--firmware-slot", DB_EV_NONE},
 	{"require-test", C_REQUIRE_TEST, "", DB_EV_NONE},
@@ -1089,7 +1131,7 @@ main(int argc, char **argv)
 		const char *val = NULL;
 		bool		needs;
 
-		if (cmd == C_EFI && !(arg[0] == '-' &&
+		if ((cmd == C_EFI || cmd == C_PROVENANCE) && !(arg[0] == '-' &&
 							  opt_in("--state --config --cmdline", arg, len)))
 		{
 			rest[nrest++] = argv[i];
@@ -1122,7 +1164,7 @@ main(int argc, char **argv)
 					cmd_name = commands[c].name;
 					cmd_opts = commands[c].opts;
 					cmd_event = commands[c].event;
-					if (cmd == C_EFI)
+					if (cmd == C_EFI || cmd == C_PROVENANCE)
 						rest[nrest++] = argv[i];
 				}
 			if (cmd == C_NONE)
@@ -1170,6 +1212,8 @@ main(int argc, char **argv)
 			a.json = true;
 		else if (is_opt(arg, len, "--force"))
 			a.force = true;
+		else if (is_opt(arg, len, "--discard-stable-writes"))
+			a.discard_stable_writes = true;
 		else if (is_opt(arg, len, "--reason"))
 			a.reason = val;
 		else if (is_opt(arg, len, "--stable"))
@@ -1223,6 +1267,7 @@ main(int argc, char **argv)
 	req.event = cmd_event;
 	req.reason = a.reason;
 	req.tries = a.tries;        /* read by mark-test only */
+	req.discard_stable_writes = a.discard_stable_writes;	/* promote only */
 	switch (cmd)
 	{
 		case C_UPDATE:          /* mark-test, confirm, failback, promote */
@@ -1251,6 +1296,9 @@ main(int argc, char **argv)
 			break;
 		case C_HINT_SYNC:
 			rc = cmd_hint_sync(&env);
+			break;
+		case C_PROVENANCE:
+			rc = ctl_provenance(&env, nrest, rest);
 			break;
 		default:
 			rc = CTL_EXIT_USAGE;

@@ -3,7 +3,7 @@
  *
  * Layout of a copy (docs/state-format.md has it byte by byte):
  *   0   magic "DUALBOOT"        8 bytes
- *   8   format version          u16 LE
+ *   8   format version          u16 LE (2 written; 1 is read and converted)
  *   10  reserved (0)            u16
  *   12  copy size (4096)        u32 LE
  *   16  struct db_state         little-endian, explicit padding
@@ -30,10 +30,22 @@ _Static_assert(sizeof(db_fprint_entry) == 192, "fingerprint entry layout");
 _Static_assert(offsetof(db_fprint_entry, dbname) == 16, "fingerprint dbname offset");
 _Static_assert(offsetof(db_state, stable_slot) == 32, "state flags offset");
 _Static_assert(offsetof(db_state, last_boot_id) == 48, "state boot_id offset");
-_Static_assert(offsetof(db_state, reserved) == 88, "state reserved offset");
+_Static_assert(sizeof(db_provenance) == 32, "provenance layout");
+_Static_assert(sizeof(db_stop_point) == 144, "stop point layout");
+_Static_assert(offsetof(db_stop_point, rels) == 48, "stop point rels offset");
+_Static_assert(sizeof(db_trial_outcome) == 80, "trial outcome layout");
+_Static_assert(sizeof(db_rehearsal) == 288, "rehearsal layout");
+_Static_assert(offsetof(db_rehearsal, began) == 264, "rehearsal times offset");
+_Static_assert(offsetof(db_state, provenance) == 88, "state provenance offset");
 _Static_assert(offsetof(db_state, fprints) == 152, "state fingerprints offset");
 _Static_assert(offsetof(db_state, history) == 920, "state history offset");
-_Static_assert(sizeof(db_state) == 3672, "state size");
+_Static_assert(offsetof(db_state, stop) == 2984, "state stop point offset");
+_Static_assert(offsetof(db_state, outcome) == 3128, "state trial outcome offset");
+_Static_assert(offsetof(db_state, rehearsals) == 3208, "state rehearsals offset");
+_Static_assert(sizeof(db_state) == 4072, "state size");
+/* format 1: the same state up to the history ring, whose 8 entries end at 3672 */
+#define DB_V1_STATE_SIZE 3672
+_Static_assert(DB_BODY_OFFSET + DB_V1_STATE_SIZE <= DB_CRC_OFFSET, "format 1 size");
 _Static_assert(DB_BODY_OFFSET + sizeof(db_state) <= DB_CRC_OFFSET,
 			   "state must fit in one copy");
 
@@ -78,10 +90,29 @@ get_u64(const uint8_t *p)
 }
 
 /* Swap the multi-byte fields between host order and little-endian. */
+#define BSWAP_I64(x) ((x) = (int64_t) __builtin_bswap64((uint64_t) (x)))
 static void
 swap_fields(db_state *st)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (int i = 0; i < 2; i++)
+	{
+		st->provenance[i].sysid = __builtin_bswap64(st->provenance[i].sysid);
+		st->provenance[i].lsn = __builtin_bswap64(st->provenance[i].lsn);
+		BSWAP_I64(st->provenance[i].time);
+	}
+	st->stop.lsn = __builtin_bswap64(st->stop.lsn);
+	BSWAP_I64(st->stop.time);
+	st->stop.sysid = __builtin_bswap64(st->stop.sysid);
+	st->stop.first_change = __builtin_bswap64(st->stop.first_change);
+	st->stop.copy_lsn = __builtin_bswap64(st->stop.copy_lsn);
+	st->stop.data_records = __builtin_bswap32(st->stop.data_records);
+	BSWAP_I64(st->outcome.time);
+	for (int i = 0; i < DB_REHEARSAL_LEN; i++)
+	{
+		BSWAP_I64(st->rehearsals[i].began);
+		BSWAP_I64(st->rehearsals[i].ended);
+	}
 	st->seq = __builtin_bswap64(st->seq);
 	st->updated_at = (int64_t) __builtin_bswap64((uint64_t) st->updated_at);
 	st->boot_count = __builtin_bswap64(st->boot_count);
@@ -146,8 +177,24 @@ db_boot_id_valid(const char *s)
  * it refuses (an unknown event code, an out-of-range value).
  */
 static const char *
+history_entry_refused(const db_history_entry *h)
+{
+	if (h->event > DB_EV_MAX)
+		return "a history event (an event code this version does not know)";
+	if (!slot_ok(h->slot, true) ||
+		!slot_ok(h->stable_slot, false) || h->tries_left > DB_TRIES_MAX ||
+		!db_text_valid(h->actor, DB_ACTOR_SIZE) ||
+		!db_text_valid(h->app, DB_APP_SIZE) ||
+		!db_text_valid(h->reason, DB_REASON_SIZE))
+		return "a history entry";
+	return NULL;
+}
+
+static const char *
 state_fields_refused(const db_state *st)
 {
+	const char *r;
+
 	if (!slot_ok(st->stable_slot, false))
 		return "stable_slot";
 	if (!flag_ok(st->trial_armed) || !flag_ok(st->confirmed) ||
@@ -160,7 +207,7 @@ state_fields_refused(const db_state *st)
 		return "tries_left/tries_total";
 	if (st->history_next >= DB_HISTORY_LEN)
 		return "history_next";
-	if (st->last_event > DB_EV_RECORD_FPRINT)
+	if (st->last_event > DB_EV_MAX)
 		return "last_event (an event code this version does not know)";
 	if (!db_boot_id_valid(st->last_boot_id))
 		return "last_boot_id";
@@ -181,16 +228,39 @@ state_fields_refused(const db_state *st)
 
 		if (h->seq == 0)
 			continue;
-		if (h->event > DB_EV_RECORD_FPRINT)
-			return "a history event (an event code this version does not know)";
-		if (!slot_ok(h->slot, true) ||
-			!slot_ok(h->stable_slot, false) || h->tries_left > DB_TRIES_MAX ||
-			!db_text_valid(h->actor, DB_ACTOR_SIZE) ||
-			!db_text_valid(h->app, DB_APP_SIZE) ||
-			!db_text_valid(h->reason, DB_REASON_SIZE))
-			return "a history entry";
+		if ((r = history_entry_refused(h)) != NULL)
+			return r;
 	}
+	/*
+	 * Format 2's trial data (provenance, stop point, trial outcome,
+	 * rehearsals) is not checked here: no boot decision reads it, and each
+	 * user checks the values it uses (docs/state-format.md section 7).
+	 */
 	return NULL;
+}
+
+/*
+ * A format 1 copy, read as format 2: the state up to the history ring is the
+ * same; of the ring's 8 entries the 6 newest ring positions are kept, in
+ * ring order from index 0, so that the next write (history_next 0) replaces
+ * the oldest; the two oldest positions are dropped unread. The format 2
+ * fields start empty (provenance unknown, no stop point, no rehearsals),
+ * whatever format 1 left in its reserved bytes and tail.
+ */
+static void
+decode_v1(const uint8_t *copy, db_state *st)
+{
+	const uint8_t *body = copy + DB_BODY_OFFSET;
+	uint8_t		next = body[offsetof(db_state, history_next)];
+
+	memset(st, 0, sizeof(*st));
+	memcpy(st, body, offsetof(db_state, provenance));
+	memcpy(&st->fprints, body + offsetof(db_state, fprints), sizeof(st->fprints));
+	for (int k = 0; k < DB_HISTORY_LEN; k++)
+		memcpy(&st->history[k], body + offsetof(db_state, history) +
+			   ((next + DB_HISTORY_LEN_V1 - DB_HISTORY_LEN + k) % DB_HISTORY_LEN_V1) *
+			   sizeof(db_history_entry), sizeof(db_history_entry));
+	st->history_next = next < DB_HISTORY_LEN_V1 ? 0 : DB_HISTORY_LEN;
 }
 
 /* db_decode, and the name of the refused field for DB_ERR_INVALID */
@@ -217,7 +287,10 @@ decode_copy(const uint8_t *copy, db_state *st, uint64_t *seq_out,
 		*refused = "the copy size field";
 		return DB_ERR_INVALID;
 	}
-	memcpy(st, copy + DB_BODY_OFFSET, sizeof(*st));
+	if (version == 1)
+		decode_v1(copy, st);
+	else
+		memcpy(st, copy + DB_BODY_OFFSET, sizeof(*st));
 	swap_fields(st);
 	if ((*refused = state_fields_refused(st)) != NULL)
 		return DB_ERR_INVALID;

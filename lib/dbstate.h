@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #define DB_MAGIC            "DUALBOOT"      /* 8 bytes, no NUL on disk */
-#define DB_FORMAT_VERSION   1               /* newest version this code reads */
+#define DB_FORMAT_VERSION   2               /* the version this code writes; it reads 1 and 2 */
 #define DB_COPY_SIZE        4096            /* one copy, 4096-aligned */
 #define DB_RECORD_SIZE      (2 * DB_COPY_SIZE)
 
@@ -38,8 +38,14 @@
 #define DB_DBNAME_SIZE      64              /* database name (NAMEDATALEN) */
 #define DB_FPRINT_SIZE      112             /* fingerprint text */
 
-#define DB_HISTORY_LEN      8               /* history ring entries */
+#define DB_HISTORY_LEN      6               /* history ring entries (8 in format 1) */
+#define DB_HISTORY_LEN_V1   8
 #define DB_FPRINT_LEN       4               /* recorded fingerprints */
+#define DB_REHEARSAL_LEN    3               /* rehearsals (format 2) */
+#define DB_RH_NAME_SIZE     40              /* rehearsal name: at most 39 bytes */
+#define DB_RH_FPRINT_SIZE   80              /* a rehearsal's fingerprints */
+#define DB_RELS_SIZE        96              /* stop point: changed relations, text */
+#define DB_OUTCOME_DETAIL_SIZE 64
 
 #define DB_TRIES_MIN        1
 #define DB_TRIES_MAX        7
@@ -63,8 +69,39 @@ typedef enum db_event
 	DB_EV_PROMOTE = 5,          /* confirmed test slot becomes stable */
 	DB_EV_BOOT = 6,             /* hook: a boot was selected */
 	DB_EV_TRIAL_FAILED = 7,     /* hook: tries exhausted or test root missing */
-	DB_EV_RECORD_FPRINT = 8     /* schema fingerprint stored for slot+db */
+	DB_EV_RECORD_FPRINT = 8,    /* schema fingerprint stored for slot+db */
+	/* format 2 */
+	DB_EV_REFRESH = 9,          /* the test slot was copied from stable (provenance) */
+	DB_EV_STOP_POINT = 10,      /* where stable's WAL stood when it stopped serving */
+	DB_EV_REHEARSAL_BEGIN = 11, /* a rehearsal started on the test slot */
+	DB_EV_REHEARSAL_END = 12    /* a rehearsal ended on the test slot */
 } db_event;
+
+#define DB_EV_MAX DB_EV_REHEARSAL_END
+
+/* How a stop point was recorded (db_stop_point.how). */
+typedef enum db_stop_how
+{
+	DB_STOP_NONE = 0,           /* none recorded in this trial */
+	DB_STOP_MARK_TEST = 1,      /* dualboot_mark_test() on stable: LSN only */
+	DB_STOP_SHUTDOWN = 2        /* stable's clean shutdown (dualbootctl stop-point) */
+} db_stop_how;
+
+/* What is known of stable's WAL between the copy and the stop point. */
+typedef enum db_stop_analysis
+{
+	DB_WAL_NOT_ANALYSED = 0,    /* not looked at (a stop point at mark_test) */
+	DB_WAL_ANALYSED = 1,        /* every record read: data_records is exact */
+	DB_WAL_MISSING = 2          /* WAL of the range no longer on stable's disk */
+} db_stop_analysis;
+
+/* Rehearsal states (db_rehearsal.state). */
+typedef enum db_rh_state
+{
+	DB_RH_UNUSED = 0,
+	DB_RH_BEGUN = 1,
+	DB_RH_COMPLETED = 2
+} db_rh_state;
 
 typedef struct db_history_entry
 {
@@ -90,6 +127,66 @@ typedef struct db_fprint_entry
 } db_fprint_entry;
 
 /*
+ * Where a slot's data came from (format 2): the cluster it was copied from
+ * (its pg_control system identifier) and the WAL position of the copy (the
+ * backup's end LSN). known = 0: unknown (never refreshed through dualboot).
+ */
+typedef struct db_provenance
+{
+	uint64_t	sysid;          /* source cluster's system identifier */
+	uint64_t	lsn;            /* WAL position of the copy (backup end) */
+	int64_t		time;           /* unix seconds of the copy */
+	uint8_t		known;          /* 0/1 */
+	uint8_t		source_slot;    /* slot the copy was taken on (db_slot) */
+	uint8_t		pad[6];
+} db_provenance;
+
+/*
+ * Where stable's WAL stood when it stopped serving before the current trial,
+ * and what it wrote since the test slot's copy (format 2).
+ */
+typedef struct db_stop_point
+{
+	uint64_t	lsn;            /* stop LSN (insert position / shutdown checkpoint) */
+	int64_t		time;           /* unix seconds */
+	uint64_t	sysid;          /* stable's system identifier */
+	uint64_t	first_change;   /* LSN of the first data change after the copy, 0 none */
+	uint64_t	copy_lsn;       /* the copy's LSN the analysis started from */
+	uint32_t	data_records;   /* data-changing WAL records in [copy_lsn, lsn) */
+	uint8_t		how;            /* db_stop_how */
+	uint8_t		analysis;       /* db_stop_analysis */
+	uint8_t		slot;           /* stable slot it was recorded on */
+	uint8_t		pad;
+	char		rels[DB_RELS_SIZE]; /* changed relations "db/relfilenode ..." */
+} db_stop_point;
+
+/*
+ * The last trial's outcome (format 2, filled by a later writer; this version
+ * keeps the bytes as they are and does not check them).
+ */
+typedef struct db_trial_outcome
+{
+	uint8_t		code;           /* 0 = none */
+	uint8_t		pad[7];
+	int64_t		time;
+	char		detail[DB_OUTCOME_DETAIL_SIZE];
+} db_trial_outcome;
+
+/* A rehearsal of a migration on the test slot (format 2). */
+typedef struct db_rehearsal
+{
+	char		name[DB_RH_NAME_SIZE];
+	char		dbname[DB_DBNAME_SIZE];
+	char		fp_before[DB_RH_FPRINT_SIZE];
+	char		fp_after[DB_RH_FPRINT_SIZE];    /* "" until ended */
+	int64_t		began;
+	int64_t		ended;          /* 0 until ended */
+	uint8_t		state;          /* db_rh_state */
+	uint8_t		slot;           /* slot it was rehearsed on */
+	uint8_t		pad[6];
+} db_rehearsal;
+
+/*
  * The decoded state (host byte order). This is also the layout of bytes
  * [16, 4092) of a copy on disk, little-endian; see docs/state-format.md.
  */
@@ -111,9 +208,13 @@ typedef struct db_state
 	uint8_t		history_next;   /* ring index of the next entry to write */
 	uint8_t		pad[6];
 	char		last_boot_id[DB_BOOTID_SIZE];
-	uint8_t		reserved[64];   /* zero; room for per-slot cluster identity */
+	db_provenance provenance[2];    /* per slot A, B (format 2; zero in format 1) */
 	db_fprint_entry fprints[DB_FPRINT_LEN];
 	db_history_entry history[DB_HISTORY_LEN];
+	/* format 2 */
+	db_stop_point stop;         /* stable's stop point in the current trial */
+	db_trial_outcome outcome;   /* last trial outcome (not interpreted here) */
+	db_rehearsal rehearsals[DB_REHEARSAL_LEN];
 } db_state;
 
 /* Result codes. Negative values are errors. */
@@ -162,6 +263,12 @@ typedef struct db_request
 	const char *dbname;         /* RECORD_FPRINT */
 	const char *fprint;         /* RECORD_FPRINT */
 	uint8_t		init_stable;    /* INIT */
+	/* format 2 */
+	bool		discard_stable_writes;  /* PROMOTE: skip the provenance check */
+	uint64_t	sysid;          /* REFRESH, STOP_POINT, MARK_TEST (0: none) */
+	uint64_t	lsn;            /* REFRESH (copy), STOP_POINT, MARK_TEST (stop) */
+	const db_stop_point *stop;  /* STOP_POINT: the analysis (how, rels, ...) */
+	const char *name;           /* REHEARSAL_*: its name */
 } db_request;
 
 /* Input of the boot decision (the selector and `dualbootctl boot-select`). */
@@ -239,6 +346,22 @@ int			db_decode_record(const uint8_t *record, size_t len, db_state *st,
 							 int *which, db_error *err);
 
 /* ---- life cycle (pure, no I/O) ---- */
+
+/*
+ * May the test slot be promoted without losing what stable wrote? DB_OK when
+ * its provenance is known and stable's stop point shows no data change since
+ * the copy; else DB_REFUSED with err saying why and how much (the WAL range,
+ * the number of records, the changed relations).
+ */
+int			db_promote_check(const db_state *st, db_error *err);
+
+/* The rehearsal named name, or NULL. */
+const db_rehearsal *db_rehearsal_find(const db_state *st, const char *name);
+
+/* "0/3000060": a WAL position as PostgreSQL prints it. */
+void		db_lsn_format(uint64_t lsn, char *buf, size_t size);
+/* parse "X/Y" (hex); false when not a WAL position */
+bool		db_lsn_parse(const char *s, uint64_t *out);
 
 /* A fresh state: stable slot, nothing armed, history holds the INIT event. */
 void		db_state_init(db_state *st, uint8_t stable, const db_context *ctx,

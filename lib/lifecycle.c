@@ -155,6 +155,24 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			{
 				n.confirmed = 0;
 				drop_fprints(&n, test);
+				/* a stop point belongs to the trial it was recorded for */
+				memset(&n.stop, 0, sizeof(n.stop));
+			}
+			/*
+			 * On stable, with its WAL position (the extension passes it):
+			 * where stable stands as it arms, until its shutdown records the
+			 * final stop point. A shutdown's stop point is not replaced.
+			 */
+			if (req->lsn != 0 && ctx->current_slot == st->stable_slot &&
+				n.stop.how != DB_STOP_SHUTDOWN)
+			{
+				memset(&n.stop, 0, sizeof(n.stop));
+				n.stop.how = DB_STOP_MARK_TEST;
+				n.stop.analysis = DB_WAL_NOT_ANALYSED;
+				n.stop.lsn = req->lsn;
+				n.stop.sysid = req->sysid;
+				n.stop.time = ctx->now;
+				n.stop.slot = st->stable_slot;
 			}
 			break;
 
@@ -181,6 +199,8 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			n.tries_left = 0;
 			/* the trial is over: its fingerprints go with it */
 			drop_fprints(&n, test);
+			/* stable serves again: its stop point is stale */
+			memset(&n.stop, 0, sizeof(n.stop));
 			slot = st->stable_slot;
 			break;
 
@@ -201,7 +221,12 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 				return refuse(err, DB_REFUSED,
 							  "the trial boot of slot %s is not confirmed yet; confirm it "
 							  "first%s", db_slot_name(test), "");
+			if (!req->discard_stable_writes && (rc = db_promote_check(st, err)) != DB_OK)
+				return rc;
 			n.stable_slot = test;
+			/* the demoted slot holds the old production, a copy of nothing */
+			memset(&n.provenance[st->stable_slot], 0, sizeof(n.provenance[0]));
+			memset(&n.stop, 0, sizeof(n.stop));
 			/*
 			 * the demoted slot is the next test slot: whatever was recorded
 			 * for it belongs to an older trial. The promoted slot's entries
@@ -255,6 +280,98 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 				n.fprints[pick].slot = slot;
 				db_copy_text(n.fprints[pick].dbname, DB_DBNAME_SIZE, req->dbname);
 				db_copy_text(n.fprints[pick].fprint, DB_FPRINT_SIZE, req->fprint);
+				break;
+			}
+
+		case DB_EV_REFRESH:
+			if (ctx->current_slot != st->stable_slot)
+				return refuse(err, DB_REFUSED,
+							  "a refresh copies the running stable cluster: run it on the "
+							  "stable slot %s, not on %s", db_slot_name(st->stable_slot),
+							  db_slot_name(ctx->current_slot));
+			if (req->sysid == 0 || req->lsn == 0)
+				return refuse(err, DB_ERR_ARG, "a refresh needs the source's system "
+							  "identifier and the copy's WAL position%s%s", "", "");
+			memset(&n.provenance[test], 0, sizeof(n.provenance[test]));
+			n.provenance[test].known = 1;
+			n.provenance[test].sysid = req->sysid;
+			n.provenance[test].lsn = req->lsn;
+			n.provenance[test].time = ctx->now;
+			n.provenance[test].source_slot = st->stable_slot;
+			/* the copy is newer than any stop point recorded so far */
+			memset(&n.stop, 0, sizeof(n.stop));
+			break;
+
+		case DB_EV_STOP_POINT:
+			if (ctx->current_slot != st->stable_slot || req->stop == NULL)
+				return refuse(err, DB_REFUSED,
+							  "a stop point is stable's: run it on the stable slot %s, "
+							  "not on %s", db_slot_name(st->stable_slot),
+							  db_slot_name(ctx->current_slot));
+			if ((rc = check_text("relations", req->stop->rels, DB_RELS_SIZE, err)) != DB_OK)
+				return rc;
+			if (req->stop->how < DB_STOP_MARK_TEST || req->stop->how > DB_STOP_SHUTDOWN ||
+				req->stop->analysis > DB_WAL_MISSING)
+				return refuse(err, DB_ERR_ARG, "bad stop point%s%s", "", "");
+			n.stop = *req->stop;
+			n.stop.slot = st->stable_slot;
+			n.stop.time = ctx->now;
+			slot = st->stable_slot;
+			break;
+
+		case DB_EV_REHEARSAL_BEGIN:
+		case DB_EV_REHEARSAL_END:
+			{
+				db_rehearsal *r = (db_rehearsal *) db_rehearsal_find(&n, req->name);
+				bool		begin = req->event == DB_EV_REHEARSAL_BEGIN;
+
+				if (req->name == NULL || req->name[0] == '\0' ||
+					req->dbname == NULL || req->dbname[0] == '\0' ||
+					req->fprint == NULL || req->fprint[0] == '\0')
+					return refuse(err, DB_ERR_ARG, "a rehearsal needs a name, a database "
+								  "and a fingerprint%s%s", "", "");
+				if ((rc = check_text("rehearsal name", req->name, DB_RH_NAME_SIZE, err)) != DB_OK ||
+					(rc = check_text("database name", req->dbname, DB_DBNAME_SIZE, err)) != DB_OK ||
+					(rc = check_text("fingerprint", req->fprint, DB_RH_FPRINT_SIZE, err)) != DB_OK)
+					return rc;
+				if (ctx->current_slot == DB_SLOT_NONE || !on_current_trial_boot(st, ctx))
+					return refuse(err, DB_REFUSED,
+								  "rehearsals run on a trial boot of the test slot %s; this "
+								  "boot is %s", db_slot_name(test),
+								  ctx->current_slot == DB_SLOT_NONE ? "of an unknown slot" :
+								  "not one");
+				if (begin)
+				{
+					if (r == NULL)
+					{
+						/* a free entry, else the oldest (by its start) */
+						for (int i = 0; i < DB_REHEARSAL_LEN; i++)
+							if (r == NULL || n.rehearsals[i].state == DB_RH_UNUSED ||
+								(r->state != DB_RH_UNUSED &&
+								 n.rehearsals[i].began < r->began))
+								r = &n.rehearsals[i];
+					}
+					memset(r, 0, sizeof(*r));
+					db_copy_text(r->name, DB_RH_NAME_SIZE, req->name);
+					db_copy_text(r->dbname, DB_DBNAME_SIZE, req->dbname);
+					db_copy_text(r->fp_before, DB_RH_FPRINT_SIZE, req->fprint);
+					r->began = ctx->now > 0 ? ctx->now : 1;
+					r->state = DB_RH_BEGUN;
+					r->slot = ctx->current_slot;
+				}
+				else
+				{
+					if (r == NULL || r->state != DB_RH_BEGUN)
+						return refuse(err, DB_REFUSED, "rehearsal \"%s\" %s", req->name,
+									  r == NULL ? "was never begun" : "has already ended");
+					if (strcmp(r->dbname, req->dbname) != 0)
+						return refuse(err, DB_REFUSED, "rehearsal \"%s\" began in "
+									  "database \"%s\"; end it there", req->name, r->dbname);
+					db_copy_text(r->fp_after, DB_RH_FPRINT_SIZE, req->fprint);
+					r->ended = ctx->now > 0 ? ctx->now : 1;
+					r->state = DB_RH_COMPLETED;
+				}
+				slot = ctx->current_slot;
 				break;
 			}
 

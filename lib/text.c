@@ -135,7 +135,8 @@ db_event_name(uint8_t ev)
 {
 	static const char *const names[] = {
 		"none", "init", "mark_test", "confirm", "failback", "promote",
-		"boot", "trial_failed", "record_fingerprint"
+		"boot", "trial_failed", "record_fingerprint", "refresh",
+		"stop_point", "rehearsal_begin", "rehearsal_end"
 	};
 
 	if (ev < sizeof(names) / sizeof(names[0]))

@@ -12,14 +12,14 @@
 
 CTL_CC ?= cc
 CTL_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Ihook
-CTL_SRCS = hook/dualbootctl.c
+CTL_SRCS = hook/dualbootctl.c hook/dualbootctl_refresh.c
 CTL_LIBS =
 ifeq ($(words $(wildcard hook/dualbootctl_efi.c hook/efi.c mk/efi.mk)),3)
 CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
 CTL_CFLAGS += -DDUALBOOTCTL_EFI $(EFI_CFLAGS)
 CTL_LIBS += $(EFI_LIBS)
 endif
-CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
+CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -59,3 +59,10 @@ ctl-test: build/dualbootctl build/asan/dualbootctl
 .PHONY: bench-dualbootctl
 bench-dualbootctl: build/dualbootctl
 	bench/dualbootctl.sh
+
+# `make bench-refresh`: dualbootctl refresh against cp -a of the same data
+# directory (issue 15); SIZES_MB and RUNS as bench/refresh.sh says. Figures
+# (not a test): bench/results/refresh-<size>MB.txt.
+.PHONY: bench-refresh
+bench-refresh: build/dualbootctl
+	bench/refresh.sh

@@ -66,6 +66,7 @@ install-hook: build/musl/dualboot-select
 	install -m 0644 hook/systemd/dualboot-confirm.service \
 		hook/systemd/dualboot-trial-evidence.service \
 		hook/systemd/dualboot-hint-sync.path hook/systemd/dualboot-hint-sync.service \
+		hook/systemd/dualboot-stop-point.service \
 		$(DESTDIR)$(HOOK_UNITDIR)/
 	test -e $(DESTDIR)/etc/dualboot/dualboot.conf || \
 		install -m 0644 hook/dualboot.conf.example $(DESTDIR)/etc/dualboot/dualboot.conf

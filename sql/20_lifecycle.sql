@@ -10,6 +10,10 @@
 --   5. recorded fingerprints end with their trial (failback, a new trial,
 --      promote), never with time
 --
+-- One cluster plays both slots here, so the test slot is never a copy of
+-- stable: every promotion passes discard_stable_writes => true (the
+-- provenance check itself: 40_safety and test/t/22-safe-promotion.t).
+--
 -- a fresh record, stable slot A, and a first boot
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" init --stable A --force --reason 'life cycle tests' > /dev/null
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" boot-select --marker "$DUALBOOT_MARKER" | grep -E '^DUALBOOT_(SLOT|ROLE)='
@@ -107,7 +111,8 @@ ROLLBACK;
 BEGIN;
 SELECT confirmed, tries_left FROM dualboot_confirm(:'fp');
 SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot, trial_armed
-FROM dualboot_promote('migration 44 rehearsed', :'fp');
+FROM dualboot_promote(discard_stable_writes => true, reason => 'migration 44 rehearsed',
+                      expected_fingerprint => :'fp');
 COMMIT;
 -- the roles swapped at once: this slot is stable now
 SELECT current_slot, "current_role", stable_slot, test_slot, next_boot_slot, trial_armed,
@@ -130,7 +135,7 @@ SELECT test_slot FROM dualboot_mark_test(2, 'rehearse migration 45');
 SELECT confirmed FROM dualboot_confirm();
 SELECT seq AS seq0 FROM dualboot_status() \gset
 BEGIN;
-SELECT stable_slot FROM dualboot_promote('too late');
+SELECT stable_slot FROM dualboot_promote(true, 'too late');
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" failback --reason 'operator' > /dev/null 2>&1
 \set VERBOSITY terse
 COMMIT;
@@ -184,7 +189,7 @@ SELECT trial_armed FROM dualboot_mark_test(2, 'rehearse migration 47');
 SELECT last_event FROM dualboot_record_fingerprint();
 BEGIN;
 SELECT confirmed FROM dualboot_confirm();
-SELECT stable_slot FROM dualboot_promote('migration 47 rehearsed');
+SELECT stable_slot FROM dualboot_promote(true, 'migration 47 rehearsed');
 COMMIT;
 \! "$DUALBOOTCTL" --config "$DUALBOOT_CONF" --state "$DUALBOOT_STATE" status --json | python3 -c "$FPRINTS"
 -- leave B stable, as the files after this one expect

@@ -3,9 +3,9 @@
 # with the CRC-32C recomputed where a copy must stay whole
 # (docs/state-format.md). Used by test/t/20-dualbootctl.t and, through
 # DUALBOOT_FORGE, by the pg_regress suites:
-#   newer-version   the newest copy: format version 2, seq + 10
-#   unknown-event   the newest copy gets seq + 10 and last_event 9, an event
-#                   code format version 1 does not know (as another build of
+#   newer-version   the newest copy: format version 3, seq + 10
+#   unknown-event   the newest copy gets seq + 10 and last_event 13, an event
+#                   code format version 2 does not know (as another build of
 #                   the same format could write it)
 #   fprint          the newest copy: fingerprint entry 0 = slot B, db "app"
 #   corrupt-newest  one byte of the newest copy flipped (its CRC now fails)
@@ -41,12 +41,12 @@ def reseal(c):
 newest = 0 if seq(0) >= seq(1) else 1
 c = newest * 4096
 if op == 'newer-version':
-    struct.pack_into('<H', rec, c + 8, 2)
+    struct.pack_into("<H", rec, c + 8, 3)
     struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
     reseal(c)
 elif op == 'unknown-event':
     struct.pack_into('<Q', rec, c + 16, seq(newest) + 10)
-    rec[c + 56] = 9
+    rec[c + 56] = 13
     reseal(c)
 elif op == 'fprint':
     e = c + 16 + 152

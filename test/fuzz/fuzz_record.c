@@ -106,8 +106,11 @@ static void
 exercise(const db_state *st, uint8_t knob)
 {
 	static const db_event evs[] = {DB_EV_MARK_TEST, DB_EV_CONFIRM, DB_EV_FAILBACK,
-	DB_EV_PROMOTE, DB_EV_RECORD_FPRINT};
+	DB_EV_PROMOTE, DB_EV_RECORD_FPRINT, DB_EV_REFRESH, DB_EV_STOP_POINT,
+	DB_EV_REHEARSAL_BEGIN, DB_EV_REHEARSAL_END};
 	static const uint8_t slots[] = {DB_SLOT_A, DB_SLOT_B, DB_SLOT_NONE};
+	db_stop_point sp = {.lsn = knob + 2u, .sysid = 7, .copy_lsn = 1,
+	.how = DB_STOP_SHUTDOWN, .analysis = DB_WAL_ANALYSED, .rels = "5/1"};
 
 	CHECK(valid_state(st));
 	for (size_t e = 0; e < sizeof(evs) / sizeof(evs[0]); e++)
@@ -115,7 +118,8 @@ exercise(const db_state *st, uint8_t knob)
 		{
 			db_state	n = *st;
 			db_request	req = {.event = evs[e], .tries = knob % 9, .reason = "fuzz",
-			.dbname = "db", .fprint = "v1:fuzz"};
+			.dbname = "db", .fprint = "v1:fuzz", .discard_stable_writes = (knob & 0x20) != 0,
+			.sysid = 7, .lsn = knob + 1u, .stop = &sp, .name = (knob & 0x10) ? "r1" : "r2"};
 			db_context	c = {.current_slot = slots[s],
 				.boot_id = (knob & 0x40) ? st->last_boot_id : "0000-1111",
 			.now = (int64_t) knob * 1000, .actor = "fuzz", .app = NULL};

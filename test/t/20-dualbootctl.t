@@ -249,7 +249,15 @@ suite() {
 	expect_rc 0 "$tag: confirm in the trial boot" --state "$S" --marker "$M" confirm
 	expect_rc 0 "$tag: status" --state "$S" --marker "$M" status --json
 	check "$tag: confirm refills the tries" json 'j["confirmed"] and j["tries_left"] == 3'
-	expect_rc 0 "$tag: promote" --state "$S" --marker "$M" promote --reason "v2 is good"
+	# the test slot was never refreshed: its provenance is unknown (issue 15)
+	cp "$S" "$D/copy"
+	expect_rc 1 "$tag: promote of a test slot of unknown provenance" --state "$S" --marker "$M" promote
+	check "$tag: ... is refused saying so" has "$err" "provenance of the test slot B is unknown"
+	check "$tag: ... and leaves the record unchanged" same_file "$S" "$D/copy"
+	expect_rc 2 "$tag: --discard-stable-writes is an option of promote only" \
+		--state "$S" --marker "$M" confirm --discard-stable-writes
+	expect_rc 0 "$tag: promote --discard-stable-writes" --state "$S" --marker "$M" promote \
+		--reason "v2 is good" --discard-stable-writes
 	expect_rc 0 "$tag: status" --state "$S" --marker "$M" status --json
 	check "$tag: after promote B is stable and current, A is test" \
 		json 'j["stable_slot"] == "B" and j["test_slot"] == "A" and j["current_role"] == "stable" and not j["trial_armed"] and j["last_event"] == "promote" and j["last_reason"] == "v2 is good"'
@@ -476,8 +484,8 @@ check "concurrency: $reads reads during the updates, all valid ($bad failed)" \
 final_seq=$((1 + total))
 out=$(ctl --state "$S" history --json)
 # (stable boots update the boot fields only, so the ring may skip their seqs)
-check "concurrency: the history ring holds 8 entries, newest first, none beyond the final seq" \
-	json 'len(j) == 8 and all(a["seq"] > b["seq"] for a, b in zip(j, j[1:])) and j[0]["seq"] <= '"$final_seq"
+check "concurrency: the history ring holds 6 entries, newest first, none beyond the final seq" \
+	json 'len(j) == 6 and all(a["seq"] > b["seq"] for a, b in zip(j, j[1:])) and j[0]["seq"] <= '"$final_seq"
 
 # ---------------------------------------------------------------------------
 # valgrind: no errors, no leaks, on every command (exit codes preserved).
@@ -502,7 +510,8 @@ if command -v valgrind >/dev/null; then
 	vg 0 mark-test --tries 2 --reason "vg run"
 	vg 0 boot-select
 	vg 0 confirm
-	vg 0 promote
+	vg 1 promote
+	vg 0 promote --discard-stable-writes
 	vg 1 confirm
 	vg 0 failback
 	vg 0 history
@@ -632,6 +641,7 @@ check "man page documents every command, option and exit status" bash -c '
 	for w in init status mark-test confirm failback promote history boot-select efi "efi create" \
 		require-test require-stable "Who can read the record" \
 		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
+		refresh stop-point provenance --pgdata --discard-stable-writes --source \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do
 		sed "s/\\\\-/-/g" "$1" | grep -q -- "$w" || { echo "# missing: $w"; exit 1; }
 	done' _ "$MAN"

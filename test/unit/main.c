@@ -4,7 +4,7 @@
  *   unit                 run every group
  *   unit GROUP...        run the named groups (lifecycle, boot, bootsel,
  *                        text, powerloss, files, concurrency, validated,
- *                        parsers, hint, isolation)
+ *                        parsers, hint, isolation, format2)
  *   unit --corpus DIR    write the fuzzer's seed corpus into DIR
  */
 #include "unit.h"
@@ -249,6 +249,7 @@ static const struct
 	{"current", test_current},
 	{"hint", test_hint},
 	{"isolation", test_isolation},
+	{"format2", test_format2},
 };
 
 int

@@ -179,36 +179,36 @@ test_magic_version(void)
 	expect_load("8192 bytes of garbage", p, DB_ERR_NO_VALID);
 	boot_select_default("8192 bytes of garbage", p, DB_ERR_NO_VALID);
 
-	/* the newer copy re-encoded as format version 2 with a valid CRC */
+	/* the newer copy re-encoded as format version 3 with a valid CRC */
 	memcpy(img, good, sizeof(img));
-	forge_version(img, newer, 2);
+	forge_version(img, newer, DB_FORMAT_VERSION + 1);
 	tap_is_int(db_decode(img + newer * DB_COPY_SIZE, &st, NULL), DB_ERR_NEWER_VERSION,
-			   "db_decode of a version-2 copy -> DB_ERR_NEWER_VERSION");
+			   "db_decode of a version-3 copy -> DB_ERR_NEWER_VERSION");
 	p = put("v2", img, sizeof(img), 0600);
-	expect_load("newest copy has version 2", p, DB_ERR_NEWER_VERSION);
-	expect_no_update("newest copy has version 2", p, img, sizeof(img), DB_ERR_NEWER_VERSION);
-	boot_select_default("newest copy has version 2", p, DB_ERR_NEWER_VERSION);
-	tap_ok(unchanged(p, img, sizeof(img)), "newest copy has version 2: never written");
+	expect_load("newest copy has version 3", p, DB_ERR_NEWER_VERSION);
+	expect_no_update("newest copy has version 3", p, img, sizeof(img), DB_ERR_NEWER_VERSION);
+	boot_select_default("newest copy has version 3", p, DB_ERR_NEWER_VERSION);
+	tap_ok(unchanged(p, img, sizeof(img)), "newest copy has version 3: never written");
 	{
 		db_context	c = ctx_make(DB_SLOT_A, NULL, NOW);
 
 		tap_ok(db_create(p, DB_SLOT_A, &c, NULL, false, &err) == DB_ERR_EXISTS &&
 			   unchanged(p, img, sizeof(img)),
-			   "newest copy has version 2: db_create without force refuses");
+			   "newest copy has version 3: db_create without force refuses");
 	}
-	/* both copies version 2, and the highest possible version */
+	/* both copies version 3, and the highest possible version */
 	memcpy(img, good, sizeof(img));
-	forge_version(img, 0, 2);
+	forge_version(img, 0, DB_FORMAT_VERSION + 1);
 	forge_version(img, 1, 0xffff);
 	p = put("v2both", img, sizeof(img), 0600);
-	expect_load("both copies of a newer version (2, 65535)", p, DB_ERR_NEWER_VERSION);
+	expect_load("both copies of a newer version (3, 65535)", p, DB_ERR_NEWER_VERSION);
 	boot_select_default("both copies of a newer version", p, DB_ERR_NEWER_VERSION);
-	/* an older copy of version 2 loses to a newer version-1 copy */
+	/* an older copy of version 3 loses to a newer version-3 copy */
 	memcpy(img, good, sizeof(img));
-	forge_version(img, 1 - newer, 2);
+	forge_version(img, 1 - newer, DB_FORMAT_VERSION + 1);
 	p = put("v2old", img, sizeof(img), 0600);
 	tap_ok(db_load(p, &st, &err) == DB_OK && memcmp(&st, &good_state, sizeof(st)) == 0,
-		   "a version-2 copy with the lower sequence: the version-1 copy is read");
+		   "a version-3 copy with the lower sequence: the version-3 copy is read");
 	/* version 0 is not a version */
 	memcpy(img, good, sizeof(img));
 	forge_version(img, 0, 0);
@@ -238,7 +238,7 @@ test_fields(void)
 		"stable_slot 7", "stable_slot none (0xFF)", "trial_armed 2", "confirmed 2",
 		"last_trial_failed 3", "last_boot_trial 2", "last_boot_slot 5", "tries_total 8",
 		"tries_left above tries_total", "armed with tries_total 0", "history_next 8",
-		"last_event 9", "last_boot_id uppercase", "last_boot_id without NUL",
+		"last_event 13", "last_boot_id uppercase", "last_boot_id without NUL",
 		"history reason not UTF-8", "history event 99", "history slot 2",
 		"history tries_left 8", "history actor without NUL", "fingerprint slot none",
 		"fingerprint dbname with a newline", "fingerprint text without NUL",
@@ -272,7 +272,7 @@ test_fields(void)
 			case 8: st.tries_left = (uint8_t) (st.tries_total + 1); break;
 			case 9: st.trial_armed = 1; st.tries_total = 0; st.tries_left = 0; break;
 			case 10: st.history_next = DB_HISTORY_LEN; break;
-			case 11: st.last_event = 9; break;
+			case 11: st.last_event = DB_EV_MAX + 1; break;
 			case 12: strcpy(st.last_boot_id, "ABCDEF"); break;
 			case 13: memset(st.last_boot_id, 'a', DB_BOOTID_SIZE); break;
 			case 14: strcpy(st.history[h].reason, "bad \xc0\x80"); break;
@@ -340,7 +340,7 @@ test_fields(void)
 			p = put("fields2", img, sizeof(img), 0600);
 			tap_ok(db_load(p, &got, &err) == DB_OK &&
 				   memcmp(&got, &good_state, sizeof(got)) == 0,
-				   "last_event 9 in the copy with the lower sequence: the newer copy is read");
+				   "last_event 13 in the copy with the lower sequence: the newer copy is read");
 			tap_ok(db_update(p, &req, &c, &after, &err) == DB_OK &&
 				   db_load(p, &got, &err) == DB_OK && got.seq == good_state.seq + 1,
 				   "... and an update writes over that older copy");
@@ -349,8 +349,8 @@ test_fields(void)
 			st.seq = good_state.seq;
 			db_encode(&st, img + (1 - newer) * DB_COPY_SIZE);
 			p = put("fields3", img, sizeof(img), 0600);
-			expect_load("last_event 9 in a copy with the same sequence", p, DB_ERR_INVALID);
-			expect_no_update("last_event 9 in a copy with the same sequence", p, img,
+			expect_load("last_event 13 in a copy with the same sequence", p, DB_ERR_INVALID);
+			expect_no_update("last_event 13 in a copy with the same sequence", p, img,
 							 sizeof(img), DB_ERR_INVALID);
 			/* db_create: only with force (the operator's explicit replacement) */
 			memcpy(img, good, sizeof(img));

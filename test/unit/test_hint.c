@@ -255,7 +255,7 @@ test_fallback(void)
 	{
 		db_request	arm = {.event = DB_EV_MARK_TEST, .tries = 2};
 		db_request	conf = {.event = DB_EV_CONFIRM};
-		db_request	prom = {.event = DB_EV_PROMOTE};
+		db_request	prom = {.event = DB_EV_PROMOTE, .discard_stable_writes = true};
 		db_context	on_a = ctx_make(DB_SLOT_A, m.boot_id, NOW);
 		db_context	on_b;
 

@@ -289,6 +289,7 @@ run_pair(int si, int ci, db_event ev, char expect)
 	req.event = ev;
 	req.tries = 3;
 	req.reason = "table-driven test";
+	req.discard_stable_writes = true;	/* provenance: test_provenance() */
 	req.dbname = "postgres";
 	req.fprint = "v1:pg15:0123456789abcdef";
 	rc = db_apply(&st, &req, &c, &err);
@@ -670,7 +671,7 @@ test_fprint_life(void)
 	db_context	onA = ctx_make(DB_SLOT_A, BOOT_X, NOW + 10);
 	db_context	onB = ctx_make(DB_SLOT_B, BOOT_X, NOW + 10);
 	db_request	fail = {.event = DB_EV_FAILBACK};
-	db_request	prom = {.event = DB_EV_PROMOTE};
+	db_request	prom = {.event = DB_EV_PROMOTE, .discard_stable_writes = true};
 	db_error	err;
 	db_state	st;
 
@@ -799,7 +800,8 @@ test_scenarios(void)
 	db_context	onA = ctx_make(DB_SLOT_A, BOOT_X, NOW);
 	db_context	onB = ctx_make(DB_SLOT_B, BOOT_Y, NOW);
 	db_request	confirm = {.event = DB_EV_CONFIRM};
-	db_request	promote = {.event = DB_EV_PROMOTE, .reason = "migration 42 verified"};
+	db_request	promote = {.event = DB_EV_PROMOTE, .reason = "migration 42 verified",
+		.discard_stable_writes = true};
 	db_error	err;
 	db_boot_decision d;
 	bool		good;

@@ -293,7 +293,8 @@ step(const char *path, const char *what, step_kind kind, db_event ev, uint8_t sl
 	if (kind == STEP_UPDATE)
 	{
 		db_request	req = {.event = ev, .tries = tries, .reason = reason,
-		.dbname = "appdb", .fprint = "v1:pg15:c0ffee"};
+		.dbname = "appdb", .fprint = "v1:pg15:c0ffee",
+		.discard_stable_writes = true};
 		db_context	c = ctx_on(slot);
 
 		rc = db_update(path, &req, &c, NULL, &err);
@@ -539,11 +540,13 @@ test_io_faults(void)
 void
 test_powerloss(void)
 {
-	const char *path = tmp_path("state");
+	char		path[560];
 	db_context	c = ctx_on(DB_SLOT_NONE);
 	db_error	err;
 	char		reason[200];
 
+	/* tmp_path's buffers rotate: keep this one */
+	snprintf(path, sizeof(path), "%.500s", tmp_path("state"));
 	db_config_defaults(&cfg);
 	if (db_kernel_boot_id(boot_id, sizeof(boot_id), NULL) != DB_OK)
 		boot_id[0] = '\0';
@@ -575,6 +578,23 @@ test_powerloss(void)
 	step(path, "update 13 (db_create --force again)", STEP_CREATE, 0, DB_SLOT_A, 0, NULL);
 	step(path, "update 14 (mark_test from A)", STEP_UPDATE, DB_EV_MARK_TEST, DB_SLOT_A, 1, NULL);
 	step(path, "update 15 (trial boot of B)", STEP_BOOT, 0, 0, 0, NULL);
+	/*
+	 * The upgrade in place to format 2: a format 1 record (both copies), then
+	 * the first write of a format 2 writer (a boot selection) replaces one
+	 * copy, the second (an update) the other one.
+	 */
+	format2_make_v1_file(path);
+	step(path, "upgrade 1 (format 1 record, a boot writes the first format 2 copy)",
+		 STEP_BOOT, 0, 0, 0, NULL);
+	step(path, "upgrade 2 (failback writes over the remaining format 1 copy)", STEP_UPDATE,
+		 DB_EV_FAILBACK, DB_SLOT_A, 0, NULL);
+	{
+		uint8_t		img[DB_RECORD_SIZE];
+
+		file_read(path, img, sizeof(img));
+		tap_ok(img[8] == 2 && img[DB_COPY_SIZE + 8] == 2,
+			   "after two writes both copies are format 2");
+	}
 
 	test_one_copy_corrupt(path);
 	test_both_corrupt(path);

@@ -63,6 +63,9 @@ void		test_parsers(void);
 void		test_current(void);
 void		test_hint(void);
 void		test_isolation(void);
+void		test_format2(void);
+/* format 2 tests' format 1 writer (test_format2.c) */
+void		format2_make_v1_file(const char *path);
 
 /* seed corpus for the fuzzer, built from real records (corpus.c) */
 int			write_corpus(const char *dir);
