@@ -53,6 +53,7 @@ install-hook: build/musl/dualboot-select
 		$(DESTDIR)$(HOOK_UNITDIR) $(DESTDIR)/etc/dualboot
 	install -m 0755 build/musl/dualboot-select $(DESTDIR)$(HOOK_LIBDIR)/dualboot-select
 	install -m 0755 hook/dualboot-boot $(DESTDIR)$(HOOK_LIBDIR)/dualboot-boot
+	install -m 0755 hook/dualboot-stack $(DESTDIR)$(HOOK_LIBDIR)/dualboot-stack
 	install -m 0755 hook/systemd/dualboot-confirm $(DESTDIR)$(HOOK_LIBDIR)/dualboot-confirm
 	install -m 0755 hook/systemd/dualboot-trial-evidence \
 		$(DESTDIR)$(HOOK_LIBDIR)/dualboot-trial-evidence

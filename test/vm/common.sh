@@ -137,7 +137,13 @@ vm_disk_drop() {
 
 # The record's blocks inside an ext4 state partition (4096-byte blocks).
 _vm_ext4_blocks() {
-	debugfs -R 'blocks /dualboot/state' "$1?offset=$((P1_START * 512))" 2>/dev/null
+	debugfs -R 'blocks /dualboot/state' "$1?offset=$(_vm_off "$1")" 2>/dev/null
+}
+
+# _vm_off IMG: the byte offset of the state file system in IMG: the first
+# partition's, unless IMG.off says otherwise (a logical volume, an md member)
+_vm_off() {
+	if [ -s "$1.off" ]; then cat "$1.off"; else echo $((P1_START * 512)); fi
 }
 
 # vm_state_get IMG OUT: copy the record out of the image (no mounting).
@@ -147,11 +153,11 @@ vm_state_get() {
 	rm -f "$out"
 	case $(cat "$img.kind") in
 	ext4)
-		debugfs -R "dump /dualboot/state $out" "$img?offset=$((P1_START * 512))" \
+		debugfs -R "dump /dualboot/state $out" "$img?offset=$(_vm_off "$img")" \
 			2>/dev/null
 		;;
 	vfat)
-		mtype -i "$img@@$((P1_START * 512))" ::/dualboot/state > "$out" 2>/dev/null \
+		mtype -i "$img@@$(_vm_off "$img")" ::/dualboot/state > "$out" 2>/dev/null \
 			|| rm -f "$out"
 		;;
 	raw)
@@ -169,7 +175,7 @@ vm_hint_get() {
 	if [ "${3:-}" = 4 ]; then
 		mtype -i "$1@@$((P4_START * 512))" ::/dualboot/stable > "$2" 2>/dev/null || rm -f "$2"
 	else
-		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$((P1_START * 512))" \
+		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$(_vm_off "$1")" \
 			2>/dev/null
 	fi
 	[ -s "$2" ]
@@ -212,13 +218,13 @@ vm_state_put() {
 		i=0
 		for b in $(_vm_ext4_blocks "$img"); do
 			dd if="$in" of="$img" bs=4096 skip=$i count=1 conv=notrunc status=none \
-				oflag=seek_bytes seek=$((P1_START * 512 + b * 4096)) || return 1
+				oflag=seek_bytes seek=$(($(_vm_off "$img") + b * 4096)) || return 1
 			i=$((i + 1))
 		done
 		[ "$i" -gt 0 ]
 		;;
 	vfat)
-		mcopy -o -i "$img@@$((P1_START * 512))" "$in" ::/dualboot/state
+		mcopy -o -i "$img@@$(_vm_off "$img")" "$in" ::/dualboot/state
 		;;
 	raw)
 		dd if="$in" of="$img" bs=512 seek=$P1_START conv=notrunc status=none
@@ -285,7 +291,7 @@ EOF
 }
 
 # vm_boot IMG INITRD LOG [CMDLINE...]: boot once under TCG with a hard
-# timeout; the serial console goes to LOG. Prints the wall time in seconds.
+# timeout (IMG may be a list of disk images, space-separated: vda, vdb...); the serial console goes to LOG. Prints the wall time in seconds.
 # no_timer_check: on a loaded host TCG once failed the kernel's early timer
 # check ("IO-APIC + timer doesn't work!", a panic before the initramfs).
 vm_boot() {
@@ -298,7 +304,8 @@ vm_boot() {
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 no_timer_check $*" \
-		-drive "file=$img,format=raw,if=virtio" </dev/null >"$log.qemu" 2>&1
+		$(for d in $img; do echo "-drive file=$d,format=raw,if=virtio"; done) \
+		</dev/null >"$log.qemu" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
 	echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }'
