@@ -3,7 +3,7 @@
 #
 #   make build/musl/dualboot-select   the selector (musl-gcc -static -Os)
 #   make install-hook                 selector, initramfs-tools, dracut, systemd
-#   make vm-test                      the QEMU boot suite alone (test/t/60-vm.t)
+#   make vm-test                      the QEMU boot suites alone (test/t/60-vm.t, 62-vm-disks.t)
 #
 # The record library is compiled a second time, with musl, into build/musl/:
 # the same lib/*.c sources, no copies.
@@ -80,7 +80,7 @@ install-tools: install-hook
 # images, initramfs) under build/vm/ and reuses them on the next run.
 .PHONY: vm-test
 vm-test: build/musl/dualboot-select build/musl/dbtool
-	prove --timer test/t/60-vm.t
+	prove --timer test/t/60-vm.t test/t/62-vm-disks.t
 
 # Figures of the boot hook (not a test): bench/results/boot-*.txt.
 .PHONY: bench-boot

@@ -282,6 +282,8 @@ EOF
 		install -m 0755 "$it/hooks/dualboot" "$cd_/hooks/dualboot"
 		install -m 0755 "$it/scripts/local-top/dualboot" "$cd_/scripts/local-top/dualboot"
 	fi
+	# VM_EXTRA_HOOKS: more hook scripts for this image (62-vm-disks.t)
+	for h in ${VM_EXTRA_HOOKS:-}; do install -m 0755 "$h" "$cd_/hooks/"; done
 	# Without the hook, point the configuration nowhere: a hook installed
 	# system-wide (make install) then adds nothing but its inert local-top
 	# script (it warns and copies neither selector nor config).
