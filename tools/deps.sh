@@ -25,13 +25,17 @@ PGMAJOR=${PGMAJOR:-15}
 DEMO_PACKAGES="build-essential pkg-config musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR
  libefivar-dev libefiboot-dev python3 python3-psycopg2"
-# tests: sanitizers, the VM and firmware suites, the packages' suite
+# tests: sanitizers, the VM and firmware suites, the packages' suite; the
+# storage stacks of 62-vm-disks.t (lvm2 ... thin-provisioning-tools: their
+# initramfs-tools hooks go into the test images; installing them also runs
+# update-initramfs for the host's kernel, as on any server that uses them)
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
- default-jre-headless"
+ default-jre-headless
+ lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools"
 case $PROFILE in
 demo) PACKAGES=$DEMO_PACKAGES ;;
 test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;

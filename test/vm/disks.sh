@@ -13,7 +13,8 @@
 #                  thina, thinb (autoactivation off)
 #   lvm-rm.img     the same after `lvremove dbvg/slotb dbvg/thinb`
 #   md1.img md2.img the two mirror halves: p1 /dev/md/dbstate (ext4, the
-#                  record), p2 /dev/md/slota, p3 /dev/md/slotb
+#                  record), p2 /dev/md/slota, p3 /dev/md/slotb (its array
+#                  UUID, as mdadm prints it, in md-slotb.uuid)
 #   luks.img       GPT: p1 dbstate (plain ext4, the record), p2 root-a and
 #                  p3 root-b LUKS2, key files slota.key, slotb.key
 # IMG.off holds the state file system's byte offset for vm_state_get/put.
@@ -105,6 +106,7 @@ stk_build() {
 	lo=$(sed -n 's/^DBBUILD lvm-state \([0-9]*\).*/\1/p' "$log")
 	set -- $(sed -n 's/^DBBUILD md-state \([0-9]*\) \([0-9]*\).*/\1 \2/p' "$log")
 	[ -n "$lo" ] && [ -n "${2:-}" ] || { vm_log "the builder printed no offsets"; return 1; }
+	sed -n 's/^DBBUILD md-uuid-slotb \([0-9a-f:]*\).*/\1/p' "$log" > "$STK/md-slotb.uuid"
 	echo $(((2048 + lo) * 512)) > "$STK/lvm.img.off"
 	echo $(((2048 + $1) * 512)) > "$STK/md1.img.off"
 	echo $(((2048 + $2) * 512)) > "$STK/md2.img.off"
