@@ -76,11 +76,12 @@ install: install-hook
 endif
 install-tools: install-hook
 
-# The QEMU boot suite alone. It builds what it needs (kernel extract, disk
-# images, initramfs) under build/vm/ and reuses them on the next run.
+# The QEMU boot suites alone, both at once (each boot is one emulated CPU).
+# They build what they need (kernel extract, disk images, initramfs) under
+# build/vm/ and reuse them on the next run.
 .PHONY: vm-test
 vm-test: build/musl/dualboot-select build/musl/dbtool
-	prove --timer test/t/60-vm.t test/t/62-vm-disks.t
+	prove -j2 --timer test/t/60-vm.t test/t/62-vm-disks.t
 
 # Figures of the boot hook (not a test): bench/results/boot-*.txt.
 .PHONY: bench-boot

@@ -11,6 +11,9 @@
 # under build/vm/stk/; every boot works on a sparse copy in build/vm/run-disks/.
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# a staged installation of its own: 60-vm.t may run at the same time
+# (make vm-test: prove -j2)
+VM_STAGE=$TOP/build/vm/stage-disks
 . "$TOP/test/vm/common.sh"
 . "$TOP/test/vm/disks.sh"
 . "$TOP/test/vm/dracut.sh"
@@ -43,7 +46,7 @@ rm -rf "$W"; mkdir -p "$W"
 stk_build || { echo "Bail out! the disk builder failed (see $STK/builder*.log)"; exit 1; }
 
 n=0 failed=0 fail=""
-echo "1..13"
+echo "1..14"
 . "$TOP/test/vm/tap.sh"
 
 # dm_has NAME / dm_lacks NAME: a device-mapper device exists (or not) in the
@@ -113,6 +116,7 @@ DUALBOOT_CRYPTTAB=$W/crypttab VM_EXTRA_HOOKS=$W/zz-dualboot-test-crypttab \
 # the dracut images, built while the initramfs-tools images boot (2 CPUs)
 DRACUT_PID=""
 D_LVM=$W/d-lvm.initrd D_MD=$W/d-md.initrd D_LUKS=$W/d-luks.initrd D_SD=$W/ds-lvm.initrd
+D_SDMD=$W/ds-md.initrd D_SDLUKS=$W/ds-luks.initrd
 if dracut_prepare; then
 	# the LUKS slots' crypttab with the key files where the server keeps
 	# them (the module copies the slots' entries and key files into the image)
@@ -122,7 +126,9 @@ if dracut_prepare; then
 		dracut_build "$D_LVM" "$W/lvm.conf" > "$W/dracut-lvm.log" 2>&1 &&
 		dracut_build "$D_MD" "$W/md.conf" > "$W/dracut-md.log" 2>&1 &&
 		dracut_build "$D_LUKS" "$W/luks.conf" > "$W/dracut-luks.log" 2>&1 &&
-		dracut_build "$D_SD" "$W/lvm.conf" systemd > "$W/dracut-sd-lvm.log" 2>&1
+		dracut_build "$D_SD" "$W/lvm.conf" systemd > "$W/dracut-sd-lvm.log" 2>&1 &&
+		dracut_build "$D_SDMD" "$W/md.conf" systemd > "$W/dracut-sd-md.log" 2>&1 &&
+		dracut_build "$D_SDLUKS" "$W/luks.conf" systemd > "$W/dracut-sd-luks.log" 2>&1
 		echo $? > "$W/dracut.rc"
 	) &
 	DRACUT_PID=$!
@@ -262,7 +268,7 @@ assert "initramfs-tools, LUKS: a corrupt record boots slota; the test slot's par
 
 # ---- dracut ----
 if [ -z "$DRACUT_PID" ]; then
-	for d in 1 2 3 4 5; do
+	for d in 1 2 3 4 5 6; do
 		n=$((n + 1)); echo "ok $n # SKIP dracut: ${DRACUT_WHY:-cannot unpack dracut}"
 	done
 else
@@ -363,6 +369,22 @@ boot ds-lvm-removed "$W/lvm-rm.img" "$D_SD"
 guest A stable 0
 guest_log "its root device is missing"
 assert "dracut, systemd-based image, LVM: trial on slotb alone, exhausted tries, slotb removed: slota"
+
+# md RAID1 and LUKS, systemd-based images: a trial each
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+arm "$W/md1.img" "$W/md2.img"
+boot ds-md-trial "$W/md1.img $W/md2.img" "$D_SDMD"
+guest B test 1
+guest_log "/dev/mapper/dualboot-root maps /dev/md"
+expect "active arrays" "$(grep -c '^DBTEST mdstat .* active' "$LOG")" 2
+stk_copy luks.img "$W/luks.img"
+arm "$W/luks.img"
+boot ds-luks-trial "$W/luks.img" "$D_SDLUKS"
+guest B test 1
+dm_has slotb_crypt
+dm_lacks slota_crypt
+guest_log "/dev/mapper/dualboot-root maps /dev/dm-"
+assert "dracut, systemd-based image: a trial on md RAID1 (slota not assembled) and on LUKS (slota_crypt not opened)"
 fi
 
 echo "# boot times (s): $(awk '{ printf "%s=%s ", $1, $2 }' "$TIMES")"

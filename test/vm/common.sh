@@ -40,9 +40,9 @@ vm_kernel() {
 		# the payload is an xz stream inside the bzImage
 		off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$src" | head -1 | cut -d: -f1)
 		[ -n "$off" ] || { vm_log "no xz payload in $src"; return 1; }
-		tail -c +"$((off + 1))" "$src" | xz -dc --single-stream > "$out.tmp" \
-			|| { rm -f "$out.tmp"; return 1; }
-		mv "$out.tmp" "$out"
+		tail -c +"$((off + 1))" "$src" | xz -dc --single-stream > "$out.tmp.$$" \
+			|| { rm -f "$out.tmp.$$"; return 1; }
+		mv "$out.tmp.$$" "$out"
 	fi
 	echo "$out"
 }
@@ -53,7 +53,8 @@ vm_root() {
 	img=$VMDIR/root-$(echo "$slot" | tr AB ab).img
 	if [ ! -s "$img" ] || [ "$TOP/test/vm/guest-init" -nt "$img" ] ||
 		[ "$TOP/build/musl/dbtool" -nt "$img" ]; then
-		d=$VMDIR/rootfs-$slot
+		# built aside and renamed: the suites may run at the same time
+		d=$VMDIR/rootfs-$slot.$$
 		rm -rf "$d"
 		mkdir -p "$d/bin" "$d/sbin" "$d/proc" "$d/sys" "$d/dev" "$d/run" \
 			"$d/tmp" "$d/etc"
@@ -69,9 +70,11 @@ vm_root() {
 		# systemd's switch-root (systemd-based initrds) wants an OS tree
 		printf 'ID=dualboot-test\nNAME="dualboot test root %s"\n' "$slot" \
 			> "$d/etc/os-release"
-		rm -f "$img"
-		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img" 16M >/dev/null \
+		rm -f "$img.$$"
+		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img.$$" 16M >/dev/null \
 			|| return 1
+		mv "$img.$$" "$img"
+		rm -rf "$d"
 	fi
 	echo "$img"
 }
@@ -234,7 +237,7 @@ vm_state_put() {
 
 # vm_stage: install the hook as `make install-hook DESTDIR=build/vm/stage`
 # does, so that the images are built from the installed files.
-VM_STAGE=$VMDIR/stage
+VM_STAGE=${VM_STAGE:-$VMDIR/stage}
 vm_stage() {
 	rm -rf "$VM_STAGE"
 	make -s -C "$TOP" install-hook DESTDIR="$VM_STAGE" >&2
