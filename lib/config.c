@@ -1,7 +1,8 @@
 /*
  * config.c - /etc/dualboot/dualboot.conf (key=value lines, '#' comments),
  * kernel command line overrides (dualboot.KEY=VALUE), and device specs
- * (path, LABEL=, UUID=, PARTLABEL=, PARTUUID=).
+ * (path, LABEL=, UUID=, PARTLABEL=, PARTUUID=; UUID= of a file system, or
+ * an md array's UUID as mdadm prints it, with colons).
  *
  * Values are restricted to a shell-safe character set because the initramfs
  * scripts pass them around.
@@ -376,7 +377,9 @@ db_resolve_device(const char *spec, char *out, size_t size)
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0]))
 			return DB_ERR_NOT_FOUND;
-		snprintf(link, sizeof(link), "%s%.400s", kinds[i].dir,
+		/* UUID= with colons: mdadm's array UUID (udev: by-id/md-uuid-) */
+		snprintf(link, sizeof(link), "%s%.400s",
+				 i == 1 && strchr(spec, ':') ? "/dev/disk/by-id/md-uuid-" : kinds[i].dir,
 				 spec + strlen(kinds[i].prefix));
 		if (stat(link, &st) != 0)
 		{

@@ -3,7 +3,7 @@
 #
 #   make build/musl/dualboot-select   the selector (musl-gcc -static -Os)
 #   make install-hook                 selector, initramfs-tools, dracut, systemd
-#   make vm-test                      the QEMU boot suite alone (test/t/60-vm.t)
+#   make vm-test                      the QEMU boot suites alone (test/t/60-vm.t, 62-vm-disks.t)
 #
 # The record library is compiled a second time, with musl, into build/musl/:
 # the same lib/*.c sources, no copies.
@@ -53,6 +53,7 @@ install-hook: build/musl/dualboot-select
 		$(DESTDIR)$(HOOK_UNITDIR) $(DESTDIR)/etc/dualboot
 	install -m 0755 build/musl/dualboot-select $(DESTDIR)$(HOOK_LIBDIR)/dualboot-select
 	install -m 0755 hook/dualboot-boot $(DESTDIR)$(HOOK_LIBDIR)/dualboot-boot
+	install -m 0755 hook/dualboot-stack $(DESTDIR)$(HOOK_LIBDIR)/dualboot-stack
 	install -m 0755 hook/systemd/dualboot-confirm $(DESTDIR)$(HOOK_LIBDIR)/dualboot-confirm
 	install -m 0755 hook/systemd/dualboot-trial-evidence \
 		$(DESTDIR)$(HOOK_LIBDIR)/dualboot-trial-evidence
@@ -76,11 +77,12 @@ install: install-hook
 endif
 install-tools: install-hook
 
-# The QEMU boot suite alone. It builds what it needs (kernel extract, disk
-# images, initramfs) under build/vm/ and reuses them on the next run.
+# The QEMU boot suites alone, both at once (each boot is one emulated CPU).
+# They build what they need (kernel extract, disk images, initramfs) under
+# build/vm/ and reuse them on the next run.
 .PHONY: vm-test
 vm-test: build/musl/dualboot-select build/musl/dbtool
-	prove --timer test/t/60-vm.t
+	prove -j2 --timer test/t/60-vm.t test/t/62-vm-disks.t
 
 # Figures of the boot hook (not a test): bench/results/boot-*.txt.
 .PHONY: bench-boot

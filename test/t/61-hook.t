@@ -48,6 +48,7 @@ EOF
 
 # 1. the installed tree: every file in its DESIGN place, selector static
 for f in usr/lib/dualboot/dualboot-select usr/lib/dualboot/dualboot-boot \
+	usr/lib/dualboot/dualboot-stack \
 	usr/lib/dualboot/dualboot-confirm usr/lib/dualboot/dualboot-trial-evidence \
 	usr/share/initramfs-tools/hooks/dualboot usr/share/initramfs-tools/scripts/local-top/dualboot \
 	usr/lib/dracut/modules.d/90dualboot/module-setup.sh \

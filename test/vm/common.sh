@@ -40,9 +40,9 @@ vm_kernel() {
 		# the payload is an xz stream inside the bzImage
 		off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$src" | head -1 | cut -d: -f1)
 		[ -n "$off" ] || { vm_log "no xz payload in $src"; return 1; }
-		tail -c +"$((off + 1))" "$src" | xz -dc --single-stream > "$out.tmp" \
-			|| { rm -f "$out.tmp"; return 1; }
-		mv "$out.tmp" "$out"
+		tail -c +"$((off + 1))" "$src" | xz -dc --single-stream > "$out.tmp.$$" \
+			|| { rm -f "$out.tmp.$$"; return 1; }
+		mv "$out.tmp.$$" "$out"
 	fi
 	echo "$out"
 }
@@ -53,7 +53,8 @@ vm_root() {
 	img=$VMDIR/root-$(echo "$slot" | tr AB ab).img
 	if [ ! -s "$img" ] || [ "$TOP/test/vm/guest-init" -nt "$img" ] ||
 		[ "$TOP/build/musl/dbtool" -nt "$img" ]; then
-		d=$VMDIR/rootfs-$slot
+		# built aside and renamed: the suites may run at the same time
+		d=$VMDIR/rootfs-$slot.$$
 		rm -rf "$d"
 		mkdir -p "$d/bin" "$d/sbin" "$d/proc" "$d/sys" "$d/dev" "$d/run" \
 			"$d/tmp" "$d/etc"
@@ -69,9 +70,11 @@ vm_root() {
 		# systemd's switch-root (systemd-based initrds) wants an OS tree
 		printf 'ID=dualboot-test\nNAME="dualboot test root %s"\n' "$slot" \
 			> "$d/etc/os-release"
-		rm -f "$img"
-		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img" 16M >/dev/null \
+		rm -f "$img.$$"
+		mkfs.ext4 -q -F -b 4096 -L "root$slot" -d "$d" "$img.$$" 16M >/dev/null \
 			|| return 1
+		mv "$img.$$" "$img"
+		rm -rf "$d"
 	fi
 	echo "$img"
 }
@@ -137,7 +140,13 @@ vm_disk_drop() {
 
 # The record's blocks inside an ext4 state partition (4096-byte blocks).
 _vm_ext4_blocks() {
-	debugfs -R 'blocks /dualboot/state' "$1?offset=$((P1_START * 512))" 2>/dev/null
+	debugfs -R 'blocks /dualboot/state' "$1?offset=$(_vm_off "$1")" 2>/dev/null
+}
+
+# _vm_off IMG: the byte offset of the state file system in IMG: the first
+# partition's, unless IMG.off says otherwise (a logical volume, an md member)
+_vm_off() {
+	if [ -s "$1.off" ]; then cat "$1.off"; else echo $((P1_START * 512)); fi
 }
 
 # vm_state_get IMG OUT: copy the record out of the image (no mounting).
@@ -147,11 +156,11 @@ vm_state_get() {
 	rm -f "$out"
 	case $(cat "$img.kind") in
 	ext4)
-		debugfs -R "dump /dualboot/state $out" "$img?offset=$((P1_START * 512))" \
+		debugfs -R "dump /dualboot/state $out" "$img?offset=$(_vm_off "$img")" \
 			2>/dev/null
 		;;
 	vfat)
-		mtype -i "$img@@$((P1_START * 512))" ::/dualboot/state > "$out" 2>/dev/null \
+		mtype -i "$img@@$(_vm_off "$img")" ::/dualboot/state > "$out" 2>/dev/null \
 			|| rm -f "$out"
 		;;
 	raw)
@@ -169,7 +178,7 @@ vm_hint_get() {
 	if [ "${3:-}" = 4 ]; then
 		mtype -i "$1@@$((P4_START * 512))" ::/dualboot/stable > "$2" 2>/dev/null || rm -f "$2"
 	else
-		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$((P1_START * 512))" \
+		debugfs -R "dump /dualboot/state.hint $2" "$1?offset=$(_vm_off "$1")" \
 			2>/dev/null
 	fi
 	[ -s "$2" ]
@@ -212,13 +221,13 @@ vm_state_put() {
 		i=0
 		for b in $(_vm_ext4_blocks "$img"); do
 			dd if="$in" of="$img" bs=4096 skip=$i count=1 conv=notrunc status=none \
-				oflag=seek_bytes seek=$((P1_START * 512 + b * 4096)) || return 1
+				oflag=seek_bytes seek=$(($(_vm_off "$img") + b * 4096)) || return 1
 			i=$((i + 1))
 		done
 		[ "$i" -gt 0 ]
 		;;
 	vfat)
-		mcopy -o -i "$img@@$((P1_START * 512))" "$in" ::/dualboot/state
+		mcopy -o -i "$img@@$(_vm_off "$img")" "$in" ::/dualboot/state
 		;;
 	raw)
 		dd if="$in" of="$img" bs=512 seek=$P1_START conv=notrunc status=none
@@ -228,7 +237,7 @@ vm_state_put() {
 
 # vm_stage: install the hook as `make install-hook DESTDIR=build/vm/stage`
 # does, so that the images are built from the installed files.
-VM_STAGE=$VMDIR/stage
+VM_STAGE=${VM_STAGE:-$VMDIR/stage}
 vm_stage() {
 	rm -rf "$VM_STAGE"
 	make -s -C "$TOP" install-hook DESTDIR="$VM_STAGE" >&2
@@ -276,6 +285,8 @@ EOF
 		install -m 0755 "$it/hooks/dualboot" "$cd_/hooks/dualboot"
 		install -m 0755 "$it/scripts/local-top/dualboot" "$cd_/scripts/local-top/dualboot"
 	fi
+	# VM_EXTRA_HOOKS: more hook scripts for this image (62-vm-disks.t)
+	for h in ${VM_EXTRA_HOOKS:-}; do install -m 0755 "$h" "$cd_/hooks/"; done
 	# Without the hook, point the configuration nowhere: a hook installed
 	# system-wide (make install) then adds nothing but its inert local-top
 	# script (it warns and copies neither selector nor config).
@@ -285,9 +296,12 @@ EOF
 }
 
 # vm_boot IMG INITRD LOG [CMDLINE...]: boot once under TCG with a hard
-# timeout; the serial console goes to LOG. Prints the wall time in seconds.
+# timeout (IMG may be a list of disk images, space-separated: vda, vdb...); the serial console goes to LOG. Prints the wall time in seconds.
 # no_timer_check: on a loaded host TCG once failed the kernel's early timer
 # check ("IO-APIC + timer doesn't work!", a panic before the initramfs).
+# modprobe.blacklist=raid456: mdadm's initramfs-tools hook (installed for
+# 62-vm-disks.t) force-loads raid456, whose RAID6 algorithm benchmark takes
+# about 4 s per boot under TCG; no suite uses RAID4/5/6.
 vm_boot() {
 	img=$1 initrd=$2 log=$3
 	shift 3
@@ -297,8 +311,9 @@ vm_boot() {
 		-m "$VM_MEM" -smp 1 -nodefaults -no-user-config -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 no_timer_check $*" \
-		-drive "file=$img,format=raw,if=virtio" </dev/null >"$log.qemu" 2>&1
+		-append "console=ttyS0 panic=-1 no_timer_check modprobe.blacklist=raid456 $*" \
+		$(for d in $img; do echo "-drive file=$d,format=raw,if=virtio"; done) \
+		</dev/null >"$log.qemu" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
 	echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }'

@@ -10,8 +10,8 @@ DRACUT_MODULES="base rootfs-block kernel-modules udev-rules dualboot"
 # dracut_prepare: unpack dracut once (needs the Debian archive reachable).
 dracut_prepare() {
 	[ -x "$DRACUT_ROOT/usr/bin/dracut" ] && return 0
-	debs=$VMDIR/dracut-debs
-	rm -rf "$debs" "$DRACUT_ROOT.tmp"
+	debs=$VMDIR/dracut-debs.$$
+	rm -rf "$debs" "$DRACUT_ROOT.tmp.$$"
 	mkdir -p "$debs"
 	if ! (cd "$debs" && apt-get download dracut dracut-core); then
 		# no package lists yet: fetch them once (as root), then retry
@@ -23,9 +23,11 @@ dracut_prepare() {
 		}
 	fi
 	for d in "$debs"/*.deb; do
-		dpkg-deb -x "$d" "$DRACUT_ROOT.tmp" || return 1
+		dpkg-deb -x "$d" "$DRACUT_ROOT.tmp.$$" || return 1
 	done
-	mv "$DRACUT_ROOT.tmp" "$DRACUT_ROOT"
+	# both suites may unpack at once: the first rename wins
+	mv -T "$DRACUT_ROOT.tmp.$$" "$DRACUT_ROOT" 2>/dev/null || rm -rf "$DRACUT_ROOT.tmp.$$"
+	rm -rf "$debs"
 }
 
 # dracut_build OUT CONF [systemd]: a non-systemd image with the project's
@@ -33,9 +35,10 @@ dracut_prepare() {
 # chosen slot as /dev/mapper/dualboot-root).
 dracut_build() {
 	out=$1 conf=$2 variant=${3:-}
-	base=$VMDIR/dracut-base
-	rm -rf "$base" "$VMDIR/dracut-tmp"
-	mkdir -p "$VMDIR/dracut-tmp" "$VMDIR/dracut-conf.d"
+	# folders of this image's own (the suites may build at the same time)
+	base=$VMDIR/dracut-base-$(basename "$out") dtmp=$VMDIR/dracut-tmp-$(basename "$out")
+	rm -rf "$base" "$dtmp"
+	mkdir -p "$dtmp" "$VMDIR/dracut-conf.d"
 	cp -a "$DRACUT_ROOT/usr/lib/dracut" "$base"
 	vm_libdir || return 1
 	cp -a "$VM_STAGE/usr/lib/dracut/modules.d/90dualboot" "$base/modules.d/90dualboot"
@@ -46,6 +49,6 @@ dracut_build() {
 	fi
 	dracutbasedir=$base DUALBOOT_LIBDIR=$VM_STAGE/usr/lib/dualboot DUALBOOT_CONF=$conf \
 		bash "$DRACUT_ROOT/usr/bin/dracut" --force --no-hostonly --no-early-microcode \
-		--conf /dev/null --confdir "$VMDIR/dracut-conf.d" --tmpdir "$VMDIR/dracut-tmp" \
+		--conf /dev/null --confdir "$VMDIR/dracut-conf.d" --tmpdir "$dtmp" \
 		-m "$mods" --drivers "$drivers" --zstd --kver "$KVER" "$out"
 }

@@ -9,7 +9,17 @@
 #
 # systemd-based image (dualboot-dm present): root is /dev/mapper/dualboot-root
 # from /etc/cmdline.d; queue the job that creates it once udev has settled.
-if [ -x /usr/lib/dualboot/dualboot-dm ]; then
+# Non-systemd image with a slot on LVM, md or LUKS (dualboot-dm present, no
+# root in /etc/cmdline.d): root is /dev/dualboot-root, a link the job makes.
+if [ -x /usr/lib/dualboot/dualboot-dm ] && [ ! -e /etc/cmdline.d/90dualboot.conf ]; then
+    # non-systemd image, a slot on LVM, md or LUKS: wait for no slot's device
+    # here (that would make the default slot's); the job makes the chosen
+    # one and links /dev/dualboot-root to it
+    # shellcheck disable=SC2034 # read by init and rootfs-block
+    root=/dev/dualboot-root
+    /sbin/initqueue --settled --onetime --unique --name dualboot-root \
+        /usr/lib/dualboot/dualboot-dm --link
+elif [ -x /usr/lib/dualboot/dualboot-dm ]; then
     case " $(cat /proc/cmdline) " in
     *" root="*)
         echo "<4>dualboot: root= on the kernel command line takes precedence over" \

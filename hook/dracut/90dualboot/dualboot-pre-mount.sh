@@ -4,7 +4,9 @@
 # reads and updates the record and leaves /run/dualboot/booted, then points
 # $root at the chosen slot. On any failure $root stays on the default stable
 # slot set by the cmdline hook.
-if [ -x /usr/lib/dualboot/dualboot-boot ]; then
+# (a slot on LVM, md or LUKS: the initqueue job chose already and linked
+# /dev/dualboot-root, the root)
+if [ -x /usr/lib/dualboot/dualboot-boot ] && [ ! -L /dev/dualboot-root ]; then
     DUALBOOT_ROOT=""
     eval "$(/usr/lib/dualboot/dualboot-boot)"
     if [ -n "$DUALBOOT_ROOT" ]; then

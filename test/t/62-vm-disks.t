@@ -1,0 +1,392 @@
+#!/bin/sh
+# 62-vm-disks.t - slots and state partition on real servers' storage stacks
+# (issue 14), proven by real boots: LVM logical volumes (linear and thin),
+# md RAID1 arrays and LUKS2 volumes, each with an initramfs-tools image and
+# a dracut one. For every stack: a trial on the test slot (and the other
+# slot's volume neither activated nor opened), the fallback on exhausted
+# tries, a corrupt record, the test slot's device missing (LV removed;
+# both halves of the test mirror gone), and a mirror degraded to one disk.
+#
+# The disks are made once by a builder boot (test/vm/disks.sh) and cached
+# under build/vm/stk/; every boot works on a sparse copy in build/vm/run-disks/.
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# a staged installation of its own: 60-vm.t may run at the same time
+# (make vm-test: prove -j2)
+VM_STAGE=$TOP/build/vm/stage-disks
+. "$TOP/test/vm/common.sh"
+. "$TOP/test/vm/disks.sh"
+. "$TOP/test/vm/dracut.sh"
+
+W=$VMDIR/run-disks
+DBTOOL=$TOP/build/musl/dbtool
+TIMES=$W/boot-times.txt
+
+for c in qemu-system-x86_64 mkinitramfs sfdisk mkfs.ext4 debugfs musl-gcc lvm mdadm \
+	cryptsetup pdata_tools; do
+	if ! command -v "$c" >/dev/null 2>&1 && [ ! -x "/sbin/$c" ] && [ ! -x "/usr/sbin/$c" ]; then
+		echo "1..0 # SKIP $c not installed (run tools/deps.sh as root)"
+		exit 0
+	fi
+done
+if [ ! -e "/usr/share/initramfs-tools/scripts/local-top/cryptroot" ]; then
+	echo "1..0 # SKIP cryptsetup-initramfs not installed (run tools/deps.sh as root)"
+	exit 0
+fi
+if [ ! -e "/boot/vmlinuz-$KVER" ]; then
+	echo "1..0 # SKIP no kernel /boot/vmlinuz-$KVER (install linux-image-amd64)"
+	exit 0
+fi
+
+make -s -C "$TOP" build/musl/dualboot-select build/musl/dbtool >&2 || {
+	echo "Bail out! cannot build the selector"; exit 1; }
+vm_stage || { echo "Bail out! make install-hook DESTDIR=$VM_STAGE failed"; exit 1; }
+rm -rf "$W"; mkdir -p "$W"
+: > "$TIMES"
+stk_build || { echo "Bail out! the disk builder failed (see $STK/builder*.log)"; exit 1; }
+
+n=0 failed=0 fail=""
+echo "1..14"
+. "$TOP/test/vm/tap.sh"
+
+# dm_has NAME / dm_lacks NAME: a device-mapper device exists (or not) in the
+# booted guest (LVM volumes: VG-LV, LUKS: the crypttab name)
+dm_has() { case " $(vm_report "$LOG" dm) " in *" $1 "*) ;; *) problem "$1 is not active" ;; esac; }
+dm_lacks() {
+	case " $(vm_report "$LOG" dm) " in *" $1 "*) problem "$1 is active, must not be" ;; esac
+}
+
+# arm IMG... : a fresh record (stable A) with a trial of B armed, 1 try,
+# written into every image given (the halves of a mirror)
+arm() {
+	mkrec "$W/rec0" A "${TRIES:-1}"
+	for i in "$@"; do vm_state_put "$i" "$W/rec0" || problem "cannot write the record into $i"; done
+}
+
+# ---- configurations and images ----
+cat > "$W/lvm.conf" <<'EOF'
+state_device=/dev/dbvg/state
+state_file=/dualboot/state
+slot_a=/dev/dbvg/slota
+slot_b=/dev/mapper/dbvg-slotb
+default=A
+timeout=5
+EOF
+cat > "$W/md.conf" <<'EOF'
+state_device=/dev/md/dbstate
+state_file=/dualboot/state
+slot_a=/dev/md/slota
+slot_b=/dev/md/slotb
+default=A
+timeout=5
+EOF
+cat > "$W/luks.conf" <<'EOF'
+state_device=PARTLABEL=dbstate
+state_file=/dualboot/state
+slot_a=/dev/mapper/slota_crypt
+slot_b=/dev/mapper/slotb_crypt
+default=A
+timeout=5
+EOF
+# the crypttab of the LUKS slots, as on the server (the options dualboot
+# requires: initramfs, noauto) and the hook that puts it into the image as
+# cryptsetup-initramfs' hook does from /etc/crypttab (the build host's own
+# /etc/crypttab is not touched)
+cat > "$W/crypttab" <<'EOF'
+slota_crypt PARTLABEL=root-a /etc/dualboot-test/slota.key luks,initramfs,noauto
+slotb_crypt PARTLABEL=root-b /etc/dualboot-test/slotb.key luks,initramfs,noauto
+EOF
+cat > "$W/zz-dualboot-test-crypttab" <<EOF
+#!/bin/sh
+[ "\$1" = prereqs ] && { echo cryptroot; exit 0; }
+. /usr/share/initramfs-tools/hook-functions
+mkdir -p "\$DESTDIR/cryptroot"
+cp "$W/crypttab" "\$DESTDIR/cryptroot/crypttab"
+copy_file key "$STK/slota.key" /etc/dualboot-test/slota.key
+copy_file key "$STK/slotb.key" /etc/dualboot-test/slotb.key
+EOF
+
+IT_LVM=$W/it-lvm.initrd IT_MD=$W/it-md.initrd IT_LUKS=$W/it-luks.initrd
+vm_initramfs_tools "$IT_LVM" "$W/lvm.conf" > "$W/mkinitramfs-lvm.log" 2>&1 &&
+vm_initramfs_tools "$IT_MD" "$W/md.conf" > "$W/mkinitramfs-md.log" 2>&1 &&
+DUALBOOT_CRYPTTAB=$W/crypttab VM_EXTRA_HOOKS=$W/zz-dualboot-test-crypttab \
+	vm_initramfs_tools "$IT_LUKS" "$W/luks.conf" > "$W/mkinitramfs-luks.log" 2>&1 ||
+	{ echo "Bail out! mkinitramfs failed (see $W/mkinitramfs-*.log)"; exit 1; }
+
+# the dracut images, built while the initramfs-tools images boot (2 CPUs)
+DRACUT_PID=""
+D_LVM=$W/d-lvm.initrd D_MD=$W/d-md.initrd D_LUKS=$W/d-luks.initrd D_SD=$W/ds-lvm.initrd
+D_SDMD=$W/ds-md.initrd D_SDLUKS=$W/ds-luks.initrd
+if dracut_prepare; then
+	# the LUKS slots' crypttab with the key files where the server keeps
+	# them (the module copies the slots' entries and key files into the image)
+	sed "s|/etc/dualboot-test/|$STK/|" "$W/crypttab" > "$W/crypttab-dracut"
+	(
+		export DUALBOOT_CRYPTTAB="$W/crypttab-dracut"
+		dracut_build "$D_LVM" "$W/lvm.conf" > "$W/dracut-lvm.log" 2>&1 &&
+		dracut_build "$D_MD" "$W/md.conf" > "$W/dracut-md.log" 2>&1 &&
+		dracut_build "$D_LUKS" "$W/luks.conf" > "$W/dracut-luks.log" 2>&1 &&
+		dracut_build "$D_SD" "$W/lvm.conf" systemd > "$W/dracut-sd-lvm.log" 2>&1 &&
+		dracut_build "$D_SDMD" "$W/md.conf" systemd > "$W/dracut-sd-md.log" 2>&1 &&
+		dracut_build "$D_SDLUKS" "$W/luks.conf" systemd > "$W/dracut-sd-luks.log" 2>&1
+		echo $? > "$W/dracut.rc"
+	) &
+	DRACUT_PID=$!
+	trap '[ -n "$DRACUT_PID" ] && kill "$DRACUT_PID" 2>/dev/null' EXIT
+fi
+
+# 1. build-time checks of the stacks
+lsinitramfs "$IT_LVM" | grep -q 'usr/lib/dualboot/dualboot-stack' ||
+	problem "dualboot-stack is not in the initramfs"
+lsinitramfs "$IT_LUKS" | grep -q 'cryptroot/crypttab' || problem "no crypttab in the LUKS image"
+sed 's/,noauto//' "$W/crypttab" > "$W/crypttab-auto"
+if DUALBOOT_CRYPTTAB=$W/crypttab-auto vm_initramfs_tools "$W/bad.initrd" "$W/luks.conf" \
+	> "$W/bad-luks.log" 2>&1; then
+	problem "mkinitramfs accepted a LUKS slot without noauto"
+fi
+grep -q 'slot_a=/dev/mapper/slota_crypt: its .* entry needs the options initramfs,noauto' \
+	"$W/bad-luks.log" || problem "the error does not name the slot (see $W/bad-luks.log)"
+printf 'state_device=/dev/mapper/slota_crypt\nstate_file=/dualboot/state\nslot_a=/dev/dbvg/slota\nslot_b=/dev/dbvg/slotb\n' \
+	> "$W/bad-state.conf"
+if DUALBOOT_CRYPTTAB=$W/crypttab vm_initramfs_tools "$W/bad.initrd" "$W/bad-state.conf" \
+	> "$W/bad-state.log" 2>&1; then
+	problem "mkinitramfs accepted a state partition on LUKS"
+fi
+grep -q 'state_device=/dev/mapper/slota_crypt: the state partition cannot be a LUKS volume' \
+	"$W/bad-state.log" || problem "the error does not name state_device (see $W/bad-state.log)"
+assert "initramfs-tools: dualboot-stack in the image; a LUKS slot without noauto, a state partition on LUKS fail mkinitramfs"
+
+# ---- LVM, initramfs-tools ----
+stk_copy lvm.img "$W/lvm.img"
+arm "$W/lvm.img"
+boot it-lvm-trial "$W/lvm.img" "$IT_LVM"
+guest B test 1
+dm_has dbvg-slotb
+dm_lacks dbvg-slota
+dm_has dbvg-state
+record "$W/lvm.img"
+expect "tries_left" "$(rv tries_left)" 0
+boot it-lvm-exhausted "$W/lvm.img" "$IT_LVM"
+guest A stable 0
+guest_log "tries exhausted"
+dm_has dbvg-slota
+dm_lacks dbvg-slotb
+record "$W/lvm.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+assert "initramfs-tools, LVM: trial boots LV slotb (slota not activated), exhausted tries boot slota (slotb not activated)"
+
+corrupt "$W/lvm.img"
+boot it-lvm-corrupt "$W/lvm.img" "$IT_LVM"
+guest A stable 0
+dm_lacks dbvg-slotb
+stk_copy lvm-rm.img "$W/lvm-rm.img"
+TRIES=2 arm "$W/lvm-rm.img"
+boot it-lvm-removed "$W/lvm-rm.img" "$IT_LVM"
+guest A stable 0
+guest_log "its root device is missing"
+record "$W/lvm-rm.img"
+expect "trial_armed" "$(rv trial_armed)" 0
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+assert "initramfs-tools, LVM: a corrupt record boots slota; the test slot's LV removed: slota, trial failed"
+
+# thin volumes, through command-line overrides of the same image
+stk_copy lvm.img "$W/thin.img"
+arm "$W/thin.img"
+THIN="dualboot.slot_a=/dev/dbvg/thina dualboot.slot_b=/dev/dbvg/thinb"
+boot it-thin-trial "$W/thin.img" "$IT_LVM" $THIN
+guest B test 1
+dm_has dbvg-thinb
+dm_lacks dbvg-thina
+boot it-thin-exhausted "$W/thin.img" "$IT_LVM" $THIN
+guest A stable 0
+dm_has dbvg-thina
+dm_lacks dbvg-thinb
+assert "initramfs-tools, thin LVs: trial boots thinb (thina not activated), exhausted tries boot thina"
+
+# ---- md RAID1, initramfs-tools ----
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+arm "$W/md1.img" "$W/md2.img"
+# the trial names the slots by UUID=: A by its file system's, B by the
+# array's (mdadm's form, with colons)
+MDUUID="dualboot.slot_a=UUID=$(blkid -o value -s UUID "$VMDIR/root-a.img") dualboot.slot_b=UUID=$(cat "$STK/md-slotb.uuid")"
+boot it-md-trial "$W/md1.img $W/md2.img" "$IT_MD" $MDUUID
+guest B test 1
+guest_log "dualboot: boot slot B (test, trial) root /dev/md"
+boot it-md-exhausted "$W/md1.img $W/md2.img" "$IT_MD"
+guest A stable 0
+guest_log "tries exhausted"
+record "$W/md1.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+corrupt "$W/md1.img"; corrupt "$W/md2.img"
+boot it-md-corrupt "$W/md1.img $W/md2.img" "$IT_MD"
+guest A stable 0
+assert "initramfs-tools, md RAID1: trial on slotb named by UUID= of the array (A: of its file system), exhausted tries and a corrupt record boot /dev/md/slota"
+
+stk_copy md1.img "$W/md1.img"
+arm "$W/md1.img"
+boot it-md-degraded "$W/md1.img" "$IT_MD"
+guest B test 1
+grep -q '^DBTEST mdcount \[2/1\]' "$LOG" || problem "no degraded array reported"
+record "$W/md1.img"
+expect "tries_left" "$(rv tries_left)" 0
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+TRIES=2 arm "$W/md1.img" "$W/md2.img"
+vm_disk_drop "$W/md1.img" 3; vm_disk_drop "$W/md2.img" 3
+boot it-md-gone "$W/md1.img $W/md2.img" "$IT_MD"
+guest A stable 0
+guest_log "its root device is missing"
+record "$W/md1.img"
+expect "last_trial_failed" "$(rv last_trial_failed)" 1
+assert "initramfs-tools, md RAID1: one disk only (degraded mirrors) boots the trial; both halves of slotb gone: slota"
+
+# ---- LUKS, initramfs-tools ----
+stk_copy luks.img "$W/luks.img"
+arm "$W/luks.img"
+boot it-luks-trial "$W/luks.img" "$IT_LUKS"
+guest B test 1
+dm_has slotb_crypt
+dm_lacks slota_crypt
+boot it-luks-exhausted "$W/luks.img" "$IT_LUKS"
+guest A stable 0
+guest_log "tries exhausted"
+dm_has slota_crypt
+dm_lacks slotb_crypt
+assert "initramfs-tools, LUKS: trial opens only slotb_crypt; exhausted tries open only slota_crypt"
+
+corrupt "$W/luks.img"
+boot it-luks-corrupt "$W/luks.img" "$IT_LUKS"
+guest A stable 0
+dm_lacks slotb_crypt
+stk_copy luks.img "$W/luks.img"
+TRIES=2 arm "$W/luks.img"
+vm_disk_drop "$W/luks.img" 3
+boot it-luks-gone "$W/luks.img" "$IT_LUKS"
+guest A stable 0
+guest_log "its root device is missing"
+dm_has slota_crypt
+assert "initramfs-tools, LUKS: a corrupt record boots slota; the test slot's partition gone: slota, trial failed"
+
+# ---- dracut ----
+if [ -z "$DRACUT_PID" ]; then
+	for d in 1 2 3 4 5 6; do
+		n=$((n + 1)); echo "ok $n # SKIP dracut: ${DRACUT_WHY:-cannot unpack dracut}"
+	done
+else
+wait "$DRACUT_PID"
+DRACUT_PID=""
+[ "$(cat "$W/dracut.rc")" = 0 ] ||
+	{ echo "Bail out! dracut failed (see $W/dracut-*.log)"; exit 1; }
+
+# LVM, non-systemd image
+stk_copy lvm.img "$W/lvm.img"
+arm "$W/lvm.img"
+boot d-lvm-trial "$W/lvm.img" "$D_LVM"
+guest B test 1
+dm_has dbvg-slotb
+dm_lacks dbvg-slota
+guest_log "/dev/dualboot-root links to"
+boot d-lvm-exhausted "$W/lvm.img" "$D_LVM"
+guest A stable 0
+guest_log "tries exhausted"
+dm_lacks dbvg-slotb
+corrupt "$W/lvm.img"
+boot d-lvm-corrupt "$W/lvm.img" "$D_LVM"
+guest A stable 0
+stk_copy lvm-rm.img "$W/lvm-rm.img"
+TRIES=2 arm "$W/lvm-rm.img"
+boot d-lvm-removed "$W/lvm-rm.img" "$D_LVM"
+guest A stable 0
+guest_log "its root device is missing"
+assert "dracut, LVM: trial on slotb alone, exhausted tries, a corrupt record, slotb removed: slota (slotb not activated)"
+
+# md RAID1, non-systemd image
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+arm "$W/md1.img" "$W/md2.img"
+boot d-md-trial "$W/md1.img $W/md2.img" "$D_MD" $MDUUID
+guest B test 1
+guest_log "dualboot: boot slot B (test, trial) root /dev/md"
+# dracut assembles no array by itself (no rd.md.uuid=): dualboot-stack
+# assembled the state's and slot B's, not slot A's
+expect "active arrays" "$(grep -c '^DBTEST mdstat .* active' "$LOG")" 2
+boot d-md-exhausted "$W/md1.img $W/md2.img" "$D_MD"
+guest A stable 0
+guest_log "tries exhausted"
+corrupt "$W/md1.img"; corrupt "$W/md2.img"
+boot d-md-corrupt "$W/md1.img $W/md2.img" "$D_MD"
+guest A stable 0
+assert "dracut, md RAID1: trial on slotb named by UUID= of the array (slota not assembled), exhausted tries and a corrupt record boot /dev/md/slota"
+
+stk_copy md1.img "$W/md1.img"
+arm "$W/md1.img"
+boot d-md-degraded "$W/md1.img" "$D_MD"
+guest B test 1
+grep -q '^DBTEST mdcount \[2/1\]' "$LOG" || problem "no degraded array reported"
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+TRIES=2 arm "$W/md1.img" "$W/md2.img"
+vm_disk_drop "$W/md1.img" 3; vm_disk_drop "$W/md2.img" 3
+boot d-md-gone "$W/md1.img $W/md2.img" "$D_MD"
+guest A stable 0
+guest_log "its root device is missing"
+assert "dracut, md RAID1: one disk only boots the trial degraded; both halves of slotb gone: slota"
+
+# LUKS, non-systemd image
+stk_copy luks.img "$W/luks.img"
+arm "$W/luks.img"
+boot d-luks-trial "$W/luks.img" "$D_LUKS"
+guest B test 1
+dm_has slotb_crypt
+dm_lacks slota_crypt
+boot d-luks-exhausted "$W/luks.img" "$D_LUKS"
+guest A stable 0
+dm_has slota_crypt
+dm_lacks slotb_crypt
+corrupt "$W/luks.img"
+boot d-luks-corrupt "$W/luks.img" "$D_LUKS"
+guest A stable 0
+dm_lacks slotb_crypt
+stk_copy luks.img "$W/luks.img"
+TRIES=2 arm "$W/luks.img"
+vm_disk_drop "$W/luks.img" 3
+boot d-luks-gone "$W/luks.img" "$D_LUKS"
+guest A stable 0
+guest_log "its root device is missing"
+assert "dracut, LUKS: trial opens only slotb_crypt; exhausted tries, a corrupt record, slotb's partition gone: only slota_crypt"
+
+# LVM, systemd-based image (the chosen LV mapped as /dev/mapper/dualboot-root)
+stk_copy lvm.img "$W/lvm.img"
+arm "$W/lvm.img"
+boot ds-lvm-trial "$W/lvm.img" "$D_SD"
+guest B test 1
+dm_has dbvg-slotb
+dm_lacks dbvg-slota
+guest_log "/dev/mapper/dualboot-root maps"
+boot ds-lvm-exhausted "$W/lvm.img" "$D_SD"
+guest A stable 0
+dm_lacks dbvg-slotb
+stk_copy lvm-rm.img "$W/lvm-rm.img"
+TRIES=2 arm "$W/lvm-rm.img"
+boot ds-lvm-removed "$W/lvm-rm.img" "$D_SD"
+guest A stable 0
+guest_log "its root device is missing"
+assert "dracut, systemd-based image, LVM: trial on slotb alone, exhausted tries, slotb removed: slota"
+
+# md RAID1 and LUKS, systemd-based images: a trial each
+stk_copy md1.img "$W/md1.img"; stk_copy md2.img "$W/md2.img"
+arm "$W/md1.img" "$W/md2.img"
+boot ds-md-trial "$W/md1.img $W/md2.img" "$D_SDMD"
+guest B test 1
+guest_log "/dev/mapper/dualboot-root maps /dev/md"
+expect "active arrays" "$(grep -c '^DBTEST mdstat .* active' "$LOG")" 2
+stk_copy luks.img "$W/luks.img"
+arm "$W/luks.img"
+boot ds-luks-trial "$W/luks.img" "$D_SDLUKS"
+guest B test 1
+dm_has slotb_crypt
+dm_lacks slota_crypt
+guest_log "/dev/mapper/dualboot-root maps /dev/dm-"
+assert "dracut, systemd-based image: a trial on md RAID1 (slota not assembled) and on LUKS (slota_crypt not opened)"
+fi
+
+echo "# boot times (s): $(awk '{ printf "%s=%s ", $1, $2 }' "$TIMES")"
+rm -f "$W"/*.img
+[ "$failed" -eq 0 ]
