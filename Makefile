@@ -60,6 +60,12 @@ all install:
 else
 include $(PGXS)
 
+# PGXS tracks no header dependencies (Debian's server is built without
+# --enable-depend): every object follows every header of ours, so a changed
+# struct (the record's, db_state) never meets an object compiled against the
+# old one (a stack smash in the connection hook after an incremental build)
+$(OBJS): $(wildcard lib/*.h extension/*.h)
+
 $(DATA_built): $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
