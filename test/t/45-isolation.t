@@ -493,7 +493,7 @@ fi
 
 # --- 5. a promotion ends the isolation at once ------------------------------------------
 # (the role is read per connection: B becomes stable, no restart)
-lsql -c "SELECT confirmed FROM dualboot_confirm()" -c "SELECT stable_slot FROM dualboot_promote('isolation test')" \
+lsql -c "SELECT confirmed FROM dualboot_confirm()" -c "SELECT stable_slot FROM dualboot_promote(discard_stable_writes => true, reason => 'isolation test')" \
 	>"$W/promote.log" 2>&1 || { nok "confirm and promote B"; diag "$W/promote.log"; }
 got=$(lsql -c "SELECT isolation || ' ' || slot_role FROM dualboot_isolation()")
 check "promotion: dualboot_isolation() = open, role stable ($got)" [ "$got" = "open stable" ]
