@@ -45,6 +45,8 @@ HOOK_LIBDIR = /usr/lib/dualboot
 HOOK_ITDIR = /usr/share/initramfs-tools
 HOOK_DRACUTDIR = /usr/lib/dracut/modules.d/90dualboot
 HOOK_UNITDIR = /lib/systemd/system
+# the hardware watchdog drop-in (issue 17), which the admin can mask in /etc
+HOOK_SYSCONFDIR = /usr/lib/systemd/system.conf.d
 
 .PHONY: install-hook
 install-hook: build/musl/dualboot-select
@@ -56,6 +58,11 @@ install-hook: build/musl/dualboot-select
 	install -m 0755 hook/systemd/dualboot-confirm $(DESTDIR)$(HOOK_LIBDIR)/dualboot-confirm
 	install -m 0755 hook/systemd/dualboot-trial-evidence \
 		$(DESTDIR)$(HOOK_LIBDIR)/dualboot-trial-evidence
+	install -m 0755 hook/systemd/dualboot-report hook/systemd/dualboot-metrics \
+		$(DESTDIR)$(HOOK_LIBDIR)/
+	install -d $(DESTDIR)$(HOOK_SYSCONFDIR) $(DESTDIR)/etc/dualboot/health.d
+	install -m 0644 hook/systemd/system.conf.d/dualboot-watchdog.conf \
+		$(DESTDIR)$(HOOK_SYSCONFDIR)/60-dualboot-watchdog.conf
 	install -m 0755 hook/initramfs-tools/hooks/dualboot $(DESTDIR)$(HOOK_ITDIR)/hooks/dualboot
 	install -m 0755 hook/initramfs-tools/scripts/local-top/dualboot \
 		$(DESTDIR)$(HOOK_ITDIR)/scripts/local-top/dualboot
@@ -66,6 +73,8 @@ install-hook: build/musl/dualboot-select
 	install -m 0644 hook/systemd/dualboot-confirm.service \
 		hook/systemd/dualboot-trial-evidence.service \
 		hook/systemd/dualboot-hint-sync.path hook/systemd/dualboot-hint-sync.service \
+		hook/systemd/dualboot-report.service hook/systemd/dualboot-metrics.service \
+		hook/systemd/dualboot-metrics.timer \
 		$(DESTDIR)$(HOOK_UNITDIR)/
 	test -e $(DESTDIR)/etc/dualboot/dualboot.conf || \
 		install -m 0644 hook/dualboot.conf.example $(DESTDIR)/etc/dualboot/dualboot.conf

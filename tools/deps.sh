@@ -24,14 +24,14 @@ PGMAJOR=${PGMAJOR:-15}
 # build: the extension (PGXS), dualbootctl (libefivar), the static selector
 DEMO_PACKAGES="build-essential pkg-config musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR
- libefivar-dev libefiboot-dev python3 python3-psycopg2"
+ libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2"
 # tests: sanitizers, the VM and firmware suites, the packages' suite
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
- default-jre-headless"
+ default-jre-headless prometheus"
 case $PROFILE in
 demo) PACKAGES=$DEMO_PACKAGES ;;
 test) PACKAGES="$DEMO_PACKAGES $TEST_PACKAGES" ;;
