@@ -259,6 +259,17 @@ expect "notified" "$(cat "$T/notified" 2>/dev/null)" \
 	"health_check_failed|20-smoke|check 20-smoke failed: exit status 1"
 R; expect "exit status again" $? 0
 expect "notified once" "$(wc -l < "$T/notified")" 1
+# the evidence of a trial dualboot-confirm ended (an ordinary stable boot
+# for the hook), once
+printf "DUALBOOT_SLOT='A'\nDUALBOOT_TRIAL_FAILED='0'\n" > "$T/decision-plain"
+EV() { DUALBOOT_DECISION=$T/decision-plain DUALBOOT_MARKER=$T/m-s1 DUALBOOT_EVIDENCE_DIR=$T/evidence \
+	"$STAGE/usr/lib/dualboot/dualboot-trial-evidence" > "$T/ev.out" 2>&1; }
+EV; expect "evidence exit status" $? 0
+grep -q 'trial failed: check 20-smoke failed: exit status 1 (dualboot-confirm, on the last try)' "$T/ev.out" ||
+	problem "evidence: $(cat "$T/ev.out")"
+expect "evidence files" "$(ls "$T"/evidence/trial-failed-*.txt 2>/dev/null | wc -l)" 1
+rm -f "$T"/evidence/trial-failed-*.txt
+EV; expect "evidence files, again" "$(ls "$T"/evidence/trial-failed-*.txt 2>/dev/null | wc -l)" 0
 # a notification that fails is tried again at the next boot
 arm 1; boot "$T/m-t1"; boot "$T/m-s1"     # tries exhausted: the hook ends it
 printf '#!/bin/sh\nexit 5\n' > "$T/notify"
@@ -266,7 +277,7 @@ R; expect "exit status of a failed notification" $? 1
 printf '#!/bin/sh\necho "$DUALBOOT_OUTCOME" >> %s\n' "$T/notified" > "$T/notify"
 R; expect "exit status of the retry" $? 0
 expect "retried" "$(tail -1 "$T/notified")" tries_exhausted
-assert "dualboot-report: notify_command runs once per failed trial, with the outcome; a failure is retried"
+assert "dualboot-report: notify_command runs once per failed trial, with the outcome; a failure is retried; evidence once"
 
 # 12. no notification for a confirmed trial
 if [ -n "$pg_up" ]; then
