@@ -70,7 +70,7 @@ ctl_journal_main(int argc, char **argv)
 	if (k < 0)
 		return usage_err("unknown KIND (decision, postgresql-ready, confirmed, "
 						 "confirm-failed, trial-outcome)");
-	for (int i = 2; i < argc; i++)
+	for (int i = 2; i < argc && rc == 0; i++)
 	{
 		size_t		o;
 
@@ -80,35 +80,58 @@ ctl_journal_main(int argc, char **argv)
 		if (o == sizeof(opts) / sizeof(opts[0]))
 		{
 			if (argv[i][0] == '-' || msg)
-				return usage_err("unexpected argument");
+				rc = usage_err("unexpected argument");
 			msg = argv[i];
 			continue;
 		}
 		if (i + 1 >= argc)
-			return usage_err("an option needs a value");
+		{
+			rc = usage_err("an option needs a value");
+			break;
+		}
 		i++;
 		if (opts[o][1] == NULL)
 		{
 			if (strlen(argv[i]) != 1 || argv[i][0] < '0' || argv[i][0] > '7')
-				return usage_err("--priority: 0 to 7");
-			prio = argv[i][0] - '0';
+				rc = usage_err("--priority: 0 to 7");
+			else
+				prio = argv[i][0] - '0';
 			continue;
 		}
 		if (nf >= 12 || strchr(argv[i], '\n'))
-			return usage_err("bad field value");
-		if (asprintf(&fields[nf], "%s=%s", opts[o][1], argv[i]) < 0)
-			return 2;
-		nf++;
+			rc = usage_err("bad field value");
+		else if (asprintf(&fields[nf], "%s=%s", opts[o][1], argv[i]) < 0)
+			rc = 2;
+		else
+			nf++;
 	}
-	if (msg == NULL || strchr(msg, '\n'))
-		return usage_err("MESSAGE (one line) is required");
+	if (rc == 0 && (msg == NULL || strchr(msg, '\n')))
+		rc = usage_err("MESSAGE (one line) is required");
 	if (prio < 0)
 		prio = kinds[k].priority;
-	if (asprintf(&fields[nf++], "MESSAGE=%s", msg) < 0 ||
-		asprintf(&fields[nf++], "MESSAGE_ID=%s", kinds[k].id) < 0 ||
-		asprintf(&fields[nf++], "PRIORITY=%d", prio) < 0 ||
-		asprintf(&fields[nf++], "SYSLOG_IDENTIFIER=%s", "dualboot") < 0)
-		return 2;
+	if (rc == 0)
+	{
+		const char *fmt[] = {"MESSAGE=%s", "MESSAGE_ID=%s", "SYSLOG_IDENTIFIER=%s"};
+		const char *val[] = {msg, kinds[k].id, "dualboot"};
+
+		for (int i = 0; i < 3 && rc == 0; i++)
+		{
+			if (asprintf(&fields[nf], fmt[i], val[i]) < 0)
+				rc = 2;
+			else
+				nf++;
+		}
+		if (rc == 0 && asprintf(&fields[nf], "PRIORITY=%d", prio) < 0)
+			rc = 2;
+		else if (rc == 0)
+			nf++;
+	}
+	if (rc != 0)
+	{
+		for (int i = 0; i < nf; i++)
+			free(fields[i]);
+		return rc;
+	}
 #ifdef DUALBOOTCTL_JOURNAL
 	{
 		struct iovec iov[16];
