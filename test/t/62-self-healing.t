@@ -26,7 +26,7 @@ make -s -C "$TOP" install-hook DESTDIR="$STAGE" >&2 ||
 	{ echo "Bail out! make install-hook failed"; exit 1; }
 
 n=0 failed=0 fail=""
-echo "1..15"
+echo "1..16"
 problem() { fail="$fail
 #   $*"; }
 expect() { [ "$2" = "$3" ] || problem "$1: got '$2', want '$3'"; }
@@ -334,6 +334,20 @@ else
 	skip "cannot make a mount namespace here (unshare -m) for a private journal socket"
 fi
 
+# 16 (cheap, before the slow one). the hook's own outcomes: the test root
+#    missing, and firmware mode's fallback on the last try
+O=$T/outcome-state
+"$CTL" --state "$O" init --stable A >/dev/null && "$CTL" --state "$O" mark-test --tries 1 >/dev/null
+printf 'slot_a=%s\nslot_b=%s\n' "$T/slot-A" "$T/no-such-root" > "$T/noroot.conf"
+"$CTL" --config "$T/noroot.conf" --state "$O" --marker "$T/m-o" boot-select >/dev/null 2>&1
+eval "$("$CTL" --config "$T/noroot.conf" --state "$O" outcome)"
+expect "test root missing" "$DUALBOOT_OUTCOME/$DUALBOOT_OUTCOME_FAILED" test_root_missing/1
+"$CTL" --state "$O" mark-test --tries 1 >/dev/null
+"$CTL" --config "$CONF" --state "$O" --marker "$T/m-o" boot-select --firmware-slot A >/dev/null 2>&1
+eval "$("$CTL" --config "$CONF" --state "$O" outcome)"
+expect "firmware fallback" "$DUALBOOT_OUTCOME/$DUALBOOT_OUTCOME_FAILED" firmware_fallback/1
+assert "outcomes of the hook: test_root_missing, firmware_fallback"
+
 # 15. a slow start in recovery does not use up the deadline: a real archive
 #     recovery (a base backup and 8 WAL segments, each restored after 1 s)
 #     takes far longer than confirm_deadline=3 and is confirmed; the same
@@ -362,7 +376,15 @@ if [ -n "$pg_up" ]; then
 		touch "$R/$1/recovery.signal"; chown postgres "$R/$1/recovery.signal"
 		P "$PGBIN/pg_ctl" -D "$R/$1" -l "$R/$1.log" -W -o "-c listen_addresses='' \
 			-c unix_socket_directories='$R' -c port=5499 -c hot_standby=off \
-			-c restore_command='sleep 1; cp $R/arch/%f %p'" start >/dev/null 2>&1
+			-c restore_command='sleep 1; cp $R/arch/%f %p'" start >/dev/null 2>&1 || return 1
+		# the deadline is about a server already starting: wait (at most 30 s)
+		# until its startup process replays WAL, so that a slow start of the
+		# postmaster on a loaded machine does not use up the 3 s
+		for i in $(seq 150); do
+			ps -eo args= | grep -q "startup \(recovering\|waiting for\) " && return 0
+			sleep 0.2
+		done
+		return 1
 	}
 	stop_rec() { P "$PGBIN/pg_ctl" -D "$R/$1" -m immediate -w stop >/dev/null 2>&1; }
 	if [ -n "$ok_setup" ] && recover r1; then
