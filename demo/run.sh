@@ -621,8 +621,13 @@ done
 boot "power cycle: the tries are used up"
 expect fallback_slot "the machine lands on stable by itself" "$B_SLOT/$B_ROLE/$B_UP" "A/stable/1"
 probe "fell back to A by itself" 5
-expect fallback_record "the record says the trial failed" "$P_LAST_EVENT/$P_TRIAL_ARMED" \
-	"trial_failed/f"
+# on the last try dualboot-confirm wrote which check failed (a failback by
+# dualboot-confirm, docs/boot-hook.md "Recorded failures")
+expect fallback_record "the record says the trial ended on the last try" "$P_LAST_EVENT/$P_TRIAL_ARMED" \
+	"failback/f"
+expect fallback_outcome "the last trial's outcome names the check that failed" \
+	"$("$CTLM" outcome | sed -n "s/^DUALBOOT_OUTCOME\(_CHECK\)\{0,1\}='\(.*\)'$/\2/p" | tr '\n' /)" \
+	"health_check_failed/postgresql/"
 expect fallback_fp "stable's fingerprint is the one from before the trial" "$P_FINGERPRINT" "$BASE_FP"
 expect fallback_rows "stable's rows are untouched (count, checksum; no last_login)" \
 	"$P_USERS/$P_USERS_MD5/$P_COLUMNS" "$BASE_USERS/$BASE_MD5/id,name,email,created"

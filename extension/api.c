@@ -76,6 +76,7 @@
 #include "dbstate.h"
 #include "dualboot.h"
 #include "fingerprint.h"
+#include "observe.h"			/* the outcome columns, the LOG lines (issue 17) */
 
 PG_FUNCTION_INFO_V1(dualboot_status);
 PG_FUNCTION_INFO_V1(dualboot_current_slot);
@@ -448,8 +449,8 @@ Datum
 status_datum(FunctionCallInfo fcinfo, const db_state *st, const DualbootBoot *b)
 {
 	TupleDesc	tupdesc;
-	Datum		values[STATUS_NATTS];
-	bool		nulls[STATUS_NATTS];
+	Datum		values[STATUS_NATTS_OUTCOME];
+	bool		nulls[STATUS_NATTS_OUTCOME];
 	const db_history_entry *last = newest_entry(st);
 	uint8		test = db_test_slot(st);
 	const char *role;
@@ -457,7 +458,8 @@ status_datum(FunctionCallInfo fcinfo, const db_state *st, const DualbootBoot *b)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	if (tupdesc->natts != STATUS_NATTS)
+	/* 1.2's dualboot_status() has 3 more columns than the request functions */
+	if (tupdesc->natts != STATUS_NATTS && tupdesc->natts != STATUS_NATTS_OUTCOME)
 		elog(ERROR, "unexpected number of status columns: %d", tupdesc->natts);
 
 	memset(nulls, 0, sizeof(nulls));
@@ -481,6 +483,8 @@ status_datum(FunctionCallInfo fcinfo, const db_state *st, const DualbootBoot *b)
 	values[12] = text_or_null(last ? last->actor : NULL, &nulls[12]);
 	values[13] = text_or_null(last ? last->reason : NULL, &nulls[13]);
 	values[14] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) st->updated_at));
+	if (tupdesc->natts == STATUS_NATTS_OUTCOME)
+		dualboot_outcome_columns(st, &values[15], &nulls[15]);
 
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
@@ -850,6 +854,9 @@ flush_pending(void)
 		report_changed(&err, path, true);
 	if (rc != DB_OK)
 		report_record_error(rc, &err, path);
+	for (int i = 0; i < n; i++)
+		dualboot_log_intent(path, list[i]->event, list[i]->actor, list[i]->app,
+							list[i]->reason, &st);
 	pending_top = NULL;
 }
 

@@ -132,3 +132,35 @@ COMMENT ON FUNCTION pg_catalog.dualboot_require_rehearsed(text) IS
 REVOKE EXECUTE ON FUNCTION pg_catalog.dualboot_promote(boolean, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pg_catalog.dualboot_rehearsal_begin(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pg_catalog.dualboot_rehearsal_end(text) FROM PUBLIC;
+
+-- issue 17: dualboot_status() gains last_trial_outcome, last_trial_detail,
+-- last_trial_at (appended). Its row type changes, so it is dropped and
+-- created again (a view of yours over it must be dropped first and created
+-- again after the update); it stays open to PUBLIC.
+DROP FUNCTION pg_catalog.dualboot_status();
+
+CREATE FUNCTION pg_catalog.dualboot_status(
+    OUT current_slot text,
+    OUT "current_role" text,
+    OUT stable_slot text,
+    OUT test_slot text,
+    OUT next_boot_slot text,
+    OUT trial_armed boolean,
+    OUT tries_left integer,
+    OUT tries_total integer,
+    OUT confirmed boolean,
+    OUT boot_count bigint,
+    OUT seq bigint,
+    OUT last_event text,
+    OUT last_actor text,
+    OUT last_reason text,
+    OUT updated_at timestamptz,
+    OUT last_trial_outcome text,
+    OUT last_trial_detail text,
+    OUT last_trial_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'dualboot_status'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION pg_catalog.dualboot_status() IS
+'dualboot: the boot state record as it is now, the slot this boot runs, and the last trial''s outcome';

@@ -28,6 +28,7 @@
 #include "dbstate.h"
 #include "isolation.h"
 #include "dualbootctl_refresh.h"	/* refresh, stop-point, provenance (issue 15) */
+#include "dualbootctl_observe.h"	/* outcome, metrics, journal (issue 17) */
 #ifdef DUALBOOTCTL_EFI
 #include "dualbootctl_efi.h"	/* firmware mode, hook/dualbootctl_efi.c */
 #endif
@@ -245,6 +246,9 @@ usage(FILE *f)
 		  "  require-test                       exit 0 only on the test slot (1 and a reason otherwise)\n"
 		  "  require-stable                     exit 0 only on the stable slot (1 and a reason otherwise)\n"
 		  "  hint-sync                          write the stable hint from the record (as root)\n"
+		  "  outcome [--json]                   the last trial's outcome (shell lines or JSON)\n"
+		  "  metrics                            the Prometheus text format\n"
+		  "  journal KIND [...] MESSAGE         a journal entry with a stable MESSAGE_ID\n"
 		  "  efi ...                            firmware mode (UEFI BootNext)\n"
 		  "\n"
 		  "global options:\n"
@@ -624,6 +628,7 @@ status_json(const db_state *st, const ctl_boot *b, const char *path,
 	fputs(", \"last_boot_time\": ", f);
 	json_time(f, st->last_boot_time);
 	fprintf(f, ", \"last_trial_failed\": %s", st->last_trial_failed ? "true" : "false");
+	ctl_outcome_json(f, st);	/* last_trial_outcome, _detail, _at */
 	fputs(", \"state_path\": ", f);
 	ctl_json_string(f, path);
 	/* issue 15: the test slot's isolation as the role of this boot implies it */
@@ -695,8 +700,7 @@ status_text(const db_state *st, const ctl_boot *b, const char *path,
 	printf("trial armed:   %s\n", yes_no(st->trial_armed));
 	printf("tries left:    %u of %u\n", st->tries_left, st->tries_total);
 	printf("confirmed:     %s\n", yes_no(st->confirmed));
-	if (st->last_trial_failed)
-		printf("last trial:    failed\n");
+	ctl_outcome_text(stdout, st);
 	printf("boot count:    %" PRIu64 "\n", st->boot_count);
 	if (st->last_boot_slot != DB_SLOT_NONE)
 		printf("last boot:     %s%s at %s\n", db_slot_name(st->last_boot_slot),
@@ -966,6 +970,24 @@ cmd_boot_select(ctl_env *env, const ctl_args *a)
 	return CTL_EXIT_OK;
 }
 
+/* outcome, metrics (hook/dualbootctl_outcome.c, _metrics.c) */
+static int
+cmd_observe(ctl_env *env, bool metrics, bool json)
+{
+	char		path[512];
+	db_state	st;
+	ctl_boot	b;
+	int			rc;
+
+	rc = load_record(env, path, sizeof(path), &st);
+	if (rc != CTL_EXIT_OK)
+		return metrics ? (ctl_metrics_main(stdout, NULL, DB_SLOT_NONE, false), rc) : rc;
+	current_boot(env, &st, NULL, &b);
+	if (metrics)
+		return ctl_metrics_main(stdout, &st, b.slot, b.trial);
+	return ctl_outcome_main(stdout, &st, json);
+}
+
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
 
@@ -1026,7 +1048,8 @@ enum ctl_cmd
 {
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
 	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HINT_SYNC, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE,
-	C_PROVENANCE				/* refresh, stop-point, provenance: hook/dualbootctl_refresh.c */
+	C_PROVENANCE,				/* refresh, stop-point, provenance: hook/dualbootctl_refresh.c */
+	C_OUTCOME, C_METRICS, C_JOURNAL
 };
 
 static const struct
@@ -1051,6 +1074,9 @@ static const struct
 	{"require-stable", C_REQUIRE_STABLE, "", DB_EV_NONE},
 	{"efi", C_EFI, NULL, DB_EV_NONE},
 	{"hint-sync", C_HINT_SYNC, "", DB_EV_NONE},
+	{"outcome", C_OUTCOME, "--json", DB_EV_NONE},
+	{"metrics", C_METRICS, "", DB_EV_NONE},
+	{"journal", C_JOURNAL, NULL, DB_EV_NONE},	/* its own arguments */
 	{"help", C_HELP, "", DB_EV_NONE},
 };
 
@@ -1131,7 +1157,7 @@ main(int argc, char **argv)
 		const char *val = NULL;
 		bool		needs;
 
-		if ((cmd == C_EFI || cmd == C_PROVENANCE) && !(arg[0] == '-' &&
+		if ((cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_JOURNAL) && !(arg[0] == '-' &&
 							  opt_in("--state --config --cmdline", arg, len)))
 		{
 			rest[nrest++] = argv[i];
@@ -1164,7 +1190,7 @@ main(int argc, char **argv)
 					cmd_name = commands[c].name;
 					cmd_opts = commands[c].opts;
 					cmd_event = commands[c].event;
-					if (cmd == C_EFI || cmd == C_PROVENANCE)
+					if (cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_JOURNAL)
 						rest[nrest++] = argv[i];
 				}
 			if (cmd == C_NONE)
@@ -1299,6 +1325,13 @@ main(int argc, char **argv)
 			break;
 		case C_PROVENANCE:
 			rc = ctl_provenance(&env, nrest, rest);
+			break;
+		case C_OUTCOME:
+		case C_METRICS:
+			rc = cmd_observe(&env, cmd == C_METRICS, a.json);
+			break;
+		case C_JOURNAL:
+			rc = ctl_journal_main(nrest, rest);
 			break;
 		default:
 			rc = CTL_EXIT_USAGE;

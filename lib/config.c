@@ -152,6 +152,32 @@ db_config_set(db_config *c, const char *key, const char *value, db_error *err)
 		db_copy_text(e, sizeof(c->efi_entry[0]), value);
 		return DB_OK;
 	}
+	else if (strcmp(key, "confirm_deadline") == 0 || strcmp(key, "health_timeout") == 0)
+	{
+		/*
+		 * Read by the running system only (dualboot-confirm): checked here so
+		 * that a mistake fails update-initramfs, not stored.
+		 */
+		char	   *end;
+		long		t;
+
+		errno = 0;
+		t = strtol(value, &end, 10);
+		if (value[0] == '\0' || *end != '\0' || errno || t < 0 || t > 86400)
+			return cerr(err, "%s: \"%s\" is not a number of seconds (0 to 86400)",
+						key, value);
+		return DB_OK;
+	}
+	else if (strcmp(key, "health_database") == 0)
+		return DB_OK;			/* dualboot-confirm's SQL checks; any safe name */
+	else if (strcmp(key, "notify_command") == 0)
+	{
+		/* read by dualboot-trial-evidence only: an absolute path, not stored */
+		if (value[0] && (value[0] != '/' || has_dotdot(value)))
+			return cerr(err, "%s: \"%s\" must be an absolute path without \"..\"",
+						key, value);
+		return DB_OK;
+	}
 	else
 		return cerr(err, "unknown key \"%s\"%s", key, "");
 

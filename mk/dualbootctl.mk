@@ -19,7 +19,15 @@ CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
 CTL_CFLAGS += -DDUALBOOTCTL_EFI $(EFI_CFLAGS)
 CTL_LIBS += $(EFI_LIBS)
 endif
-CTL_DEPS = $(CTL_SRCS) $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
+# What happened (issue 17): outcome, metrics, journal; the journal through
+# libsystemd when its development files are there (libsystemd-dev).
+CTL_SRCS += hook/dualbootctl_outcome.c hook/dualbootctl_metrics.c hook/dualbootctl_journal.c
+CTL_JOURNAL_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+ifneq ($(CTL_JOURNAL_LIBS),)
+CTL_CFLAGS += -DDUALBOOTCTL_JOURNAL $(shell pkg-config --cflags libsystemd)
+CTL_LIBS += $(CTL_JOURNAL_LIBS)
+endif
+CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

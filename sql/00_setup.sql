@@ -46,7 +46,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 SELECT pg_temp.columns('pg_catalog.dualboot_status()') AS status_columns;
 SELECT pg_temp.columns('pg_catalog.dualboot_history()') AS history_columns;
-SELECT p.proname, pg_temp.columns(p.oid) = pg_temp.columns('pg_catalog.dualboot_status()')
+-- (the request functions return dualboot_status()'s columns of 1.1, the
+-- first 15: 1.2 appended three to dualboot_status() alone)
+SELECT p.proname, pg_temp.columns('pg_catalog.dualboot_status()')
+         LIKE pg_temp.columns(p.oid) || ', last_trial_outcome, last_trial_detail, last_trial_at'
        AND pg_get_function_result(p.oid) = 'record' AS returns_status_row
 FROM pg_proc p
 WHERE p.pronamespace = 'pg_catalog'::regnamespace

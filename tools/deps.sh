@@ -27,7 +27,7 @@ PGMAJOR=${PGMAJOR:-15}
 # server's libpq/libpq-be.h includes), dualbootctl (libefivar), the static selector
 DEMO_PACKAGES="build-essential pkg-config musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libkrb5-dev
- libefivar-dev libefiboot-dev python3 python3-psycopg2"
+ libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2"
 # tests: sanitizers, the VM and firmware suites, the packages' suite; the
 # storage stacks of 62-vm-disks.t (lvm2 ... thin-provisioning-tools: their
 # initramfs-tools hooks go into the test images; installing them also runs
@@ -37,7 +37,7 @@ TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
- default-jre-headless iproute2
+ default-jre-headless iproute2 prometheus
  lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools"
 # tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
 # tarballs of 17 and newer ship no generated parsers)

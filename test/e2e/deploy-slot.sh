@@ -90,10 +90,11 @@ PGCONF
 		chroot "$R" pg_ctlcluster 15 main stop
 	fi
 
-	# step 9: the units (confirm: trial boots; evidence: failed trials);
+	# step 9: the units (confirm: trial boots; evidence: failed trials;
+	# report: the hook's decision to the journal, notify_command=);
 	# step 7: the stable hint follows promotions made from SQL
 	chroot "$R" systemctl enable dualboot-confirm.service dualboot-trial-evidence.service \
-		dualboot-hint-sync.path
+		dualboot-report.service dualboot-hint-sync.path
 	# PostgreSQL itself: Debian's postgresql@15-main.service, started by
 	# postgresql.service (enabled by the package) for each cluster whose
 	# start.conf says auto

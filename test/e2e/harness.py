@@ -150,6 +150,7 @@ class Machine:
         power is cut (QEMU killed); an E2E-END ... action=hold also cuts."""
         global forced_resets, power_cuts, power_cycles, run_interventions
         self.runs += 1
+        self.hook_lines = []
         serial = os.path.join(self.dir, "serial-%02d-%s.log" % (self.runs, label))
         mon = os.path.join(self.dir, "monitor.sock")
         if os.path.exists(mon):
@@ -210,6 +211,8 @@ class Machine:
                         how = "cut"
                     elif m.group(2) == "reboot":
                         restarting_at = time.time()
+                if "dualboot: boot slot" in line:
+                    self.hook_lines.append(line.strip())
                 if "E2E-IDLE" in line:
                     log("%s: plan exhausted" % self.name)
                 if "reboot: Restarting system" in line:
@@ -377,48 +380,68 @@ def core(m):
         bench.append((step, kv))
 
 
-def unhealthy_and_promote(m):
-    """a trial whose PostgreSQL never comes up ends on A (the harness cuts
-    the power of each unhealthy boot); then a healthy trial is promoted and
-    B stays stable across reboots."""
-    plan = ["unhealthy_arm", "unhealthy_b", "unhealthy_b", "after_failed_trial",
-            "promote_on_b", "stays_b", "stays_b_again"]
-    m.plan(plan)
-    all_steps = []
-    for i in range(4):
-        steps, how = m.boot("unhealthy-%d" % i)
-        all_steps += steps
-        bench.extend(steps)
-        if how != "cut":
-            break
-    sc = "scenario unhealthy_trial"
-    names = [s for s, _ in all_steps]
-    ok(names == plan, "%s + promotion: steps ran in order %s" % (sc, ",".join(plan)), names)
-    by = {}
-    for s, kv in all_steps:
-        by.setdefault(s, []).append(kv)
-    kv = by.get("unhealthy_arm", [{}])[0]
-    ok(kv.get("b_broken") == "yes" and kv.get("arm") == "B,2",
-       "%s: B's PostgreSQL broken, trial armed with 2 tries" % sc, kv)
-    for i, kv in enumerate(by.get("unhealthy_b", [])):
-        st = status(kv)
-        ok(kv.get("slot") == "B" and kv.get("trial") == "1" and kv.get("pg") == "down"
-           and kv.get("confirm_result") != "success",
-           "%s: try %d boots B, PostgreSQL down, not confirmed (power cut by the harness)"
-           % (sc, i + 1), kv)
-    kv = by.get("after_failed_trial", [{}])[0]
-    before_rows = kv.get("rows", "?")
-    ok(kv.get("slot") == "A" and kv.get("role") == "stable" and kv.get("pg") == "up",
-       "%s: tries exhausted: the machine is on stable A" % sc, kv)
-    ok("trial_of_slot_B_failed" in kv.get("decision_why", ""),
-       "%s: the hook recorded the failed trial" % sc, kv.get("decision_why"))
+def trial_boots(m, slot):
+    """the hook's decisions in the serial logs of the last QEMU run that
+    booted the test slot as a trial"""
+    return [l for l in m.hook_lines if "dualboot: boot slot %s (test, trial)" % slot in l]
+
+
+def what_happened(sc, kv, check, detail_part):
+    """issue 17: the stable slot tells which check failed the last trial"""
+    out = kv.get("outcome", "")
+    ok(out.startswith("health_check_failed|check_%s_failed" % check) and detail_part in out,
+       "%s: dualboot_status() on stable: last_trial_outcome health_check_failed, "
+       "detail names the check %s" % (sc, check), out)
+    ok(kv.get("metrics_outcome") == "outcome=health_check_failed,check=%s" % check
+       and kv.get("metrics_failed") == "1",
+       "%s: dualbootctl metrics (the timer's file) names the check" % sc, kv)
+    ok(kv.get("journal_outcome") == "1" and kv.get("journal_outcome_check") == check
+       and kv.get("journal_decision") == "1",
+       "%s: the journal holds the outcome (MESSAGE_ID 38d40761..., DUALBOOT_CHECK) "
+       "and the hook's decision (MESSAGE_ID 4731cb1a...)" % sc, kv)
+    ok(("health_check_failed_%s_seq=" % check) in kv.get("notified", ""),
+       "%s: notify_command ran with the outcome" % sc, kv.get("notified"))
     ok(kv.get("evidence_files") == "1" and kv.get("evidence_journal", "0") != "0",
        "%s: dualboot-trial-evidence wrote the evidence" % sc, kv)
+
+
+def unhealthy_and_promote(m):
+    """a trial whose PostgreSQL never comes up ends on A by itself:
+    dualboot-confirm fails each trial boot after confirm_deadline= and the
+    unit's FailureAction=reboot reboots; no harness action in between. Then
+    a healthy trial is promoted and B stays stable across reboots."""
+    plan = ["unhealthy_arm", "after_failed_trial"]
+    m.plan(plan)
+    steps, how = m.boot("unhealthy", max_boots=6)
+    bench.extend(steps)
+    sc = "scenario unhealthy_trial"
+    s = expect_steps(sc, steps, plan)
+    trials = trial_boots(m, "B")
+    ok(how == "poweroff" and run_interventions == 0 and len(trials) == 2,
+       "%s: two trial boots of B, each rebooted by the machine itself (FailureAction=reboot), "
+       "then A; no harness reset, power cycle or cut (%d interventions)" % (sc, run_interventions),
+       (how, trials))
+    kv = s.get("unhealthy_arm", {})
+    ok(kv.get("b_broken") == "yes" and kv.get("arm") == "B,2",
+       "%s: B's PostgreSQL broken, trial armed with 2 tries" % sc, kv)
+    kv = s.get("after_failed_trial", {})
+    before_rows = kv.get("rows", "?")
+    ok(kv.get("slot") == "A" and kv.get("role") == "stable" and kv.get("pg") == "up",
+       "%s: the trial failed: the machine is on stable A" % sc, kv)
+    what_happened(sc, kv, "postgresql", "not_accepting_connections_within_45s")
+    ok(kv.get("watchdog") == "0",
+       "%s: the watchdog drop-in, masked as documented (build.sh), is off "
+       "(RuntimeWatchdogUSec %s)" % (sc, kv.get("watchdog")), kv)
     ok(kv.get("b_repaired") == "yes" and kv.get("arm") == "B,3",
        "scenario promotion: B repaired and refreshed from A (pg_basebackup), a new trial armed", kv)
 
+    plan = ["promote_on_b", "stays_b", "stays_b_again"]
+    m.plan(plan)
+    steps, how = m.boot("promote")
+    bench.extend(steps)
     sc = "scenario promotion"
-    kv = by.get("promote_on_b", [{}])[0]
+    s = expect_steps(sc, steps, plan)
+    kv = s.get("promote_on_b", {})
     ok(kv.get("slot") == "B" and kv.get("trial") == "1" and kv.get("confirm_result") == "success",
        "%s: trial boot of B confirmed" % sc, kv)
     ok(kv.get("has_last_login") == "0" and kv.get("rows") == before_rows,
@@ -426,13 +449,40 @@ def unhealthy_and_promote(m):
     ok(kv.get("migrate_001_last_login_rc") == "0", "%s: migration applied on B" % sc, kv)
     ok(kv.get("promote") == "B,stable", "%s: dualboot_promote(): B is stable" % sc, kv)
     for name in ("stays_b", "stays_b_again"):
-        for kv in by.get(name, [{}]):
-            st = status(kv)
-            ok(kv.get("slot") == "B" and kv.get("role") == "stable" and kv.get("trial") == "0"
-               and st["stable"] == "B" and kv.get("has_last_login") == "1" and kv.get("pg") == "up",
-               "%s: %s: B boots as stable, with the migrated schema" % (sc, name), kv)
+        kv = s.get(name, {})
+        st = status(kv)
+        ok(kv.get("slot") == "B" and kv.get("role") == "stable" and kv.get("trial") == "0"
+           and st["stable"] == "B" and kv.get("has_last_login") == "1" and kv.get("pg") == "up",
+           "%s: %s: B boots as stable, with the migrated schema" % (sc, name), kv)
     expect_record(sc, m, stable_slot="B", test_slot="A", trial_armed=False,
                   next_boot_slot="B", last_boot_slot="B")
+
+
+def health_check(_m):
+    """a trial whose application smoke test (/etc/dualboot/health.d/) fails:
+    both trial boots of B fail it and reboot themselves; on stable A the
+    outcome names the check (issue 17)."""
+    m = Machine("health")
+    plan = ["hc_arm", "hc_after"]
+    m.plan(plan)
+    steps, how = m.boot("health-check", max_boots=6)
+    bench.extend(steps)
+    sc = "scenario health_check_fails"
+    s = expect_steps(sc, steps, plan)
+    trials = trial_boots(m, "B")
+    ok(how == "poweroff" and run_interventions == 0 and len(trials) == 2,
+       "%s: two trial boots of B, each failed by its smoke test and rebooted by the machine "
+       "itself, then A; no harness action (%d interventions)" % (sc, run_interventions),
+       (how, trials))
+    kv = s.get("hc_arm", {})
+    ok(kv.get("b_checks") == "yes" and kv.get("arm") == "B,2",
+       "%s: B has a passing SQL check and a failing smoke test; trial armed, 2 tries" % sc, kv)
+    kv = s.get("hc_after", {})
+    ok(kv.get("slot") == "A" and kv.get("role") == "stable" and kv.get("pg") == "up",
+       "%s: the machine is on stable A" % sc, kv)
+    what_happened(sc, kv, "50-smoke", "the_orders_page_answers_500")
+    expect_record(sc, m, stable_slot="A", trial_armed=False, next_boot_slot="A",
+                  last_boot_slot="A", last_trial_outcome="health_check_failed")
 
 
 def enrol():
@@ -558,6 +608,7 @@ def bench_boots(_m):
 
 
 SCENARIOS = [("core", core), ("unhealthy_and_promote", unhealthy_and_promote),
+             ("health_check", health_check),
              ("firmware_kernel", firmware_kernel), ("power_cuts", power_cut_scenarios),
              ("bench", bench_boots)]
 
@@ -611,7 +662,7 @@ def main():
         if only and name not in only:
             continue
         log("=== scenario group %s ===" % name)
-        if m is None and name not in ("firmware_kernel", "bench"):
+        if m is None and name not in ("firmware_kernel", "bench", "health_check"):
             m = Machine("main")   # core, unhealthy_and_promote, power_cuts: one machine, in order
         fn(m)
     if args.bench and bench:

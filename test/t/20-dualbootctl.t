@@ -426,6 +426,41 @@ suite() {
 	expect_rc 2 "$tag: require-stable with an unknown option" --state "$R" --marker "$RM" require-stable --json
 	expect_rc 2 "$tag: require-test with no record given or configured" --marker "$RM" require-test
 
+	# -- outcome, metrics, journal (issue 17) ------------------------------
+	local O="$D/outcome"
+	expect_rc 0 "$tag: outcome: a fresh record" --state "$O" init --stable A
+	expect_rc 0 "$tag: outcome of a fresh record" --state "$O" outcome
+	check "$tag: ... none" has "$out" "DUALBOOT_OUTCOME='none'"
+	expect_rc 0 "$tag: status --json has the outcome keys" --state "$O" status --json
+	check "$tag: ... last_trial_outcome null" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["last_trial_outcome"] is None and d["last_trial_detail"] is None and d["last_trial_at"] is None, d' "$T/out"
+	ctl --state "$O" mark-test --tries 1 >/dev/null
+	ctl --state "$O" --marker "$D/orun/booted" boot-select >/dev/null
+	ctl --state "$O" --marker "$D/orun/booted" boot-select >/dev/null
+	expect_rc 0 "$tag: outcome after the tries ran out" --state "$O" outcome --json
+	check "$tag: ... tries_exhausted, failed" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["outcome"] == "tries_exhausted" and d["failed"] is True and d["seq"] > 0, d' "$T/out"
+	expect_rc 0 "$tag: metrics" --state "$O" --marker "$D/orun/booted" metrics
+	check "$tag: ... the outcome and the slot in the metrics" bash -c '
+		grep -qx "dualboot_last_trial_outcome{outcome=\"tries_exhausted\",check=\"\"} 1" "$1" &&
+		grep -q "^dualboot_boot_info{slot=\"A\",role=\"stable\"" "$1"' _ "$T/out"
+	if command -v promtool >/dev/null 2>&1; then
+		check "$tag: ... promtool check metrics" bash -c 'promtool check metrics < "$1"' _ "$T/out"
+	else
+		nok "$tag: promtool is not installed (tools/deps.sh test: prometheus)"
+	fi
+	expect_rc 2 "$tag: metrics without a record" --state "$D/none" metrics
+	check "$tag: ... still says dualboot_record_readable 0" has "$out" "dualboot_record_readable 0"
+	expect_rc 2 "$tag: outcome with an argument" --state "$O" outcome now
+	expect_rc 2 "$tag: journal without a kind" journal
+	expect_rc 2 "$tag: journal with an unknown kind" journal frobnicate "text"
+	expect_rc 2 "$tag: journal without a message" journal confirmed --slot B
+	expect_rc 2 "$tag: journal with a bad priority" journal confirmed --priority 9 "text"
+	expect_rc 2 "$tag: journal with two messages" journal confirmed "one" "two"
 }
 
 suite "$T/bin/dualbootctl" plain
@@ -522,6 +557,10 @@ if command -v valgrind >/dev/null; then
 	vg 0 require-stable
 	vg 1 require-test
 	vg 2 require-test extra
+	vg 0 outcome
+	vg 0 outcome --json
+	vg 0 metrics
+	vg 2 journal confirmed --check x
 else
 	nok "valgrind is not installed"
 fi
@@ -639,7 +678,8 @@ fi
 MAN=$ROOT/hook/dualbootctl.8
 check "man page documents every command, option and exit status" bash -c '
 	for w in init status mark-test confirm failback promote history boot-select efi "efi create" \
-		require-test require-stable "Who can read the record" \
+		require-test require-stable outcome metrics journal last_trial_outcome MESSAGE_ID \
+		"Who can read the record" \
 		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
 		refresh stop-point provenance --pgdata --discard-stable-writes --source \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do

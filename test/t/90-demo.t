@@ -177,8 +177,9 @@ def check_run(s, label):
     fb = steps[j] if bad and j < len(steps) else {}
     is_((fb.get("boot"), fb.get("booted_slot"), fb.get("booted_role"), fb.get("last_event"),
          fb.get("trial_armed"), fb.get("fingerprint")),
-        (boots[-1] + 1 if boots else None, "A", "stable", "trial_failed", False, base),
-        label + ": the next boot lands on stable A, trial recorded as failed")
+        (boots[-1] + 1 if boots else None, "A", "stable", "failback", False, base),
+        label + ": the next boot lands on stable A, trial ended on its last try by "
+        "dualboot-confirm (a failback naming the failed check)")
 
     # failback from SQL, then promotion
     fbk = [x for x in steps if x["label"].startswith("failback requested")]
