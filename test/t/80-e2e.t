@@ -8,13 +8,10 @@
 # under build/e2e/cache/).
 #
 # It runs only with DUALBOOT_E2E=1 (`make test DUALBOOT_E2E=1`, or `make
-# e2e` alone): about 30 minutes on 2 cores, and on this machine kind QEMU's
-# TCG guests wedged in 2 of the last 5 full runs (a warm reset that never
-# came back through system_reset; a guest kernel's soft lockup with 2 vCPUs
-# while the host was loaded; the latest run, with 1 vCPU, passed 63/63),
-# failures of the emulator rather than of
-# dualboot, which would fail every CI run they hit. The README's section
-# on `make test` says so too.
+# e2e` alone): about 35 minutes on 2 cores, which would bring CI's whole run
+# to about an hour, and QEMU's TCG guests here still sometimes wedge in
+# OVMF's warm reset (the harness power-cycles them, at most 4 times a run).
+# The README's section on `make test` gives the latest runs.
 cd "$(dirname "$0")/../.." || exit 1
 if [ "${DUALBOOT_E2E:-}" != 1 ]; then
 	echo "1..0 # SKIP the whole-machine test runs with 'make e2e' or DUALBOOT_E2E=1 (about 30 min of QEMU TCG)"
