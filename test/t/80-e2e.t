@@ -9,7 +9,7 @@
 #
 # It runs only with DUALBOOT_E2E=1 (`make test DUALBOOT_E2E=1`, or `make
 # e2e` alone): about 35 minutes on 2 cores, which would bring CI's whole run
-# to about an hour, and QEMU's TCG guests here still sometimes wedge in
+# from 18 to about 50 minutes, and QEMU's TCG guests here still sometimes wedge in
 # OVMF's warm reset (the harness power-cycles them, at most 4 times a run).
 # The README's section on `make test` gives the latest runs.
 cd "$(dirname "$0")/../.." || exit 1
