@@ -449,25 +449,6 @@ newest_entry(const db_state *st)
 	return best;
 }
 
-/* History entries, newest first; returns how many. */
-static int
-sorted_history(const db_state *st, const db_history_entry **out)
-{
-	int			n = 0;
-
-	for (int i = 0; i < DB_HISTORY_LEN; i++)
-		if (st->history[i].seq != 0)
-			out[n++] = &st->history[i];
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && out[j]->seq > out[j - 1]->seq; j--)
-		{
-			const db_history_entry *t = out[j];
-
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
-	return n;
-}
 
 /* ------------------------------------------------------------------ */
 /* commands                                                            */
@@ -776,7 +757,7 @@ cmd_history(ctl_env *env, const ctl_args *a)
 
 	if ((rc = load_record(env, path, sizeof(path), &st)) != CTL_EXIT_OK)
 		return rc;
-	n = sorted_history(&st, e);
+	n = db_history_newest_first(&st, e);
 	if (a->json)
 	{
 		fputc('[', stdout);

@@ -54,26 +54,33 @@ set(db_outcome *out, db_outcome_kind kind, const db_history_entry *e)
 	}
 }
 
+int
+db_history_newest_first(const db_state *st, const db_history_entry **out)
+{
+	int			n = 0;
+
+	for (int i = 0; i < DB_HISTORY_LEN; i++)
+		if (st->history[i].seq != 0)
+			out[n++] = &st->history[i];
+	for (int i = 1; i < n; i++)	/* insertion sort: at most DB_HISTORY_LEN */
+		for (int j = i; j > 0 && out[j]->seq > out[j - 1]->seq; j--)
+		{
+			const db_history_entry *t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
 void
 db_last_trial_outcome(const db_state *st, db_outcome *out)
 {
 	const db_history_entry *e[DB_HISTORY_LEN];
-	int			n = 0;
+	int			n = db_history_newest_first(st, e);
 
 	memset(out, 0, sizeof(*out));
 	out->ready_to_confirm = -1;
-	for (int i = 0; i < DB_HISTORY_LEN; i++)
-		if (st->history[i].seq != 0)
-			e[n++] = &st->history[i];
-	/* newest first */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && e[j]->seq > e[j - 1]->seq; j--)
-		{
-			const db_history_entry *t = e[j];
-
-			e[j] = e[j - 1];
-			e[j - 1] = t;
-		}
 
 	for (int i = 0; i < n; i++)
 	{

@@ -44,6 +44,8 @@ typedef struct db_outcome
 } db_outcome;
 
 void		db_last_trial_outcome(const db_state *st, db_outcome *out);
+/* The used history entries, newest (highest seq) first, into out[DB_HISTORY_LEN]; returns how many. */
+int			db_history_newest_first(const db_state *st, const db_history_entry **out);
 const char *db_outcome_name(db_outcome_kind kind);
 
 #endif							/* DUALBOOT_OUTCOME_H */
