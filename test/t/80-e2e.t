@@ -14,7 +14,7 @@
 # The README's section on `make test` gives the latest runs.
 cd "$(dirname "$0")/../.." || exit 1
 if [ "${DUALBOOT_E2E:-}" != 1 ]; then
-	echo "1..0 # SKIP the whole-machine test runs with 'make e2e' or DUALBOOT_E2E=1 (about 30 min of QEMU TCG)"
+	echo "1..0 # SKIP the whole-machine test runs with 'make e2e' or DUALBOOT_E2E=1 (about 35 min of QEMU TCG)"
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
