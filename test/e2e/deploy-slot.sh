@@ -95,6 +95,10 @@ PGCONF
 	# step 7: the stable hint follows promotions made from SQL
 	chroot "$R" systemctl enable dualboot-confirm.service dualboot-trial-evidence.service \
 		dualboot-report.service dualboot-hint-sync.path
+	# step 14: the stop point at stable's shutdown (safe promotion), with
+	# WAL kept long enough to read what stable wrote since a refresh
+	chroot "$R" systemctl enable dualboot-stop-point.service
+	echo "wal_keep_size = 256MB  # dualboot: README step 14" >> "$R/etc/postgresql/15/main/postgresql.conf"
 	# PostgreSQL itself: Debian's postgresql@15-main.service, started by
 	# postgresql.service (enabled by the package) for each cluster whose
 	# start.conf says auto
