@@ -1022,7 +1022,14 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 			json_text(r->fp_before, sizeof(r->fp_before));
 			printf(", \"fingerprint_after\": ");
 			json_text(r->fp_after, sizeof(r->fp_after));
-			printf(", \"slot\": \"%s\"}", db_slot_name(r->slot));
+			/* origin and major: issue 19 (0 = unknown, as older builds wrote) */
+			printf(", \"slot\": \"%s\", \"origin\": \"%s\", \"server_major\": ",
+				   db_slot_name(r->slot), r->origin == DB_RH_ORIGIN_IMPORTED ? "imported" :
+				   r->origin == DB_RH_ORIGIN_LOCAL ? "local" : "unknown");
+			if (r->major)
+				printf("%d}", r->major);
+			else
+				printf("null}");
 		}
 		printf("]}\n");
 		return EXIT_OK;
@@ -1066,8 +1073,10 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 			!db_text_valid(r->fp_before, sizeof(r->fp_before)) ||
 			!db_text_valid(r->fp_after, sizeof(r->fp_after)))
 			continue;
-		printf("rehearsal \"%s\" (database %s, slot %s): %s, %s -> %s\n", r->name, r->dbname,
-			   db_slot_name(r->slot), r->state == DB_RH_COMPLETED ? "completed" : "begun",
+		printf("rehearsal \"%s\" (database %s, slot %s%s): %s, %s -> %s\n", r->name, r->dbname,
+			   db_slot_name(r->slot), r->origin == DB_RH_ORIGIN_IMPORTED ?
+			   " of another machine, imported" : "",
+			   r->state == DB_RH_COMPLETED ? "completed" : "begun",
 			   r->fp_before, r->fp_after[0] ? r->fp_after : "?");
 	}
 	return EXIT_OK;

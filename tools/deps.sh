@@ -24,10 +24,12 @@ PGMAJOR=$(server_major)
 PGMAJOR=${PGMAJOR:-15}
 
 # build: the extension (PGXS; libkrb5-dev for gssapi/gssapi.h, which the
-# server's libpq/libpq-be.h includes), dualbootctl (libefivar), the static selector
+# server's libpq/libpq-be.h includes), dualbootctl (libefivar; libjson-c-dev
+# for rehearsal certificates, issue 19), the static selector
 DEMO_PACKAGES="build-essential pkg-config musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libkrb5-dev
- libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2"
+ libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2
+ libjson-c-dev"
 # tests: sanitizers, the VM and firmware suites, the packages' suite; the
 # storage stacks of 62-vm-disks.t (lvm2 ... thin-provisioning-tools: their
 # initramfs-tools hooks go into the test images; installing them also runs
