@@ -21,12 +21,20 @@
 #       with this machine's --config, --state and --marker).
 #   tools/sim-machine.sh boot MACHINE
 #       power-cycle: stop the running slot (with dualbootctl stop-point, as
-#       dualboot-stop-point.service does), boot-select, start the chosen
-#       slot's cluster. Prints the selector's DUALBOOT_* lines. Exit 0 when
-#       PostgreSQL came up.
+#       dualboot-stop-point.service does), boot-select (its stderr passed
+#       on), start the chosen slot's cluster (cluster_name slot-A|B, log
+#       MACHINE/log/slot-A|B.log). Prints the selector's DUALBOOT_* lines.
+#       Exit 0 when PostgreSQL came up, 3 when it did not, 1 on an error.
 #   tools/sim-machine.sh shutdown MACHINE     stop whatever runs
 #   tools/sim-machine.sh boot-count MACHINE   the record's boot counter: what
 #       ansible.builtin.reboot's boot_time_command reads to see a new boot
+#   tools/sim-machine.sh stop-cluster DATADIR a fast shutdown, else immediate
+#   tools/sim-machine.sh free-port            a free TCP port of 127.0.0.1
+#                                             (20000-29999)
+#
+# MACHINE/bin/dualbootctl must run dualbootctl for that machine (create
+# writes it; demo/run.sh writes its own). demo/run.sh boots its machine with
+# this script too.
 #
 # Needs root (the clusters run as postgres), PostgreSQL (pg_config --bindir
 # or PGBIN) and dualbootctl (--ctl, DUALBOOTCTL, else build/dualbootctl).
@@ -101,7 +109,6 @@ cmd_create() {
 		cp -a "$template" "$m/slot-$s/data"
 		cat >>"$m/slot-$s/data/postgresql.conf" <<EOF
 unix_socket_directories = '$m/sock'
-cluster_name = '$(basename "$m")-$s'
 dualboot.state_path = '$m/state'
 dualboot.boot_marker_path = '$m/run/booted'
 EOF
@@ -137,14 +144,13 @@ cmd_shutdown() {
 cmd_boot() {
 	local m=$1 out slot root
 	cmd_shutdown "$m"
-	out=$("$m/bin/dualbootctl" boot-select 2>>"$m/log/boot-select.err") ||
-		die "dualbootctl boot-select failed (see $m/log/boot-select.err)"
+	out=$("$m/bin/dualbootctl" boot-select) || die "dualbootctl boot-select failed"
 	printf '%s\n' "$out"
 	slot=$(printf '%s\n' "$out" | sed -n "s/^DUALBOOT_SLOT='\{0,1\}\([AB]\)'\{0,1\}$/\1/p")
 	root=$m/slot-$slot
 	[ -n "$slot" ] && [ -d "$root/data" ] || die "boot-select chose no slot of this machine: $out"
-	pg "$PGBIN/pg_ctl" -D "$root/data" -l "$m/log/slot-$slot.log" -w -t 60 start >/dev/null 2>&1 ||
-		die "slot $slot: PostgreSQL did not come up (see $m/log/slot-$slot.log)"
+	pg "$PGBIN/pg_ctl" -D "$root/data" -l "$m/log/slot-$slot.log" \
+		-o "-c cluster_name=slot-$slot" -w -t 60 start >/dev/null 2>&1 || exit 3
 }
 
 cmd_boot_count() {
@@ -152,7 +158,24 @@ cmd_boot_count() {
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["boot_count"])'
 }
 
-[ $# -ge 2 ] || { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+free_port() {
+	python3 -c 'import random, socket
+for port in random.sample(range(20000, 30000), 200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break'
+}
+if [ "${1:-}" = free-port ]; then
+	free_port
+	exit
+fi
+[ $# -ge 2 ] || { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "run it as root: the clusters run as postgres"
 cmd=$1
 m=$2
@@ -171,5 +194,6 @@ create)
 boot) cmd_boot "$m" ;;
 shutdown) cmd_shutdown "$m" ;;
 boot-count) cmd_boot_count "$m" ;;
+stop-cluster) stop_cluster "$m" ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -128,17 +128,7 @@ chmod 700 "$W/ssh"
 ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host_key" &&
 	ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/id" || bail "ssh-keygen"
 cp "$W/ssh/id.pub" "$W/ssh/authorized_keys"
-PORT=$(python3 -c 'import random, socket
-for port in random.sample(range(20000, 30000), 200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break')
+PORT=$("$SIM" free-port)
 cat >"$W/ssh/sshd_config" <<EOF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -231,6 +221,14 @@ for pb in canary rollout; do
 		'ANSIBLE_CONFIG=$1 ANSIBLE_COLLECTIONS_PATH=$2 ANSIBLE_HOME=$3 ansible-playbook --syntax-check "$4" >/dev/null' \
 		_ "$A/ansible.cfg" "$ROOT/ansible" "$A/home" "$PLAYBOOKS/$pb.yml"
 done
+
+check "docs/fleet.md shows both playbooks as they are" python3 -c 'import re, sys
+doc = open(sys.argv[1]).read()
+for path in ("canary.yml", "rollout.yml"):
+    name = "ansible/ansible_collections/dualboot/fleet/playbooks/" + path
+    m = re.search(r"<!-- BEGIN %s -->\n```yaml\n(.*?)```\n<!-- END %s -->" % (re.escape(name), re.escape(name)), doc, re.S)
+    if not m or m.group(1) != open(sys.argv[2] + "/" + name).read():
+        sys.exit("docs/fleet.md: %s differs from the file" % name)' "$ROOT/docs/fleet.md" "$ROOT"
 
 # ---- 1. the canary --------------------------------------------------------------
 BOOTS1=$(ctl m1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["boot_count"])')
