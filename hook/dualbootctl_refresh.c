@@ -42,15 +42,11 @@
 #include "dbstate.h"
 #include "dualbootctl_refresh.h"
 
-#define EXIT_OK 0
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+/* err_: dualbootctl_err (dualbootctl_refresh.h), shared with hook/dualbootctl_rehearsal.c */
+#define err_ dualbootctl_err
 
-static void
-err_(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-static void
-err_(const char *fmt,...)
+void
+dualbootctl_err(const char *fmt,...)
 {
 	va_list		ap;
 

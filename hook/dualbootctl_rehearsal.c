@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,27 +38,10 @@
 #include "dbstate.h"
 #include "dualbootctl_rehearsal.h"
 
-#define EXIT_OK 0
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
-
 #define CERT_FORMAT "dualboot-rehearsal"
 #define CERT_MAX_SIZE 16384     /* a certificate is well under 1 KiB */
 #define CERT_HOST_SIZE 64       /* host: at most 63 bytes */
 
-static void rh_err(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-static void
-rh_err(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("dualbootctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* "2026-12-05T02:40:00Z" */
 static void
@@ -119,7 +101,7 @@ cmd_export(const ctl_prov_env *env, const char *name, const char *host)
 
 	if (strlen(name) >= DB_RH_NAME_SIZE)
 	{
-		rh_err("rehearsal export: name \"%s\" is too long (at most %d bytes)", name,
+		dualbootctl_err("rehearsal export: name \"%s\" is too long (at most %d bytes)", name,
 			   DB_RH_NAME_SIZE - 1);
 		return EXIT_USAGE;
 	}
@@ -133,32 +115,32 @@ cmd_export(const ctl_prov_env *env, const char *name, const char *host)
 	if (host[0] == '\0' || strlen(host) >= CERT_HOST_SIZE ||
 		!db_text_valid(host, CERT_HOST_SIZE))
 	{
-		rh_err("rehearsal export: host \"%s\" must be 1 to %d bytes of text (--host NAME)",
+		dualbootctl_err("rehearsal export: host \"%s\" must be 1 to %d bytes of text (--host NAME)",
 			   host, CERT_HOST_SIZE - 1);
 		return EXIT_USAGE;
 	}
 	memset(&err, 0, sizeof(err));
 	if (db_load(env->state_path, &st, &err) != DB_OK)
 	{
-		rh_err("rehearsal export: state record %s: %s", env->state_path, err.message);
+		dualbootctl_err("rehearsal export: state record %s: %s", env->state_path, err.message);
 		return EXIT_USAGE;
 	}
 	r = db_rehearsal_find(&st, name);
 	if (r == NULL)
 	{
-		rh_err("rehearsal export refused: the record holds no rehearsal \"%s\" "
+		dualbootctl_err("rehearsal export refused: the record holds no rehearsal \"%s\" "
 			   "(dualbootctl provenance lists them)", name);
 		return EXIT_REFUSED;
 	}
 	if (r->state != DB_RH_COMPLETED)
 	{
-		rh_err("rehearsal export refused: rehearsal \"%s\" began but never ended "
+		dualbootctl_err("rehearsal export refused: rehearsal \"%s\" began but never ended "
 			   "(dualboot_rehearsal_end('%s') on the test slot)", name, name);
 		return EXIT_REFUSED;
 	}
 	if (r->origin == DB_RH_ORIGIN_IMPORTED)
 	{
-		rh_err("rehearsal export refused: rehearsal \"%s\" was imported from another "
+		dualbootctl_err("rehearsal export refused: rehearsal \"%s\" was imported from another "
 			   "machine; pass on the certificate that was imported", name);
 		return EXIT_REFUSED;
 	}
@@ -169,7 +151,7 @@ cmd_export(const ctl_prov_env *env, const char *name, const char *host)
 		a1 != a2 || m1 != m2 || (r->major != 0 && r->major != m1) ||
 		(r->slot != DB_SLOT_A && r->slot != DB_SLOT_B))
 	{
-		rh_err("rehearsal export: rehearsal \"%s\" in %s does not hold two fingerprints of "
+		dualbootctl_err("rehearsal export: rehearsal \"%s\" in %s does not hold two fingerprints of "
 			   "one algorithm and major, or no slot: not exported", name, env->state_path);
 		return EXIT_USAGE;
 	}
@@ -215,21 +197,21 @@ read_certificate(const char *path, size_t *len)
 	if (fd < 0)
 	{
 		if (errno == ELOOP)
-			rh_err("rehearsal import: %s is a symbolic link: refused (name the file itself)",
+			dualbootctl_err("rehearsal import: %s is a symbolic link: refused (name the file itself)",
 				   path);
 		else
-			rh_err("rehearsal import: cannot open %s: %s", path, strerror(errno));
+			dualbootctl_err("rehearsal import: cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 	{
-		rh_err("rehearsal import: %s is not a regular file", path);
+		dualbootctl_err("rehearsal import: %s is not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if (sb.st_size > CERT_MAX_SIZE)
 	{
-		rh_err("rehearsal import: %s is %lld bytes, too large for a certificate (at most %d)",
+		dualbootctl_err("rehearsal import: %s is %lld bytes, too large for a certificate (at most %d)",
 			   path, (long long) sb.st_size, CERT_MAX_SIZE);
 		close(fd);
 		return NULL;
@@ -237,7 +219,7 @@ read_certificate(const char *path, size_t *len)
 	buf = malloc(CERT_MAX_SIZE + 1);
 	if (buf == NULL)
 	{
-		rh_err("out of memory");
+		dualbootctl_err("out of memory");
 		close(fd);
 		return NULL;
 	}
@@ -247,7 +229,7 @@ read_certificate(const char *path, size_t *len)
 		{
 			if (errno == EINTR)
 				continue;
-			rh_err("rehearsal import: cannot read %s: %s", path, strerror(errno));
+			dualbootctl_err("rehearsal import: cannot read %s: %s", path, strerror(errno));
 			free(buf);
 			close(fd);
 			return NULL;
@@ -258,7 +240,7 @@ read_certificate(const char *path, size_t *len)
 	buf[got] = '\0';
 	if (memchr(buf, '\0', got) != NULL)
 	{
-		rh_err("rehearsal import: %s holds a NUL byte: not a certificate", path);
+		dualbootctl_err("rehearsal import: %s holds a NUL byte: not a certificate", path);
 		free(buf);
 		return NULL;
 	}
@@ -275,14 +257,14 @@ get_text(json_object *obj, const char *key, size_t size, const char *path)
 
 	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 	{
-		rh_err("rehearsal import: %s: \"%s\" is missing or not a string", path, key);
+		dualbootctl_err("rehearsal import: %s: \"%s\" is missing or not a string", path, key);
 		return NULL;
 	}
 	s = json_object_get_string(v);
 	if ((size_t) json_object_get_string_len(v) != strlen(s) || s[0] == '\0' ||
 		strlen(s) >= size || !db_text_valid(s, size))
 	{
-		rh_err("rehearsal import: %s: \"%s\" must be 1 to %zu bytes of text without control "
+		dualbootctl_err("rehearsal import: %s: \"%s\" must be 1 to %zu bytes of text without control "
 			   "characters", path, key, size - 1);
 		return NULL;
 	}
@@ -297,14 +279,14 @@ get_int(json_object *obj, const char *key, int64_t min, int64_t max, int64_t *ou
 
 	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
 	{
-		rh_err("rehearsal import: %s: \"%s\" is missing or not an integer", path, key);
+		dualbootctl_err("rehearsal import: %s: \"%s\" is missing or not an integer", path, key);
 		return false;
 	}
 	errno = 0;
 	*out = json_object_get_int64(v);
 	if (errno != 0 || *out < min || *out > max)
 	{
-		rh_err("rehearsal import: %s: \"%s\" is out of range (%lld to %lld)", path, key,
+		dualbootctl_err("rehearsal import: %s: \"%s\" is out of range (%lld to %lld)", path, key,
 			   (long long) min, (long long) max);
 		return false;
 	}
@@ -324,7 +306,7 @@ only_keys(json_object *obj, const char *const *keys, const char *where, const ch
 			known = known || strcmp(key, keys[i]) == 0;
 		if (!known)
 		{
-			rh_err("rehearsal import: %s: unknown field \"%s\"%s: refused (a certificate of "
+			dualbootctl_err("rehearsal import: %s: unknown field \"%s\"%s: refused (a certificate of "
 				   "another dualboot version?)", path, key, where);
 			return false;
 		}
@@ -354,7 +336,7 @@ local_major(const char *pgdata, const char *major_opt)
 
 		if (*major_opt == '\0' || *end != '\0' || v < 1 || v > 255)
 		{
-			rh_err("rehearsal import: --major \"%s\" is not a PostgreSQL major (e.g. 15)",
+			dualbootctl_err("rehearsal import: --major \"%s\" is not a PostgreSQL major (e.g. 15)",
 				   major_opt);
 			return 0;
 		}
@@ -368,7 +350,7 @@ local_major(const char *pgdata, const char *major_opt)
 		if ((f = fopen(buf, "re")) == NULL || fgets(ver, sizeof(ver), f) == NULL ||
 			(n = atoi(ver)) <= 0 || n > 255)
 		{
-			rh_err("rehearsal import: --pgdata %s: no readable PG_VERSION (the data directory "
+			dualbootctl_err("rehearsal import: --pgdata %s: no readable PG_VERSION (the data directory "
 				   "of this machine's stable cluster)", pgdata);
 			if (f)
 				fclose(f);
@@ -394,7 +376,7 @@ local_major(const char *pgdata, const char *major_opt)
 	}
 	if (n == 1)
 		return found;
-	rh_err("rehearsal import: %s: say which PostgreSQL major this machine's stable "
+	dualbootctl_err("rehearsal import: %s: say which PostgreSQL major this machine's stable "
 		   "cluster runs with --pgdata DIR or --major N",
 		   n == 0 ? "no PostgreSQL server is installed under /usr/lib/postgresql" :
 		   "several PostgreSQL majors are installed under /usr/lib/postgresql");
@@ -443,7 +425,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	memset(r, 0, sizeof(*r));
 	if (tok == NULL)
 	{
-		rh_err("out of memory");
+		dualbootctl_err("out of memory");
 		return EXIT_USAGE;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -451,7 +433,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	jerr = json_tokener_get_error(tok);
 	if (o == NULL || jerr != json_tokener_success)
 	{
-		rh_err("rehearsal import: %s is not JSON: %s (at byte %zu)", path,
+		dualbootctl_err("rehearsal import: %s is not JSON: %s (at byte %zu)", path,
 			   jerr == json_tokener_continue ? "unexpected end of input" :
 			   json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
 		goto out;
@@ -459,19 +441,19 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	end = json_tokener_get_parse_end(tok);
 	if (text[end + strspn(text + end, " \t\r\n")] != '\0')
 	{
-		rh_err("rehearsal import: %s: text after the JSON object (at byte %zu)", path, end);
+		dualbootctl_err("rehearsal import: %s: text after the JSON object (at byte %zu)", path, end);
 		goto out;
 	}
 	if (!json_object_is_type(o, json_type_object))
 	{
-		rh_err("rehearsal import: %s is JSON but not an object: not a certificate", path);
+		dualbootctl_err("rehearsal import: %s is JSON but not an object: not a certificate", path);
 		goto out;
 	}
 	if ((format = get_text(o, "format", 64, path)) == NULL)
 		goto out;
 	if (strcmp(format, CERT_FORMAT) != 0)
 	{
-		rh_err("rehearsal import: %s: format \"%s\" is not \"%s\": not a rehearsal "
+		dualbootctl_err("rehearsal import: %s: format \"%s\" is not \"%s\": not a rehearsal "
 			   "certificate", path, format, CERT_FORMAT);
 		goto out;
 	}
@@ -479,7 +461,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 		goto out;
 	if (version != DB_CERT_VERSION)
 	{
-		rh_err("rehearsal import: %s: certificate format version %lld; this dualbootctl "
+		dualbootctl_err("rehearsal import: %s: certificate format version %lld; this dualbootctl "
 			   "reads version %d: refused", path, (long long) version, DB_CERT_VERSION);
 		goto out;
 	}
@@ -488,7 +470,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	if (!json_object_object_get_ex(o, "rehearsed_on", &on) ||
 		!json_object_is_type(on, json_type_object))
 	{
-		rh_err("rehearsal import: %s: \"rehearsed_on\" is missing or not an object", path);
+		dualbootctl_err("rehearsal import: %s: \"rehearsed_on\" is missing or not an object", path);
 		goto out;
 	}
 	if (!only_keys(on, on_keys, " in \"rehearsed_on\"", path))
@@ -496,7 +478,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	if (json_object_object_get_ex(o, "name", &v) && json_object_is_type(v, json_type_string) &&
 		strlen(json_object_get_string(v)) >= DB_RH_NAME_SIZE)
 	{
-		rh_err("rehearsal import: %s: rehearsal name \"%s\" is too long (at most %d bytes)",
+		dualbootctl_err("rehearsal import: %s: rehearsal name \"%s\" is too long (at most %d bytes)",
 			   path, json_object_get_string(v), DB_RH_NAME_SIZE - 1);
 		goto out;
 	}
@@ -515,26 +497,26 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 		goto out;
 	if (!db_fprint_parse(fb, &a1, &m1) || !db_fprint_parse(fa, &a2, &m2))
 	{
-		rh_err("rehearsal import: %s: a fingerprint is not dbfp<algorithm>:pg<major>:<64 hex "
+		dualbootctl_err("rehearsal import: %s: a fingerprint is not dbfp<algorithm>:pg<major>:<64 hex "
 			   "digits>", path);
 		goto out;
 	}
 	if (a1 != a2 || m1 != m2 || a1 != algo || m1 != major)
 	{
-		rh_err("rehearsal import: %s: its fingerprints (dbfp%d:pg%d, dbfp%d:pg%d) disagree "
+		dualbootctl_err("rehearsal import: %s: its fingerprints (dbfp%d:pg%d, dbfp%d:pg%d) disagree "
 			   "with server_major %lld and fingerprint_algorithm %lld", path, a1, m1, a2, m2,
 			   (long long) major, (long long) algo);
 		goto out;
 	}
 	if (db_slot_parse(slot) < 0)
 	{
-		rh_err("rehearsal import: %s: rehearsed_on.slot \"%s\" is not A or B", path, slot);
+		dualbootctl_err("rehearsal import: %s: rehearsed_on.slot \"%s\" is not A or B", path, slot);
 		goto out;
 	}
 	if (!parse_iso_time(began, &r->began) || !parse_iso_time(ended, &r->ended) ||
 		!parse_iso_time(exported, &t) || r->ended < r->began)
 	{
-		rh_err("rehearsal import: %s: began_at, ended_at and exported_at must be UTC times "
+		dualbootctl_err("rehearsal import: %s: began_at, ended_at and exported_at must be UTC times "
 			   "like 2026-12-05T02:40:00Z, ended_at not before began_at", path);
 		goto out;
 	}
@@ -542,7 +524,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	rc = EXIT_REFUSED;
 	if (algo != DB_FP_ALGO)
 	{
-		rh_err("rehearsal import refused: rehearsal \"%s\" was fingerprinted with algorithm "
+		dualbootctl_err("rehearsal import refused: rehearsal \"%s\" was fingerprinted with algorithm "
 			   "dbfp%lld; this dualboot computes dbfp%d, so the fingerprints cannot be "
 			   "compared: rehearse it again with this version", name, (long long) algo,
 			   DB_FP_ALGO);
@@ -550,7 +532,7 @@ parse_certificate(const char *path, const char *text, size_t len, int here_major
 	}
 	if (major != here_major)
 	{
-		rh_err("rehearsal import refused: rehearsal \"%s\" was made on PostgreSQL %lld; this "
+		dualbootctl_err("rehearsal import refused: rehearsal \"%s\" was made on PostgreSQL %lld; this "
 			   "machine's server is PostgreSQL %d, whose schema fingerprints cannot be "
 			   "compared with it: rehearse on a test slot of PostgreSQL %d", name,
 			   (long long) major, here_major, here_major);
@@ -592,7 +574,7 @@ cmd_import(const ctl_prov_env *env, const char *path, const char *pgdata,
 
 	if (geteuid() != 0)
 	{
-		rh_err("rehearsal import refused: it writes the state record: run it as root");
+		dualbootctl_err("rehearsal import refused: it writes the state record: run it as root");
 		return EXIT_REFUSED;
 	}
 	if ((text = read_certificate(path, &len)) == NULL)
@@ -609,7 +591,7 @@ cmd_import(const ctl_prov_env *env, const char *path, const char *pgdata,
 	memset(&err, 0, sizeof(err));
 	if (db_load(env->state_path, &st, &err) != DB_OK)
 	{
-		rh_err("rehearsal import: state record %s: %s", env->state_path, err.message);
+		dualbootctl_err("rehearsal import: state record %s: %s", env->state_path, err.message);
 		return EXIT_USAGE;
 	}
 	have = db_rehearsal_find(&st, in.name);
@@ -630,7 +612,7 @@ cmd_import(const ctl_prov_env *env, const char *path, const char *pgdata,
 	memset(&err, 0, sizeof(err));
 	if ((rc = db_update(env->state_path, &req, &ctx, &st, &err)) != DB_OK)
 	{
-		rh_err("rehearsal import %s: %s", rc == DB_REFUSED ? "refused" : "failed",
+		dualbootctl_err("rehearsal import %s: %s", rc == DB_REFUSED ? "refused" : "failed",
 			   err.message);
 		return rc == DB_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
 	}
@@ -655,7 +637,7 @@ dualbootctl_rehearsal_main(const ctl_prov_env *env, int argc, char **argv)
 
 	if (sub == NULL || (strcmp(sub, "export") != 0 && strcmp(sub, "import") != 0))
 	{
-		rh_err("rehearsal: say export NAME or import FILE");
+		dualbootctl_err("rehearsal: say export NAME or import FILE");
 		return EXIT_USAGE;
 	}
 	export = strcmp(sub, "export") == 0;
@@ -672,7 +654,7 @@ dualbootctl_rehearsal_main(const ctl_prov_env *env, int argc, char **argv)
 			slot = &major;
 		else if (a[0] == '-' && a[1] != '\0')
 		{
-			rh_err("rehearsal %s: unknown option %s", sub, a);
+			dualbootctl_err("rehearsal %s: unknown option %s", sub, a);
 			return EXIT_USAGE;
 		}
 		else if (operand == NULL)
@@ -682,24 +664,24 @@ dualbootctl_rehearsal_main(const ctl_prov_env *env, int argc, char **argv)
 		}
 		else
 		{
-			rh_err("rehearsal %s: unexpected argument \"%s\"", sub, a);
+			dualbootctl_err("rehearsal %s: unexpected argument \"%s\"", sub, a);
 			return EXIT_USAGE;
 		}
 		if (i + 1 >= argc)
 		{
-			rh_err("rehearsal %s: %s needs a value", sub, a);
+			dualbootctl_err("rehearsal %s: %s needs a value", sub, a);
 			return EXIT_USAGE;
 		}
 		*slot = argv[++i];
 	}
 	if (operand == NULL || operand[0] == '\0')
 	{
-		rh_err("rehearsal %s: %s is required", sub, export ? "NAME" : "FILE");
+		dualbootctl_err("rehearsal %s: %s is required", sub, export ? "NAME" : "FILE");
 		return EXIT_USAGE;
 	}
 	if (pgdata && major)
 	{
-		rh_err("rehearsal import: --pgdata and --major say the same: give one");
+		dualbootctl_err("rehearsal import: --pgdata and --major say the same: give one");
 		return EXIT_USAGE;
 	}
 	return export ? cmd_export(env, operand, host) : cmd_import(env, operand, pgdata, major);

@@ -28,24 +28,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-is() { # GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  $1" >&2; echo "#   want: $2" >&2; fi
-}
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
-finish() {
-	echo "1..$n"
-	[ "$failed" = 0 ]
-	exit $?
-}
+. "$ROOT/test/tap.sh"
 bail() { echo "1..$((n + 1))"; echo "not ok $((n + 1)) - $*"; exit 1; }
 
 if [ "$(id -u)" != 0 ]; then

@@ -18,26 +18,13 @@ version_added: "1.0.0"
 author:
   - dualboot project
 options:
-  ctl:
-    description:
-      - How to run dualbootctl on the machine, split like a shell command line
-        (e.g. C(dualbootctl --config /etc/dualboot/dualboot.conf)).
-    type: str
-    default: dualbootctl
   database:
     description:
       - A database whose schema fingerprint to read. Without it no SQL runs.
     type: str
-  psql:
-    description: The psql program.
-    type: str
-    default: psql
-  login_host:
-    description: Host or socket folder for psql (C(-h)).
-    type: str
-  login_user:
-    description: Database user for psql (C(-U)).
-    type: str
+extends_documentation_fragment:
+  - dualboot.fleet.dualboot
+  - dualboot.fleet.dualboot.psql
 notes:
   - The current slot and role are the ones the boot marker and the record
     agree on (C(current_slot) is null when they do not).

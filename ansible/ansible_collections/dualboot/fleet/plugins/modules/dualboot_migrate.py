@@ -44,20 +44,9 @@ options:
       - The database to migrate. Required to rehearse; to replay, default the
         database the rehearsal ran in.
     type: str
-  psql:
-    description: The psql program.
-    type: str
-    default: psql
-  login_host:
-    description: Host or socket folder for psql (C(-h)).
-    type: str
-  login_user:
-    description: Database user for psql (C(-U)); it must be allowed to run the dualboot functions.
-    type: str
-  ctl:
-    description: How to run dualbootctl, split like a shell command line.
-    type: str
-    default: dualbootctl
+extends_documentation_fragment:
+  - dualboot.fleet.dualboot
+  - dualboot.fleet.dualboot.psql
 notes:
   - Idempotent - when the live schema already is the rehearsal's result the
     module changes nothing (C(changed=false)).

@@ -44,10 +44,8 @@ options:
         (C(state=imported)); default what dualbootctl finds
         (the one server major installed).
     type: int
-  ctl:
-    description: How to run dualbootctl, split like a shell command line.
-    type: str
-    default: dualbootctl
+extends_documentation_fragment:
+  - dualboot.fleet.dualboot
 notes:
   - Importing the same certificate again reports C(changed=false).
 '''
