@@ -1,7 +1,8 @@
 # test/tap.sh - TAP helpers for the bash suites under test/t/ (sourced):
 #   ok/nok DESCRIPTION, check DESCRIPTION COMMAND..., is GOT WANT DESCRIPTION,
 #   has TEXT PART, finish (prints the plan; exit 1 when a test failed).
-# The suites written before it keep their own copies of these lines.
+# Sourced by 06-format-compat.t, 20-dualbootctl.t, 22-safe-promotion.t and
+# 75-fleet.t; the other suites still define their own.
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }

@@ -12,16 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dualbootctl-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT   # (extended below when a loop device is attached)
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-# check DESCRIPTION COMMAND...: ok when the command succeeds
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
+. "$ROOT/test/tap.sh"	# n, failed, ok, nok, check (ok when the command succeeds), has
 diag() { sed 's/^/# /' "$@" >&2; }
 
 make -s -C "$ROOT" build/dualbootctl build/asan/dualbootctl >"$T/make.log" 2>&1 || {
