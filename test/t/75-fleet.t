@@ -169,6 +169,8 @@ EOF
 	echo "    dualboot_refresh_source: \"host={{ machine }}/sock user=postgres\""
 	echo "    dualboot_reboot_command: \"$SIM boot {{ machine }}\""
 	echo "    dualboot_boot_time_command: \"$SIM boot-count {{ machine }}\""
+	# the application's health check: 100 users or more (division by zero otherwise)
+	echo "    dualboot_health_command: [\"$PGBIN/psql\", -h, \"{{ machine }}/sock\", -U, postgres, -d, app, -Atc, \"SELECT 1 / (count(*) >= 100)::int FROM users\"]"
 	echo "  children:"
 	echo "    canary:"
 	echo "      hosts: {m1: {}}"
