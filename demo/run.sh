@@ -145,13 +145,10 @@ fi
 #     backup/                        where stable's pg_dump goes
 
 pg() { runuser -u postgres -- "$@" 9>&-; }
-
-stop_cluster() {
-	local d=$1
-	[ -f "$d/postmaster.pid" ] || return 0
-	pg "$PGBIN/pg_ctl" -D "$d" -m fast -w -t 60 stop >/dev/null 2>&1 ||
-		pg "$PGBIN/pg_ctl" -D "$d" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-}
+# the simulated machine's power and boots: tools/sim-machine.sh, shared with
+# the fleet suite (test/t/75-fleet.t); fd 9 (the demo's lock) stays here
+sim() { PGBIN=$PGBIN "$TOP/tools/sim-machine.sh" "$@" 9>&-; }
+stop_cluster() { sim stop-cluster "$1"; }
 
 # Stop and remove what a previous run (possibly killed) left behind: the
 # machine folder under WORK, or the temporary one named in WORK/machine.path.
@@ -282,17 +279,7 @@ scenario() {
 
 # A free port below the kernel's ephemeral range (outgoing connections take
 # those), the same for both slots: the machine has one PostgreSQL at a time.
-PORT=$("$PY" -c 'import random, socket
-for port in random.sample(range(20000, 30000), 200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break')
+PORT=$(sim free-port)
 [ -n "$PORT" ] || fail "no free TCP port on 127.0.0.1 between 20000 and 29999"
 export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=app
 unset PGPASSWORD PGSERVICE PGOPTIONS
@@ -302,11 +289,10 @@ sql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 shutdown_machine() {
 	if [ -n "$RUNNING" ]; then
 		say "  shutdown: stopping PostgreSQL on slot $RUNNING"
-		stop_cluster "$MACHINE/slot-$RUNNING/data"
-		# dualboot-stop-point.service: on stable during an armed trial, where
-		# its WAL stands and what it wrote since the test slot's copy
-		"$CTLM" stop-point --pgdata "$MACHINE/slot-$RUNNING/data" \
-			>>"$WORK/log/stop-point.log" 2>&1 || true
+		# and dualboot-stop-point.service: on stable during an armed trial,
+		# where its WAL stands and what it wrote since the test slot's copy
+		# (MACHINE/log/stop-point.log)
+		sim shutdown "$MACHINE"
 		RUNNING=
 	fi
 }
@@ -320,10 +306,10 @@ boot() {
 	shutdown_machine
 	BOOTS=$((BOOTS + 1))
 	say "${BOLD}boot #$BOOTS${OFF} ($1): dualbootctl boot-select"
-	out=$("$CTL" --config "$CONF" --state "$STATE" boot-select --marker "$MARKER" \
-		2>"$WORK/log/boot-select.err") || rc=$?
+	# tools/sim-machine.sh boot: boot-select, then the chosen slot's cluster
+	out=$(sim boot "$MACHINE" 2>"$WORK/log/boot-select.err") || rc=$?
 	sed 's/^/  selector stderr: /' "$WORK/log/boot-select.err"
-	[ "$rc" = 0 ] || fail "dualbootctl boot-select exited with status $rc"
+	[ "$rc" = 0 ] || [ "$rc" = 3 ] || fail "tools/sim-machine.sh boot exited with status $rc"
 	B_SLOT='' B_ROLE='' B_ROOT='' B_WHY='' B_TRIAL=''
 	while IFS='=' read -r k v; do
 		v=${v#\'} v=${v%\'}
@@ -342,10 +328,8 @@ boot() {
 	[ "$B_ROOT" = "$MACHINE/slot-$B_SLOT" ] ||
 		fail "boot-select chose root '$B_ROOT', not the configured $MACHINE/slot-$B_SLOT"
 	[ -f "$MARKER" ] || fail "boot-select left no boot marker at $MARKER"
-	local log=$MACHINE/log/slot-$B_SLOT.log size=0
-	[ -f "$log" ] && size=$(stat -c %s "$log")
-	if pg "$PGBIN/pg_ctl" -D "$B_ROOT/data" -l "$log" \
-		-o "-c cluster_name=slot-$B_SLOT" -w -t 60 start >/dev/null 2>&1; then
+	local log=$MACHINE/log/slot-$B_SLOT.log
+	if [ "$rc" = 0 ]; then
 		B_UP=1
 		RUNNING=$B_SLOT
 		say "  slot $B_SLOT is up ($B_ROLE): PostgreSQL answers on 127.0.0.1:$PORT"
@@ -353,7 +337,7 @@ boot() {
 		B_UP=0
 		[ -f "$B_ROOT/data/postmaster.pid" ] && RUNNING=$B_SLOT
 		say "  slot $B_SLOT ($B_ROLE): PostgreSQL did not come up; its log says:"
-		tail -c +$((size + 1)) "$log" 2>/dev/null | tail -n 2 | indent
+		tail -n 2 "$log" 2>/dev/null | indent
 	fi
 }
 
@@ -721,7 +705,7 @@ say "  stable B keeps serving after the copy: a new user signs up (grace)"
 sql -c "SELECT dualboot_mark_test(3, 'rehearse migration 004')" >/dev/null
 say "  SELECT dualboot_mark_test(3, ...): B records where its WAL stands"
 boot "reboot into the trial of A (B's shutdown records its stop point)"
-tail -1 "$WORK/log/stop-point.log" | sed 's/^/    /'
+tail -1 "$MACHINE/log/stop-point.log" | sed 's/^/    /'
 expect boot_a_trial "trial boot of A" "$B_SLOT/$B_ROLE/$B_UP" "A/test/1"
 confirm_boot
 sql -d app -c "SELECT dualboot_rehearsal_begin('004_user_note')" >/dev/null

@@ -27,6 +27,7 @@
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 
+#include "dbstate.h"
 #include "fingerprint.h"
 #include "fingerprint_int.h"
 
@@ -621,46 +622,14 @@ dualboot_schema_canonical(PG_FUNCTION_ARGS)
 }
 
 /*
- * A decimal number of 1 to 9 digits at *p without leading zeros, advancing
- * *p; -1 if none. One spelling per number: compare() tells equal values by
- * their text, so "dbfp02" must not pass for "dbfp2".
- */
-static int
-parse_small_number(const char **p)
-{
-	int			v = 0;
-	int			n = 0;
-
-	if (**p == '0')
-		return -1;
-	while (isdigit((unsigned char) **p) && n < 9)
-	{
-		v = v * 10 + (**p - '0');
-		(*p)++;
-		n++;
-	}
-	return n == 0 || isdigit((unsigned char) **p) ? -1 : v;
-}
-
-/*
- * Parse "dbfp<algo>:pg<major>:<64 hex digits>" strictly: digits only (no
- * sign, no spaces, no leading zero), hex digits of either case. False when
- * s is not a fingerprint at all.
+ * Parse "dbfp<algo>:pg<major>:<64 hex digits>" strictly: the record
+ * library's parser (lib/provenance.c), which dualbootctl uses for rehearsal
+ * certificates, so both read a fingerprint alike.
  */
 bool
 dualboot_parse_fingerprint(const char *s, int *algo, int *major)
 {
-	const char *p = s;
-
-	if (strncmp(p, "dbfp", 4) != 0)
-		return false;
-	p += 4;
-	if ((*algo = parse_small_number(&p)) <= 0 || strncmp(p, ":pg", 3) != 0)
-		return false;
-	p += 3;
-	if ((*major = parse_small_number(&p)) <= 0 || *p++ != ':')
-		return false;
-	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
+	return db_fprint_parse(s, algo, major);
 }
 
 /* dualboot_fingerprint_compare(): an argument parsed, or 22023 */

@@ -11,7 +11,10 @@
 
 #include "postgres.h"
 
-#define DUALBOOT_FINGERPRINT_ALGO       "dbfp3"
+#include "dbstate.h"
+
+/* "dbfp3": DB_FP_ALGO (lib/dbstate.h), which dualbootctl checks too */
+#define DUALBOOT_FINGERPRINT_ALGO       "dbfp" CppAsString2(DB_FP_ALGO)
 #define DUALBOOT_FINGERPRINT_MAXLEN     111
 
 /*

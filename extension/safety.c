@@ -349,6 +349,24 @@ dualboot_rehearsals(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Were both fingerprints made by one algorithm on one server major? *algo
+ * and *major get the saved one's (0 when it is not a fingerprint).
+ */
+static bool
+same_algorithm_and_major(const char *live, const char *saved, int *algo, int *major)
+{
+	int			la,
+				lm;
+
+	if (!dualboot_parse_fingerprint(saved, algo, major))
+	{
+		*algo = *major = 0;
+		return false;
+	}
+	return dualboot_parse_fingerprint(live, &la, &lm) && la == *algo && lm == *major;
+}
+
 Datum
 dualboot_require_rehearsed(PG_FUNCTION_ARGS)
 {
@@ -360,6 +378,8 @@ dualboot_require_rehearsed(PG_FUNCTION_ARGS)
 	const db_rehearsal *r;
 	char	   *live;
 	const char *db = get_database_name(MyDatabaseId);
+	int			algo = 0,
+				major = 0;
 
 	/*
 	 * Outside a transaction block the check at commit would cover this
@@ -406,6 +426,19 @@ dualboot_require_rehearsed(PG_FUNCTION_ARGS)
 				 errmsg("%s() refused: rehearsal \"%s\" ran in database \"%s\", this is \"%s\"",
 						function, name, r->dbname, db)));
 	live = dualboot_compute_fingerprint(false);
+	if (!same_algorithm_and_major(live, r->fp_before, &algo, &major))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s() refused: rehearsal \"%s\" was made on PostgreSQL %d with "
+						"fingerprint algorithm dbfp%d; this server is PostgreSQL %d with %s",
+						function, name, major, algo, PG_VERSION_NUM / 10000,
+						DUALBOOT_FINGERPRINT_ALGO),
+				 errdetail("Schema fingerprints of different majors or algorithms cannot be "
+						   "compared, so nothing proves that the rehearsal started from this "
+						   "schema%s.", r->origin == DB_RH_ORIGIN_IMPORTED ?
+						   " (the rehearsal was imported: dualbootctl rehearsal import)" : ""),
+				 errhint("Rehearse the migration on a test slot that runs the same PostgreSQL "
+						 "major and dualboot version as this server.")));
 	if (pg_strcasecmp(live, r->fp_before) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -28,6 +28,7 @@
 #include "dbstate.h"
 #include "isolation.h"
 #include "dualbootctl_refresh.h"	/* refresh, stop-point, provenance (issue 15) */
+#include "dualbootctl_rehearsal.h"	/* rehearsal export/import (issue 19) */
 #include "dualbootctl_observe.h"	/* outcome, metrics, journal (issue 17) */
 #ifdef DUALBOOTCTL_EFI
 #include "dualbootctl_efi.h"	/* firmware mode, hook/dualbootctl_efi.c */
@@ -239,6 +240,10 @@ usage(FILE *f)
 		  "  stop-point --pgdata DIR            after stable's clean shutdown: record where its WAL\n"
 		  "                                     stands and what it changed since the copy\n"
 		  "  provenance [--json]                the slots' provenance, stop point, rehearsals\n"
+		  "  rehearsal export NAME [--host NAME]\n"
+		  "                                     a completed rehearsal as a certificate (JSON)\n"
+		  "  rehearsal import FILE [--pgdata DIR | --major N]\n"
+		  "                                     add a certificate to this record (as root)\n"
 		  "  history [--json]                   the last changes, newest first\n"
 		  "  boot-select [--marker PATH] [--firmware-slot A|B]\n"
 		  "                                     the boot decision exactly as the initramfs makes it\n"
@@ -367,7 +372,8 @@ make_context(db_context *ctx, const ctl_boot *b)
  * path and who runs where; args are the command and the words after it.
  */
 static int
-ctl_provenance(const ctl_env *env, int nargs, char **args)
+ctl_provenance(const ctl_env *env, int nargs, char **args,
+			   int (*run) (const ctl_prov_env *, int, char **))
 {
 	char		path[512];
 	ctl_prov_env pe;
@@ -387,7 +393,7 @@ ctl_provenance(const ctl_env *env, int nargs, char **args)
 	pe.state_path = path;
 	make_context(&pe.ctx, &b);
 	pe.why_unknown = b.why;
-	return dualbootctl_refresh_main(&pe, nargs, args);
+	return run(&pe, nargs, args);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1030,6 +1036,7 @@ enum ctl_cmd
 	C_NONE, C_INIT, C_STATUS, C_UPDATE, /* the table row names the event */
 	C_HISTORY, C_BOOT_SELECT, C_EFI, C_HINT_SYNC, C_HELP, C_REQUIRE_TEST, C_REQUIRE_STABLE,
 	C_PROVENANCE,				/* refresh, stop-point, provenance: hook/dualbootctl_refresh.c */
+	C_REHEARSAL,				/* rehearsal export/import: hook/dualbootctl_rehearsal.c */
 	C_OUTCOME, C_METRICS, C_JOURNAL
 };
 
@@ -1049,6 +1056,7 @@ static const struct
 	{"refresh", C_PROVENANCE, NULL, DB_EV_NONE},
 	{"stop-point", C_PROVENANCE, NULL, DB_EV_NONE},
 	{"provenance", C_PROVENANCE, NULL, DB_EV_NONE},
+	{"rehearsal", C_REHEARSAL, NULL, DB_EV_NONE},	/* its own arguments */
 	{"history", C_HISTORY, "--json", DB_EV_NONE},
 	{"boot-select", C_BOOT_SELECT, "--firmware-slot", DB_EV_NONE},
 	{"require-test", C_REQUIRE_TEST, "", DB_EV_NONE},
@@ -1138,7 +1146,8 @@ main(int argc, char **argv)
 		const char *val = NULL;
 		bool		needs;
 
-		if ((cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_JOURNAL) && !(arg[0] == '-' &&
+		if ((cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_REHEARSAL || cmd == C_JOURNAL) &&
+			!(arg[0] == '-' &&
 							  opt_in("--state --config --cmdline", arg, len)))
 		{
 			rest[nrest++] = argv[i];
@@ -1171,7 +1180,8 @@ main(int argc, char **argv)
 					cmd_name = commands[c].name;
 					cmd_opts = commands[c].opts;
 					cmd_event = commands[c].event;
-					if (cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_JOURNAL)
+					if (cmd == C_EFI || cmd == C_PROVENANCE || cmd == C_REHEARSAL ||
+						cmd == C_JOURNAL)
 						rest[nrest++] = argv[i];
 				}
 			if (cmd == C_NONE)
@@ -1305,7 +1315,10 @@ main(int argc, char **argv)
 			rc = cmd_hint_sync(&env);
 			break;
 		case C_PROVENANCE:
-			rc = ctl_provenance(&env, nrest, rest);
+			rc = ctl_provenance(&env, nrest, rest, dualbootctl_refresh_main);
+			break;
+		case C_REHEARSAL:
+			rc = ctl_provenance(&env, nrest, rest, dualbootctl_rehearsal_main);
 			break;
 		case C_OUTCOME:
 		case C_METRICS:

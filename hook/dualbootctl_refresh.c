@@ -42,15 +42,11 @@
 #include "dbstate.h"
 #include "dualbootctl_refresh.h"
 
-#define EXIT_OK 0
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+/* err_: dualbootctl_err (dualbootctl_refresh.h), shared with hook/dualbootctl_rehearsal.c */
+#define err_ dualbootctl_err
 
-static void
-err_(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-static void
-err_(const char *fmt,...)
+void
+dualbootctl_err(const char *fmt,...)
 {
 	va_list		ap;
 
@@ -1022,7 +1018,14 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 			json_text(r->fp_before, sizeof(r->fp_before));
 			printf(", \"fingerprint_after\": ");
 			json_text(r->fp_after, sizeof(r->fp_after));
-			printf(", \"slot\": \"%s\"}", db_slot_name(r->slot));
+			/* origin and major: issue 19 (0 = unknown, as older builds wrote) */
+			printf(", \"slot\": \"%s\", \"origin\": \"%s\", \"server_major\": ",
+				   db_slot_name(r->slot), r->origin == DB_RH_ORIGIN_IMPORTED ? "imported" :
+				   r->origin == DB_RH_ORIGIN_LOCAL ? "local" : "unknown");
+			if (r->major)
+				printf("%d}", r->major);
+			else
+				printf("null}");
 		}
 		printf("]}\n");
 		return EXIT_OK;
@@ -1066,8 +1069,10 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 			!db_text_valid(r->fp_before, sizeof(r->fp_before)) ||
 			!db_text_valid(r->fp_after, sizeof(r->fp_after)))
 			continue;
-		printf("rehearsal \"%s\" (database %s, slot %s): %s, %s -> %s\n", r->name, r->dbname,
-			   db_slot_name(r->slot), r->state == DB_RH_COMPLETED ? "completed" : "begun",
+		printf("rehearsal \"%s\" (database %s, slot %s%s): %s, %s -> %s\n", r->name, r->dbname,
+			   db_slot_name(r->slot), r->origin == DB_RH_ORIGIN_IMPORTED ?
+			   " of another machine, imported" : "",
+			   r->state == DB_RH_COMPLETED ? "completed" : "begun",
 			   r->fp_before, r->fp_after[0] ? r->fp_after : "?");
 	}
 	return EXIT_OK;

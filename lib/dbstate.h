@@ -103,6 +103,24 @@ typedef enum db_rh_state
 	DB_RH_COMPLETED = 2
 } db_rh_state;
 
+/*
+ * Where a rehearsal was made (db_rehearsal.origin, issue 19). 0 is what
+ * builds before it wrote: unknown (a rehearsal on this machine).
+ */
+typedef enum db_rh_origin
+{
+	DB_RH_ORIGIN_UNKNOWN = 0,
+	DB_RH_ORIGIN_LOCAL = 1,     /* dualboot_rehearsal_begin() on this machine */
+	DB_RH_ORIGIN_IMPORTED = 2   /* dualbootctl rehearsal import (a certificate) */
+} db_rh_origin;
+
+/*
+ * The schema fingerprint's algorithm version: the extension computes
+ * "dbfp<DB_FP_ALGO>:pg<major>:<64 hex digits>" (extension/fingerprint.h);
+ * dualbootctl refuses rehearsal certificates of another one.
+ */
+#define DB_FP_ALGO          3
+
 typedef struct db_history_entry
 {
 	uint64_t	seq;            /* sequence number the change produced */
@@ -183,7 +201,10 @@ typedef struct db_rehearsal
 	int64_t		ended;          /* 0 until ended */
 	uint8_t		state;          /* db_rh_state */
 	uint8_t		slot;           /* slot it was rehearsed on */
-	uint8_t		pad[6];
+	/* issue 19: meaning given to format 2's zero pad bytes (0 = unknown) */
+	uint8_t		major;          /* PostgreSQL major of its fingerprints, 0 unknown */
+	uint8_t		origin;         /* db_rh_origin */
+	uint8_t		pad[4];
 } db_rehearsal;
 
 /*
@@ -269,6 +290,12 @@ typedef struct db_request
 	uint64_t	lsn;            /* REFRESH (copy), STOP_POINT, MARK_TEST (stop) */
 	const db_stop_point *stop;  /* STOP_POINT: the analysis (how, rels, ...) */
 	const char *name;           /* REHEARSAL_*: its name */
+	/*
+	 * REHEARSAL_END with a whole completed entry: an imported rehearsal
+	 * (dualbootctl rehearsal import; any slot, no trial needed). name,
+	 * dbname and fprint are then unused.
+	 */
+	const db_rehearsal *rehearsal;
 } db_request;
 
 /* Input of the boot decision (the selector and `dualbootctl boot-select`). */
@@ -357,6 +384,13 @@ int			db_promote_check(const db_state *st, db_error *err);
 
 /* The rehearsal named name, or NULL. */
 const db_rehearsal *db_rehearsal_find(const db_state *st, const char *name);
+
+/*
+ * Parse a schema fingerprint "dbfp<algo>:pg<major>:<64 hex digits>"
+ * strictly (decimal numbers without sign or leading zero, hex digits of
+ * either case). False when s is not one.
+ */
+bool		db_fprint_parse(const char *s, int *algo, int *major);
 
 /* "0/3000060": a WAL position as PostgreSQL prints it. */
 void		db_lsn_format(uint64_t lsn, char *buf, size_t size);

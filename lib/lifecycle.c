@@ -109,6 +109,61 @@ check_text(const char *what, const char *s, size_t size, db_error *err)
 	return DB_OK;
 }
 
+/* For a new rehearsal: a free entry, else the oldest (by its start). */
+static db_rehearsal *
+rehearsal_free_entry(db_state *n)
+{
+	db_rehearsal *r = NULL;
+
+	for (int i = 0; i < DB_REHEARSAL_LEN; i++)
+		if (r == NULL || n->rehearsals[i].state == DB_RH_UNUSED ||
+			(r->state != DB_RH_UNUSED && n->rehearsals[i].began < r->began))
+			r = &n->rehearsals[i];
+	return r;
+}
+
+/*
+ * An imported rehearsal (dualbootctl rehearsal import, issue 19): a whole
+ * completed entry, checked here as well as by its reader, put where
+ * rehearsal_begin would put one of its name (that entry, else a free one,
+ * else the one that began first). No trial needed: it is replayed on stable.
+ */
+static int
+import_rehearsal(db_state *n, const db_rehearsal *in, db_error *err)
+{
+	db_rehearsal *r = (db_rehearsal *) db_rehearsal_find(n, in->name);
+	int			rc,
+				a1,
+				m1,
+				a2,
+				m2;
+
+	if ((rc = check_text("rehearsal name", in->name, DB_RH_NAME_SIZE, err)) != DB_OK ||
+		(rc = check_text("database name", in->dbname, DB_DBNAME_SIZE, err)) != DB_OK ||
+		(rc = check_text("fingerprint", in->fp_before, DB_RH_FPRINT_SIZE, err)) != DB_OK ||
+		(rc = check_text("fingerprint", in->fp_after, DB_RH_FPRINT_SIZE, err)) != DB_OK)
+		return rc;
+	if (in->name[0] == '\0' || in->dbname[0] == '\0')
+		return refuse(err, DB_ERR_ARG, "an imported rehearsal needs a name and a "
+					  "database%s%s", "", "");
+	if (!db_fprint_parse(in->fp_before, &a1, &m1) || !db_fprint_parse(in->fp_after, &a2, &m2))
+		return refuse(err, DB_ERR_ARG, "rehearsal \"%s\": a fingerprint is not one%s",
+					  in->name, "");
+	if (a1 != a2 || m1 != m2 || m1 != in->major)
+		return refuse(err, DB_ERR_ARG, "rehearsal \"%s\": its fingerprints and server "
+					  "major disagree%s", in->name, "");
+	if (in->state != DB_RH_COMPLETED || in->origin != DB_RH_ORIGIN_IMPORTED ||
+		in->began <= 0 || in->ended < in->began ||
+		(in->slot != DB_SLOT_A && in->slot != DB_SLOT_B))
+		return refuse(err, DB_ERR_ARG, "rehearsal \"%s\": not a completed rehearsal%s",
+					  in->name, "");
+	if (r == NULL)
+		r = rehearsal_free_entry(n);
+	*r = *in;
+	memset(r->pad, 0, sizeof(r->pad));
+	return DB_OK;
+}
+
 int
 db_apply(db_state *st, const db_request *req, const db_context *ctx,
 		 db_error *err)
@@ -324,7 +379,17 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			{
 				db_rehearsal *r = (db_rehearsal *) db_rehearsal_find(&n, req->name);
 				bool		begin = req->event == DB_EV_REHEARSAL_BEGIN;
+				int			algo,
+							major;
 
+				if (!begin && req->rehearsal != NULL)
+				{
+					if ((rc = import_rehearsal(&n, req->rehearsal, err)) != DB_OK)
+						return rc;
+					slot = ctx->current_slot == DB_SLOT_NONE ? st->stable_slot :
+						ctx->current_slot;
+					break;
+				}
 				if (req->name == NULL || req->name[0] == '\0' ||
 					req->dbname == NULL || req->dbname[0] == '\0' ||
 					req->fprint == NULL || req->fprint[0] == '\0')
@@ -343,14 +408,7 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 				if (begin)
 				{
 					if (r == NULL)
-					{
-						/* a free entry, else the oldest (by its start) */
-						for (int i = 0; i < DB_REHEARSAL_LEN; i++)
-							if (r == NULL || n.rehearsals[i].state == DB_RH_UNUSED ||
-								(r->state != DB_RH_UNUSED &&
-								 n.rehearsals[i].began < r->began))
-								r = &n.rehearsals[i];
-					}
+						r = rehearsal_free_entry(&n);
 					memset(r, 0, sizeof(*r));
 					db_copy_text(r->name, DB_RH_NAME_SIZE, req->name);
 					db_copy_text(r->dbname, DB_DBNAME_SIZE, req->dbname);
@@ -358,6 +416,9 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 					r->began = ctx->now > 0 ? ctx->now : 1;
 					r->state = DB_RH_BEGUN;
 					r->slot = ctx->current_slot;
+					r->origin = DB_RH_ORIGIN_LOCAL;
+					if (db_fprint_parse(req->fprint, &algo, &major) && major <= 255)
+						r->major = (uint8_t) major;
 				}
 				else
 				{

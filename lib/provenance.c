@@ -56,6 +56,44 @@ db_rehearsal_find(const db_state *st, const char *name)
 	return NULL;
 }
 
+/*
+ * A decimal number of 1 to 9 digits at *p without leading zeros, advancing
+ * *p; -1 if none. One spelling per number: fingerprints are compared by
+ * their text, so "dbfp02" must not pass for "dbfp2".
+ */
+static int
+parse_small_number(const char **p)
+{
+	int			v = 0;
+	int			n = 0;
+
+	if (**p == '0')
+		return -1;
+	while (**p >= '0' && **p <= '9' && n < 9)
+	{
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n == 0 || (**p >= '0' && **p <= '9') ? -1 : v;
+}
+
+bool
+db_fprint_parse(const char *s, int *algo, int *major)
+{
+	const char *p = s;
+
+	if (p == NULL || strncmp(p, "dbfp", 4) != 0)
+		return false;
+	p += 4;
+	if ((*algo = parse_small_number(&p)) <= 0 || strncmp(p, ":pg", 3) != 0)
+		return false;
+	p += 3;
+	if ((*major = parse_small_number(&p)) <= 0 || *p++ != ':')
+		return false;
+	return strspn(p, "0123456789abcdefABCDEF") == 64 && p[64] == '\0';
+}
+
 static int
 say(db_error *err, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 

@@ -27,7 +27,11 @@ ifneq ($(CTL_JOURNAL_LIBS),)
 CTL_CFLAGS += -DDUALBOOTCTL_JOURNAL $(shell pkg-config --cflags libsystemd)
 CTL_LIBS += $(CTL_JOURNAL_LIBS)
 endif
-CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
+# Portable rehearsal certificates (issue 19): JSON through json-c (libjson-c-dev).
+CTL_SRCS += hook/dualbootctl_rehearsal.c
+CTL_CFLAGS += $(shell pkg-config --cflags json-c)
+CTL_LIBS += $(shell pkg-config --libs json-c)
+CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_rehearsal.h hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

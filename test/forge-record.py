@@ -12,6 +12,9 @@
 #   corrupt-both    the same byte flipped in both copies
 #   magic           a wrong magic in both copies
 #   seqs            print the two copies' sequence numbers, change nothing
+#   rehearsal NAME DB BEFORE AFTER [ORIGIN [MAJOR]]
+#                   the newest copy: rehearsal entry 0 completed on slot B
+#                   (origin 0 unknown, 1 local, 2 imported; major 0 unknown)
 import struct
 import sys
 
@@ -62,6 +65,16 @@ elif op == 'corrupt-both':
 elif op == 'magic':
     rec[0:8] = b'NOTDUALB'
     rec[4096:4104] = b'NOTDUALB'
+elif op == 'rehearsal':
+    name, db, before, after = (a.encode() for a in sys.argv[3:7])
+    origin = int(sys.argv[7]) if len(sys.argv) > 7 else 1
+    major = int(sys.argv[8]) if len(sys.argv) > 8 else 0
+    e = c + 3224
+    rec[e:e + 288] = (name.ljust(40, b'\0') + db.ljust(64, b'\0') + before.ljust(80, b'\0') +
+                      after.ljust(80, b'\0') +
+                      struct.pack('<qqBBBB4x', 1795600000, 1795600060, 2, 1, major, origin))
+    struct.pack_into('<Q', rec, c + 16, seq(newest) + 1)
+    reseal(c)
 elif op == 'seqs':
     print(seq(0), seq(1))
     sys.exit(0)

@@ -24,21 +24,26 @@ PGMAJOR=$(server_major)
 PGMAJOR=${PGMAJOR:-15}
 
 # build: the extension (PGXS; libkrb5-dev for gssapi/gssapi.h, which the
-# server's libpq/libpq-be.h includes), dualbootctl (libefivar), the static selector
+# server's libpq/libpq-be.h includes), dualbootctl (libefivar; libjson-c-dev
+# for rehearsal certificates, issue 19), the static selector
 DEMO_PACKAGES="build-essential pkg-config musl-tools
  postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libkrb5-dev
- libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2"
+ libefivar-dev libefiboot-dev libsystemd-dev python3 python3-psycopg2
+ libjson-c-dev"
 # tests: sanitizers, the VM and firmware suites, the packages' suite; the
 # storage stacks of 62-vm-disks.t (lvm2 ... thin-provisioning-tools: their
 # initramfs-tools hooks go into the test images; installing them also runs
-# update-initramfs for the host's kernel, as on any server that uses them)
+# update-initramfs for the host's kernel, as on any server that uses them);
+# issue 19's fleet suite: ansible, and sshd/ssh for ansible.builtin.reboot
+# (the test starts its own sshd on 127.0.0.1, never the system's)
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
  default-jre-headless iproute2 prometheus
- lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools"
+ lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools
+ ansible openssh-server openssh-client"
 # tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
 # tarballs of 17 and newer ship no generated parsers)
 PG_MATRIX_PACKAGES="bison flex libicu-dev libssl-dev zlib1g-dev dpkg-dev"

@@ -20,15 +20,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OLD_COMMIT=${FORMAT1_COMMIT:-c0517d0}
 T=$(mktemp -d "${TMPDIR:-/tmp}/format-compat.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
+. "$ROOT/test/tap.sh"	# n, failed, ok, nok, check, is, has, finish
 
 if ! git -C "$ROOT" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
 	echo "1..0 # SKIP not a git checkout with commit $OLD_COMMIT (the format 1 build)"

@@ -12,16 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dualbootctl-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT   # (extended below when a loop device is attached)
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-# check DESCRIPTION COMMAND...: ok when the command succeeds
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
+. "$ROOT/test/tap.sh"	# n, failed, ok, nok, check (ok when the command succeeds), has
 diag() { sed 's/^/# /' "$@" >&2; }
 
 make -s -C "$ROOT" build/dualbootctl build/asan/dualbootctl >"$T/make.log" 2>&1 || {
@@ -674,6 +665,98 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# Rehearsal certificates (issue 19): export a completed rehearsal as JSON,
+# import it into another record (root only); every bad certificate is
+# refused with the record left byte for byte as it was.
+CTL=$T/bin/dualbootctl-asan
+export ASAN_OPTIONS=detect_leaks=$LSAN:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
+R=$T/rehearsal
+mkdir -p "$R"
+hex() { printf "%${2}s" '' | tr ' ' "$1"; }
+FB=dbfp3:pg15:$(hex a 64)
+FA=dbfp3:pg15:$(hex b 64)
+ctl --state "$R/canary" init --stable A >/dev/null
+ctl --state "$R/other" init --stable A >/dev/null
+python3 "$FORGE" "$R/canary" rehearsal 004_note app "$FB" "$FA" 1 15
+expect_rc 0 "rehearsal export of a completed local rehearsal" --state "$R/canary" rehearsal export 004_note --host canary-1
+printf '%s\n' "$out" >"$R/cert.json"
+check "the certificate names the rehearsal, its fingerprints, major, algorithm, host and slot" json \
+	'j["format"] == "dualboot-rehearsal" and j["version"] == 1 and j["name"] == "004_note" and j["database"] == "app" and j["fingerprint_before"] == "'"$FB"'" and j["fingerprint_after"] == "'"$FA"'" and j["server_major"] == 15 and j["fingerprint_algorithm"] == 3 and j["rehearsed_on"] == {"host": "canary-1", "slot": "B"} and j["began_at"] == "2026-11-25T09:46:40Z" and j["ended_at"] == "2026-11-25T09:47:40Z"'
+expect_rc 1 "rehearsal export of a name the record does not hold" --state "$R/canary" rehearsal export 005_other
+check "... says so" has "$err" 'no rehearsal "005_other"'
+expect_rc 2 "rehearsal export of a name too long" --state "$R/canary" rehearsal export "$(hex n 40)"
+expect_rc 2 "rehearsal without a subcommand" --state "$R/canary" rehearsal
+# bad certificates: NAME EXIT PYTHON-EDIT (j is the certificate; None: raw text)
+cp "$R/other" "$R/other.before"
+bad_cert() {
+	local what=$1 want=$2 edit=$3 expect_msg=$4
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+'"$edit"'
+if j is not None:
+    open(sys.argv[2], "w").write(json.dumps(j))' "$R/cert.json" "$R/bad.json"
+	expect_rc "$want" "rehearsal import refuses $what" --state "$R/other" rehearsal import "$R/bad.json"
+	check "... saying so ($expect_msg), the record unchanged" bash -c \
+		'case "$1" in *"$2"*) cmp -s "$3" "$4" ;; *) echo "# stderr: $1"; exit 1 ;; esac' \
+		_ "$err" "$expect_msg" "$R/other" "$R/other.before"
+}
+bad_cert "text that is not JSON" 2 'open(sys.argv[2], "w").write("{\"format\": \"dualboot-rehearsal\", "); j = None' "is not JSON"
+bad_cert "JSON that is not an object" 2 'j = [j]' "not an object"
+bad_cert "text after the object" 2 'open(sys.argv[2], "w").write(json.dumps(j) + " {}"); j = None' "is not JSON"
+bad_cert "an unknown field" 2 'j["replay_anyway"] = True' 'unknown field "replay_anyway"'
+bad_cert "an unknown field in rehearsed_on" 2 'j["rehearsed_on"]["rack"] = 4' 'unknown field "rack" in "rehearsed_on"'
+bad_cert "a missing field" 2 'del j["fingerprint_after"]' '"fingerprint_after" is missing'
+bad_cert "a newer certificate version" 2 'j["version"] = 2' "certificate format version 2"
+bad_cert "another format" 2 'j["format"] = "something-else"' 'is not "dualboot-rehearsal"'
+bad_cert "a name too long" 2 'j["name"] = "n" * 40' "is too long (at most 39 bytes)"
+bad_cert "a string where a number belongs" 2 'j["server_major"] = "15"' '"server_major" is missing or not an integer'
+bad_cert "a fingerprint that is not one" 2 'j["fingerprint_after"] = "dbfp3:pg15:xyz"' "a fingerprint is not"
+bad_cert "fingerprints that disagree with server_major" 2 'j["server_major"] = 16' "disagree with server_major 16"
+bad_cert "an impossible time" 2 'j["began_at"] = "2026-02-30T00:00:00Z"' "must be UTC times"
+bad_cert "a bad slot" 2 'j["rehearsed_on"]["slot"] = "C"' 'rehearsed_on.slot "C"'
+bad_cert "another PostgreSQL major" 1 'j["server_major"] = 18
+for k in ("fingerprint_before", "fingerprint_after"): j[k] = j[k].replace(":pg15:", ":pg18:")' "was made on PostgreSQL 18; this machine's server is PostgreSQL 15"
+bad_cert "another fingerprint algorithm version" 1 'j["fingerprint_algorithm"] = 4
+for k in ("fingerprint_before", "fingerprint_after"): j[k] = j[k].replace("dbfp3:", "dbfp4:")' "algorithm dbfp4; this dualboot computes dbfp3"
+printf '{"format": "dualboot-rehearsal", "version": 1, "name": "a\xff"}' >"$R/bad.json"
+expect_rc 2 "rehearsal import refuses a certificate that is not UTF-8" --state "$R/other" rehearsal import "$R/bad.json" --major 15
+check "... the record unchanged" same_file "$R/other" "$R/other.before"
+ln -sf "$R/cert.json" "$R/link.json"
+expect_rc 2 "rehearsal import refuses a symbolic link" --state "$R/other" rehearsal import "$R/link.json" --major 15
+check "... saying so, the record unchanged" bash -c 'case "$1" in *"symbolic link"*) cmp -s "$2" "$3" ;; *) exit 1 ;; esac' _ "$err" "$R/other" "$R/other.before"
+expect_rc 2 "rehearsal import of a file that does not exist" --state "$R/other" rehearsal import "$R/missing.json" --major 15
+expect_rc 2 "rehearsal import of a folder" --state "$R/other" rehearsal import "$R" --major 15
+expect_rc 2 "rehearsal import with --pgdata and --major" --state "$R/other" rehearsal import "$R/cert.json" --major 15 --pgdata "$R"
+expect_rc 2 "rehearsal import with --pgdata of no cluster" --state "$R/other" rehearsal import "$R/cert.json" --pgdata "$R"
+mkdir -p "$R/pg18" && echo 18 >"$R/pg18/PG_VERSION"
+expect_rc 1 "rehearsal import refuses a certificate of 15 for a cluster of 18 (--pgdata)" --state "$R/other" rehearsal import "$R/cert.json" --pgdata "$R/pg18"
+check "... the record unchanged" same_file "$R/other" "$R/other.before"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$T" "$R" "$T/bin"
+	chmod 644 "$R/cert.json" "$R/other" "$T/empty.conf"
+	rc=0
+	runuser -u nobody -- "$T/bin/dualbootctl" --config "$T/empty.conf" --state "$R/other" \
+		rehearsal import "$R/cert.json" --major 15 >"$T/out" 2>"$T/err" || rc=$?
+	check "rehearsal import as another user than root is refused (exit 1)" test "$rc" = 1
+	check "... saying so, the record unchanged" bash -c 'grep -q "run it as root" "$1" && cmp -s "$2" "$3"' _ "$T/err" "$R/other" "$R/other.before"
+	chmod 600 "$R/other"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP rehearsal import as another user: needs root"
+fi
+expect_rc 0 "rehearsal import of the certificate (as root)" --state "$R/other" rehearsal import "$R/cert.json" --major 15
+check "... says how to replay it" has "$out" "dualboot_require_rehearsed('004_note')"
+expect_rc 0 "provenance --json lists it as imported, PostgreSQL 15" --state "$R/other" provenance --json
+check "... with both fingerprints" json '[(r["origin"], r["server_major"], r["fingerprint_before"], r["fingerprint_after"], r["state"]) for r in j["rehearsals"]] == [("imported", 15, "'"$FB"'", "'"$FA"'", "completed")]'
+expect_rc 0 "history names the import and the machine it came from" --state "$R/other" history --json
+check "... as rehearsal_end with the reason" json 'j[0]["event"] == "rehearsal_end" and j[0]["reason"] == "imported rehearsal 004_note (rehearsed on canary-1 slot B)"'
+cp "$R/other" "$R/other.imported"
+expect_rc 0 "a second import of the same certificate" --state "$R/other" rehearsal import "$R/cert.json" --major 15
+check "... writes nothing" bash -c 'has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }; has "$1" "in the record already" && cmp -s "$2" "$3"' _ "$out" "$R/other" "$R/other.imported"
+expect_rc 1 "an imported rehearsal is not exported again" --state "$R/other" rehearsal export 004_note
+
+# ---------------------------------------------------------------------------
 # The man page: every command and exit status documented; renders cleanly.
 MAN=$ROOT/hook/dualbootctl.8
 check "man page documents every command, option and exit status" bash -c '
@@ -682,6 +765,7 @@ check "man page documents every command, option and exit status" bash -c '
 		"Who can read the record" \
 		--state --config --marker --cmdline --json --tries --reason --force --stable --firmware-slot \
 		refresh stop-point provenance --pgdata --discard-stable-writes --source \
+		"rehearsal export" "rehearsal import" --host --major \
 		DUALBOOT_SLOT DUALBOOT_ROLE DUALBOOT_ROOT "EXIT STATUS"; do
 		sed "s/\\\\-/-/g" "$1" | grep -q -- "$w" || { echo "# missing: $w"; exit 1; }
 	done' _ "$MAN"

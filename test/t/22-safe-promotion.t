@@ -24,22 +24,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+. "$ROOT/test/tap.sh"	# n, failed, ok, nok, check, is, has, finish
 diag() { sed 's/^/# /' "$@"; }
-finish() {
-	echo "1..$n"
-	[ "$failed" = 0 ]
-	exit $?
-}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (the clusters run as postgres, refresh runs as root)"
