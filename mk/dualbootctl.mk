@@ -12,7 +12,7 @@
 
 CTL_CC ?= cc
 CTL_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Ihook
-CTL_SRCS = hook/dualbootctl.c hook/dualbootctl_refresh.c
+CTL_SRCS = hook/dualbootctl.c hook/dualbootctl_refresh.c hook/dualbootctl_snapshot.c
 CTL_LIBS =
 ifeq ($(words $(wildcard hook/dualbootctl_efi.c hook/efi.c mk/efi.mk)),3)
 CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
@@ -27,7 +27,7 @@ ifneq ($(CTL_JOURNAL_LIBS),)
 CTL_CFLAGS += -DDUALBOOTCTL_JOURNAL $(shell pkg-config --cflags libsystemd)
 CTL_LIBS += $(CTL_JOURNAL_LIBS)
 endif
-CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
+CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h hook/dualbootctl_snapshot.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
