@@ -466,24 +466,32 @@ now_s(void)
 
 /* the provenance into the record, and the line that says so */
 static int
-record_refresh(const ctl_prov_env *env, db_request *req, db_state *st, const char *dir,
-			   const char *how, double t0)
+record_refresh(const ctl_prov_env *env, const opts *o, db_state *st, uint64_t sysid,
+			   uint64_t lsn, db_copy_method method, const char *dir, const char *how,
+			   double t0)
 {
 	db_error	err;
+	db_request	r;
 	char		lsn_text[24];
 	int			rc;
 
+	memset(&r, 0, sizeof(r));
+	r.event = DB_EV_REFRESH;
+	r.sysid = sysid;
+	r.lsn = lsn;
+	r.copy_method = (uint8_t) method;
+	r.reason = o->reason;
 	memset(&err, 0, sizeof(err));
-	if ((rc = db_update(env->state_path, req, &env->ctx, st, &err)) != DB_OK)
+	if ((rc = db_update(env->state_path, &r, &env->ctx, st, &err)) != DB_OK)
 	{
 		err_("refresh: the copy is in %s but its provenance was not recorded: %s",
 			 dir, err.message);
 		return rc == DB_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
 	}
-	db_lsn_format(req->lsn, lsn_text, sizeof(lsn_text));
+	db_lsn_format(lsn, lsn_text, sizeof(lsn_text));
 	printf("refreshed: test slot %s = copy of stable slot %s (system identifier %" PRIu64
 		   ", WAL %s) in %s by %s, %.1f s (seq %" PRIu64 ")\n",
-		   db_slot_name(db_test_slot(st)), db_slot_name(st->stable_slot), req->sysid,
+		   db_slot_name(db_test_slot(st)), db_slot_name(st->stable_slot), sysid,
 		   lsn_text, dir, how, now_s() - t0, st->seq);
 	return EXIT_OK;
 }
@@ -506,7 +514,6 @@ refresh_by_snapshot(const ctl_prov_env *env, const opts *o, const snap_plan *pla
 				how[600];
 	double		t0 = now_s();
 	uint64_t	lsn;
-	db_request	req;
 	int			rc;
 
 	if (!ctl_find_program("psql", o->bindir, NULL, psql, sizeof(psql)))
@@ -536,15 +543,9 @@ refresh_by_snapshot(const ctl_prov_env *env, const opts *o, const snap_plan *pla
 			 "recorded", plan->vg, plan->target, e);
 		return EXIT_REFUSED;
 	}
-	memset(&req, 0, sizeof(req));
-	req.event = DB_EV_REFRESH;
-	req.sysid = sysid;
-	req.lsn = lsn;
-	req.copy_method = DB_COPY_THIN_SNAPSHOT;
-	req.reason = o->reason;
 	snprintf(how, sizeof(how), "LVM thin snapshot %s/%s of %s/%s", plan->vg, plan->target,
 			 plan->vg, plan->origin);
-	return record_refresh(env, &req, st, dir, how, t0);
+	return record_refresh(env, o, st, sysid, lsn, DB_COPY_THIN_SNAPSHOT, dir, how, t0);
 }
 
 static int
@@ -567,7 +568,6 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 	char		v[128];
 	db_state	st;
 	db_error	err;
-	db_request	req;
 	bool		lf;
 	double		t0;
 	int			rc;
@@ -741,13 +741,59 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 			 "(%" PRIu64 ")", rc == 0 ? v : errb, src_sysid);
 		return EXIT_REFUSED;
 	}
-	memset(&req, 0, sizeof(req));
-	req.event = DB_EV_REFRESH;
-	req.sysid = src_sysid;
-	req.lsn = lsn;
-	req.copy_method = DB_COPY_BASEBACKUP;
-	req.reason = o->reason;
-	return record_refresh(env, &req, &st, real_dir, "pg_basebackup", t0);
+	return record_refresh(env, o, &st, src_sysid, lsn, DB_COPY_BASEBACKUP, real_dir,
+						  "pg_basebackup", t0);
+}
+
+/* ---- mark-test's stop point (hook of dualbootctl.c's mark-test) ---- */
+
+bool
+ctl_mark_test_stop_point(db_request *req)
+{
+	struct passwd *pw = NULL;
+	char		psql[PATH_MAX],
+				out[512],
+				errb[1024],
+				v[64],
+				l[64];
+	int			rc;
+
+	/*
+	 * Where stable's WAL stands as it arms, as dualboot_mark_test() records
+	 * it (the insert position): from the local cluster that libpq's
+	 * defaults reach (PGHOST, PGPORT, ...), as postgres when run as root.
+	 */
+	if (geteuid() == 0 && (pw = getpwnam("postgres")) == NULL)
+	{
+		err_("mark-test: no stop point recorded: no user postgres");
+		return false;
+	}
+	if (!ctl_find_program("psql", NULL, NULL, psql, sizeof(psql)))
+	{
+		err_("mark-test: no stop point recorded: psql is not installed");
+		return false;
+	}
+	if (getenv("PGCONNECT_TIMEOUT") == NULL)
+		setenv("PGCONNECT_TIMEOUT", "5", 1);
+	{
+		char	   *argv[] = {psql, "-XAtq", "-F", " ", "-d", "dbname=postgres", "-c",
+			"SELECT system_identifier, pg_current_wal_insert_lsn() FROM pg_control_system()",
+		NULL};
+
+		rc = ctl_run(argv, pw, out, sizeof(out), errb, sizeof(errb));
+	}
+	if (rc != 0 || sscanf(out, "%63s %63s", v, l) != 2 || !ctl_parse_u64(v, &req->sysid) ||
+		!db_lsn_parse(l, &req->lsn))
+	{
+		req->sysid = 0;
+		req->lsn = 0;
+		errb[strcspn(errb, "\n")] = '\0';
+		err_("mark-test: no stop point recorded (no local PostgreSQL reachable with "
+			 "libpq's defaults: %s); stable's shutdown records it "
+			 "(dualboot-stop-point.service)", errb[0] ? errb : out);
+		return false;
+	}
+	return true;
 }
 
 /* ---- stop-point: what stable's WAL changed since the copy ---- */

@@ -23,6 +23,14 @@ typedef struct ctl_prov_env
 int			dualbootctl_refresh_main(const ctl_prov_env *env, int argc, char **argv);
 
 /*
+ * mark-test on stable (dualbootctl.c): fill req->sysid and req->lsn with the
+ * local cluster's system identifier and WAL insert position, as
+ * dualboot_mark_test() does; false (with a note on stderr, req untouched)
+ * when no PostgreSQL is reachable.
+ */
+bool		ctl_mark_test_stop_point(db_request *req);
+
+/*
  * Helpers shared with the snapshot method (hook/dualbootctl_snapshot.c).
  * ctl_run: run argv (argv[0] an absolute path, no shell) as user (NULL: as
  * we are), stdout into out, stderr into errbuf (both NUL-terminated, cut at

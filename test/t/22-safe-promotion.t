@@ -178,7 +178,16 @@ scenario() {
 		sql "CHECKPOINT" >/dev/null
 		sql "SELECT pg_switch_wal()" >/dev/null
 	fi
-	sql "SELECT dualboot_mark_test(2, 'scenario $when')" >/dev/null
+	if [ "$when" = arm-reboot ]; then
+		# the CLI arm (no SQL) records the stop point the same way, from the
+		# local cluster libpq's defaults reach (PGHOST, PGPORT exported above)
+		out=$(ctl mark-test --tries 2 --reason "scenario $when" 2>&1)
+		check "$when: dualbootctl mark-test on stable says it recorded the stop point" \
+			has "$out" "stop point: stable slot A's WAL at"
+		echo "$out" | sed 's/^/# /'
+	else
+		sql "SELECT dualboot_mark_test(2, 'scenario $when')" >/dev/null
+	fi
 	check "$when: arming on stable recorded its WAL position" \
 		test "$(sql "SELECT how FROM dualboot_stop_point()")" = mark_test
 	[ "$when" = arm-reboot ] && sql "DELETE FROM orders WHERE id = 5" >/dev/null
