@@ -74,3 +74,10 @@ bench-dualbootctl: build/dualbootctl
 .PHONY: bench-refresh
 bench-refresh: build/dualbootctl
 	bench/refresh.sh
+
+# `make bench-refresh-snapshot`: refresh by LVM thin snapshot against cp -a,
+# inside 64-vm-refresh.t's QEMU guest (ROWS as bench/refresh-snapshot.sh
+# says). Figures: bench/results/refresh-snapshot-<size>MB.txt.
+.PHONY: bench-refresh-snapshot
+bench-refresh-snapshot: build/dualbootctl
+	bench/refresh-snapshot.sh

@@ -7,8 +7,9 @@
 # build/vm/refresh/), on a blank sparse disk. The guest prints what it saw
 # ("DBREFRESH key=value" lines on the serial console); the checks are here.
 #
-# REFRESH_BENCH=ROWS: run the benchmark instead (snapshot refresh against
-# cp -a of the same data directory in the guest) and print its figures.
+# REFRESH_BENCH=ROWS [REFRESH_RUNS=N]: run the benchmark instead (snapshot
+# refresh against cp -a of the same data directory in the guest, N runs of
+# each, default 3) and print its figures (bench/refresh-snapshot.sh).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/test/vm/common.sh"
@@ -93,8 +94,10 @@ LOG=$W/guest.log
 if [ -n "${REFRESH_BENCH:-}" ]; then
 	truncate -s 30G "$DISK"
 	VM_MEM=1024 VM_TIMEOUT=${VM_TIMEOUT:-3000} vm_boot "$DISK" "$INITRD" "$LOG" \
-		rdinit=/refresh-guest refresh.bench=1 "refresh.rows=$REFRESH_BENCH" > "$W/time"
+		rdinit=/refresh-guest refresh.bench=1 "refresh.rows=$REFRESH_BENCH" \
+		"refresh.runs=${REFRESH_RUNS:-3}" > "$W/time"
 	grep '^DBREFRESH' "$LOG" | tr -d '\r'
+	rm -f "$DISK"
 	exit 0
 fi
 VM_MEM=1024 VM_TIMEOUT=${VM_TIMEOUT:-900} vm_boot "$DISK" "$INITRD" "$LOG" rdinit=/refresh-guest \
