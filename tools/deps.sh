@@ -31,14 +31,16 @@ DEMO_PACKAGES="build-essential pkg-config musl-tools
 # tests: sanitizers, the VM and firmware suites, the packages' suite; the
 # storage stacks of 62-vm-disks.t (lvm2 ... thin-provisioning-tools: their
 # initramfs-tools hooks go into the test images; installing them also runs
-# update-initramfs for the host's kernel, as on any server that uses them)
+# update-initramfs for the host's kernel, as on any server that uses them);
+# xfsprogs: 64-vm-refresh.t's XFS snapshot (issue 15)
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
  debhelper dpkg-dev lintian postgresql-server-dev-all mmdebstrap grub-efi-amd64-bin
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
  default-jre-headless iproute2 prometheus
- lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools"
+ lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools
+ xfsprogs"
 # tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
 # tarballs of 17 and newer ship no generated parsers)
 PG_MATRIX_PACKAGES="bison flex libicu-dev libssl-dev zlib1g-dev dpkg-dev"

@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (mkinitramfs copies the host's programs)"
 	exit 0
 fi
-for c in qemu-system-x86_64 mkinitramfs lvm pdata_tools mke2fs setpriv; do
+for c in qemu-system-x86_64 mkinitramfs lvm pdata_tools mke2fs mkfs.xfs setpriv; do
 	if ! command -v "$c" >/dev/null 2>&1 && [ ! -x "/sbin/$c" ] && [ ! -x "/usr/sbin/$c" ]; then
 		echo "1..0 # SKIP $c not installed (run tools/deps.sh as root)"
 		exit 0
@@ -47,7 +47,7 @@ build_initrd() {
 	c=$R/conf
 	rm -rf "$c"; mkdir -p "$c/hooks" "$c/scripts" "$c/conf.d"
 	printf 'MODULES=list\nBUSYBOX=y\nCOMPRESS=zstd\nRESUME=none\n' > "$c/initramfs.conf"
-	for m in virtio_pci virtio_blk dm_mod dm_thin_pool ext4 crc32c_generic; do echo "$m"; done \
+	for m in virtio_pci virtio_blk dm_mod dm_thin_pool ext4 crc32c_generic xfs; do echo "$m"; done \
 		> "$c/modules"
 	cat > "$c/hooks/pgguest" <<EOF
 #!/bin/sh
@@ -57,6 +57,7 @@ copy_exec /sbin/lvm
 copy_exec /usr/sbin/pdata_tools
 ln -sf pdata_tools "\$DESTDIR/usr/sbin/thin_check"
 copy_exec /sbin/mke2fs /usr/local/sbin/mke2fs
+copy_exec /sbin/mkfs.xfs /usr/local/sbin/mkfs.xfs
 copy_file config /etc/mke2fs.conf
 copy_exec /usr/bin/setpriv /usr/local/bin/setpriv
 copy_exec "$CTL" /usr/sbin/dualbootctl
@@ -106,7 +107,7 @@ qrc=$?
 
 n=0 failed=0 fail=""
 . "$TOP/test/vm/tap.sh"
-echo "1..9"
+echo "1..10"
 g() { sed -n "s/^DBREFRESH $1=//p" "$LOG" | tr -d '\r' | head -1; }
 has() { case $2 in *"$3"*) ;; *) problem "$1: no '$3' in: $2" ;; esac; }
 lacks() { case $2 in *"$3"*) problem "$1: '$3' in: $2" ;; esac; }
@@ -181,6 +182,16 @@ assert "a second refresh: refused without --force, then replaces the old snapsho
 has "stop point 2" "$(g stoppoint2)" "0 data-changing records since"
 has "provenance 2" "$(g provenance2)" "promotion of test slot B: allowed"
 assert "no write on stable after the refresh: safe promotion allows it, as with pg_basebackup"
+
+v=$(g xfs_refresh)
+has "XFS refresh" "$v" "rc=0"
+has "XFS refresh" "$v" "by LVM thin snapshot dbvg/xfs-b of dbvg/xfs-a"
+m=$(g xfs_mounts)
+has "XFS mounts" "$m" "/dev/mapper/dbvg-xfs--a /srv/xa xfs"
+has "XFS mounts" "$m" "/dev/mapper/dbvg-xfs--b /srv/xb xfs"
+has "XFS mounts" "$m" "nouuid"
+expect "rows in the XFS copy" "$(g xfs_copy_count)" 777
+assert "XFS: the snapshot (its origin's UUID) mounts beside its origin with nouuid, and its copy starts"
 
 echo "# initramfs build ${t_build} s (0 when cached), guest run $(cat "$W/time") s"
 rm -f "$DISK"
