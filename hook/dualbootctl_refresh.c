@@ -677,18 +677,15 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 			return EXIT_REFUSED;
 		}
 	}
-	if (snap && !o->force && !snap_target_empty(&plan))
+	if (!dir_empty(real_dir, &lf) && !o->force)
 	{
-		err_("refresh refused: the test slot's volume %s/%s (mounted at %s) holds more "
-			 "than an empty %s (a data directory from an earlier copy?); --force replaces "
-			 "the volume %s/%s by the snapshot", plan.vg, plan.target, plan.mnt, o->pgdata,
-			 plan.vg, plan.target);
-		return EXIT_REFUSED;
-	}
-	if (!snap && !dir_empty(real_dir, &lf) && !o->force)
-	{
-		err_("refresh refused: %s is not empty (a data directory from an earlier "
-			 "copy?); --force removes its contents first", o->pgdata);
+		if (snap)
+			err_("refresh refused: %s is not empty (a data directory from an earlier "
+				 "copy?); --force replaces the volume %s/%s, which holds only it, by the "
+				 "snapshot", o->pgdata, plan.vg, plan.target);
+		else
+			err_("refresh refused: %s is not empty (a data directory from an earlier "
+				 "copy?); --force removes its contents first", o->pgdata);
 		return EXIT_REFUSED;
 	}
 	(void) lf;

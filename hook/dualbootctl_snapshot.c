@@ -207,6 +207,44 @@ lv_of(const char *lvm, dev_t dev, lv_info *lv, char *why, size_t whysize)
 	return false;
 }
 
+/* the walk of dedicated() (nftw passes no argument): the volume's mount
+ * point and the data directory inside it */
+static const char *walk_mnt;
+static const char *walk_rel;
+
+static int
+walk_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	const char *x = below(path, walk_mnt);
+	size_t		n = strlen(x),
+				r = strlen(walk_rel);
+
+	(void) ftw;
+	if (x[0] == '\0' || strcmp(x, "lost+found") == 0 || strncmp(x, "lost+found/", 11) == 0)
+		return 0;
+	/* the data directory and anything in it */
+	if (strncmp(x, walk_rel, r) == 0 && (x[r] == '\0' || x[r] == '/'))
+		return 0;
+	/* the folders leading to it */
+	if ((flag == FTW_D || S_ISDIR(sb->st_mode)) && strncmp(walk_rel, x, n) == 0 &&
+		walk_rel[n] == '/')
+		return 0;
+	return 1;
+}
+
+/*
+ * Does the file system mounted at mnt hold nothing but the data directory
+ * rel (and the folders leading to it, and lost+found)? The snapshot replaces
+ * the whole volume: only such a volume is the data directory's alone.
+ */
+static bool
+dedicated(const char *mnt, const char *rel)
+{
+	walk_mnt = mnt;
+	walk_rel = rel;
+	return nftw(mnt, walk_entry, 16, FTW_PHYS | FTW_MOUNT) == 0;
+}
+
 bool
 snap_plan_make(const char *src, const char *dst, snap_plan *p, char *why, size_t whysize)
 {
@@ -321,6 +359,13 @@ snap_plan_make(const char *src, const char *dst, snap_plan *p, char *why, size_t
 		say(why, whysize, "the volumes' file systems differ (%s, %s)", p->fstype, dtype);
 		return false;
 	}
+	if (below(dst, dmnt)[0] == '\0' || !dedicated(dmnt, below(dst, dmnt)))
+	{
+		say(why, whysize, "the test slot's volume %s/%s (mounted at %s) holds more than "
+			"the data directory %s: a snapshot would replace all of it", t.vg, t.lv, dmnt,
+			dst);
+		return false;
+	}
 	snprintf(p->vg, sizeof(p->vg), "%s", o.vg);
 	snprintf(p->origin, sizeof(p->origin), "%s", o.lv);
 	snprintf(p->target, sizeof(p->target), "%s", t.lv);
@@ -328,33 +373,6 @@ snap_plan_make(const char *src, const char *dst, snap_plan *p, char *why, size_t
 	snprintf(p->mnt, sizeof(p->mnt), "%s", dmnt);
 	p->autoact = t.autoact;
 	return true;
-}
-
-/* the walk of snap_target_empty() (nftw passes no argument) */
-static const snap_plan *walk_plan;
-
-static int
-walk_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	const char *x = below(path, walk_plan->mnt);
-	size_t		n = strlen(x);
-
-	(void) ftw;
-	if (x[0] == '\0' || strcmp(x, "lost+found") == 0 || strncmp(x, "lost+found/", 11) == 0)
-		return 0;
-	/* the data directory and the folders leading to it, empty */
-	if ((flag == FTW_D || flag == FTW_DP || S_ISDIR(sb->st_mode)) &&
-		strncmp(walk_plan->rel, x, n) == 0 &&
-		(walk_plan->rel[n] == '\0' || walk_plan->rel[n] == '/'))
-		return 0;
-	return 1;
-}
-
-bool
-snap_target_empty(const snap_plan *p)
-{
-	walk_plan = p;
-	return nftw(p->mnt, walk_entry, 16, FTW_PHYS | FTW_MOUNT) == 0;
 }
 
 /* lvm ARGS... (a NULL-terminated list after the subcommand); errors in err */

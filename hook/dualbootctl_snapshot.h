@@ -26,16 +26,12 @@ typedef struct snap_plan
 /*
  * Can stable's running data directory src be copied into the test slot's
  * data directory dst by a thin snapshot? Both real paths. true with *p
- * filled, else false with why (one clause, no period).
+ * filled, else false with why (one clause, no period). The test slot's
+ * volume must hold nothing but dst (a snapshot replaces the whole volume:
+ * never a slot's root file system).
  */
 bool		snap_plan_make(const char *src, const char *dst, snap_plan *p, char *why,
 						   size_t whysize);
-
-/*
- * Does the test slot's volume hold nothing but the (empty) data directory,
- * the folders leading to it and lost+found? The snapshot replaces all of it.
- */
-bool		snap_target_empty(const snap_plan *p);
 
 /*
  * Take the snapshot of p->origin as the new p->target and mount it where

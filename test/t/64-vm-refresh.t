@@ -124,8 +124,8 @@ has "refresh --method snapshot into /tmp" "$v" "rc=1"
 has "refresh --method snapshot into /tmp" "$v" "--method snapshot: the test slot's data directory"
 v=$(g refuse_notempty)
 has "refresh with a file elsewhere on the test volume" "$v" "rc=1"
-has "refresh with a file elsewhere on the test volume" "$v" "holds more than an empty /srv/b/15/main"
-assert "--method snapshot into a directory on no thin volume, or (auto) over a test volume holding other files without --force: refused, saying why"
+has "refresh with a file elsewhere on the test volume" "$v" "(mounted at /srv/b) holds more than the data directory /srv/b/15/main: a snapshot would replace all of it"
+assert "--method snapshot into a directory on no thin volume, or onto a test volume holding more than the data directory: refused, saying why"
 
 v=$(g refresh1)
 has refresh1 "$v" "rc=0"
@@ -172,7 +172,7 @@ assert "writes on stable after the snapshot refresh: the stop point counts exact
 
 v=$(g refresh2_noforce)
 has "refresh into the old copy without --force" "$v" "rc=1"
-has "refresh into the old copy without --force" "$v" "--force replaces the volume dbvg/pgdata-b"
+has "refresh into the old copy without --force" "$v" "--force replaces the volume dbvg/pgdata-b, which holds only it"
 has refresh2 "$(g refresh2)" "rc=0"
 lvs=$(g lvs2)
 has lvs2 "$lvs" "pgdata-b,pgdata-a"
