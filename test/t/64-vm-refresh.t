@@ -166,7 +166,7 @@ v=$(g provenance1)
 has "provenance after a write on stable" "$v" "promotion of test slot B: refused"
 # what stable wrote after the copy, counted from its WAL, is exactly the
 # rows the copy lacks (the writer's last ones) and the one written after
-has "stop point" "$(g stoppoint1)" "$((sc + 1 - cc)) data-changing records since"
+has "stop point" "$(g stoppoint1)" "; $((sc + 1 - cc)) data-changing record"
 has "provenance text" "$v" "by LVM thin snapshot"
 assert "writes on stable after the snapshot refresh: the stop point counts exactly them ($((sc + 1 - cc))), safe promotion refuses"
 
