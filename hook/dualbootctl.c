@@ -235,8 +235,10 @@ usage(FILE *f)
 		  "                                     the confirmed test slot becomes stable (refused when\n"
 		  "                                     stable changed data after the test slot's copy)\n"
 		  "  refresh --pgdata DIR [--reason TEXT] [--force] [--source CONNINFO] [--user NAME]\n"
+		  "          [--method auto|snapshot|basebackup]\n"
 		  "                                     copy the running stable cluster into the test slot's\n"
-		  "                                     DIR (pg_basebackup, as root) and record its provenance\n"
+		  "                                     DIR (LVM thin snapshot or pg_basebackup, as root) and\n"
+		  "                                     record its provenance\n"
 		  "  stop-point --pgdata DIR            after stable's clean shutdown: record where its WAL\n"
 		  "                                     stands and what it changed since the copy\n"
 		  "  provenance [--json]                the slots' provenance, stop point, rehearsals\n"
@@ -814,19 +816,26 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 	ctl_boot	b;
 	db_error	err;
 	db_state	st;
+	db_request	r;
+	bool		loaded;
 	int			rc;
 
 	if ((rc = ctl_state_path(env, path, sizeof(path))) != CTL_EXIT_OK)
 		return rc;
 	/* the slot from the record as it is now; db_update reads it again under the lock */
 	memset(&err, 0, sizeof(err));
-	if (db_load(path, &st, &err) == DB_OK)
+	if ((loaded = db_load(path, &st, &err) == DB_OK))
 		current_boot(env, &st, NULL, &b);
 	else
 		current_boot(env, NULL, err.message, &b);
 	make_context(&ctx, &b);
+	r = *req;
+	/* mark-test on stable: its stop point, as dualboot_mark_test() records it */
+	if (r.event == DB_EV_MARK_TEST && loaded && b.slot != DB_SLOT_NONE &&
+		b.slot == st.stable_slot)
+		(void) ctl_mark_test_stop_point(&r);
 	memset(&err, 0, sizeof(err));
-	rc = db_update(path, req, &ctx, &st, &err);
+	rc = db_update(path, &r, &ctx, &st, &err);
 	if (rc != DB_OK)
 	{
 		ctl_err("%s%s: %s", name, rc == DB_REFUSED ? " refused" : "", err.message);
@@ -844,6 +853,14 @@ cmd_update(ctl_env *env, const char *name, const db_request *req)
 				   "slot %s boots once they run out (seq %" PRIu64 ")\n",
 				   db_slot_name(db_test_slot(&st)), st.tries_total,
 				   db_slot_name(st.stable_slot), st.seq);
+			if (r.lsn != 0 && st.stop.how == DB_STOP_MARK_TEST && st.stop.lsn == r.lsn)
+			{
+				char		l[24];
+
+				db_lsn_format(r.lsn, l, sizeof(l));
+				printf("stop point: stable slot %s's WAL at %s (until its shutdown records "
+					   "the final one)\n", db_slot_name(st.stable_slot), l);
+			}
 			break;
 		case DB_EV_CONFIRM:
 			printf("confirmed: the trial boot of slot %s is healthy; tries refilled "

@@ -41,6 +41,7 @@
 
 #include "dbstate.h"
 #include "dualbootctl_refresh.h"
+#include "dualbootctl_snapshot.h"
 
 /* err_: dualbootctl_err (dualbootctl_refresh.h), shared with hook/dualbootctl_rehearsal.c */
 #define err_ dualbootctl_err
@@ -64,14 +65,12 @@ dualbootctl_err(const char *fmt,...)
  * out (NUL-terminated, cut at size), stderr into errbuf. Returns the exit
  * status, or -1 when it could not run or was killed.
  */
-typedef void (*line_fn) (void *arg, const char *line);
-
 /*
  * The same with stdout given line by line to fn (lines longer than 8 KiB are
  * cut), for outputs of any length (pg_waldump).
  */
-static int
-run_lines(char *const argv[], const struct passwd *user, line_fn fn, void *arg,
+int
+ctl_run_lines(char *const argv[], const struct passwd *user, line_fn fn, void *arg,
 		  char *out, size_t size, char *errbuf, size_t errsize)
 {
 	int			po[2],
@@ -190,16 +189,16 @@ run_lines(char *const argv[], const struct passwd *user, line_fn fn, void *arg,
 	return WEXITSTATUS(status);
 }
 
-static int
-run(char *const argv[], const struct passwd *user, char *out, size_t size,
+int
+ctl_run(char *const argv[], const struct passwd *user, char *out, size_t size,
 	char *errbuf, size_t errsize)
 {
-	return run_lines(argv, user, NULL, NULL, out, size, errbuf, errsize);
+	return ctl_run_lines(argv, user, NULL, NULL, out, size, errbuf, errsize);
 }
 
 /* Where a PostgreSQL program is: --bindir, Debian's versioned bin dir, PATH. */
-static bool
-find_program(const char *name, const char *bindir, const char *pgdata, char *out, size_t size)
+bool
+ctl_find_program(const char *name, const char *bindir, const char *pgdata, char *out, size_t size)
 {
 	char		ver[32] = "";
 	const char *path;
@@ -247,8 +246,8 @@ find_program(const char *name, const char *bindir, const char *pgdata, char *out
 }
 
 /* "Key:   value" line of pg_controldata output, value trimmed */
-static bool
-control_value(const char *text, const char *key, char *out, size_t size)
+bool
+ctl_control_value(const char *text, const char *key, char *out, size_t size)
 {
 	size_t		klen = strlen(key);
 
@@ -271,8 +270,8 @@ control_value(const char *text, const char *key, char *out, size_t size)
 	return false;
 }
 
-static bool
-parse_u64(const char *s, uint64_t *v)
+bool
+ctl_parse_u64(const char *s, uint64_t *v)
 {
 	char	   *end;
 
@@ -290,6 +289,7 @@ typedef struct opts
 	const char *source;
 	const char *user;
 	const char *bindir;
+	const char *method;
 	bool		force;
 	bool		json;
 } opts;
@@ -345,6 +345,8 @@ parse_opts(int argc, char **argv, const char *allowed, opts *o)
 			o->user = val;
 		else if (strcmp(name, "--bindir") == 0)
 			o->bindir = val;
+		else if (strcmp(name, "--method") == 0)
+			o->method = val;
 		else if (strcmp(name, "--force") == 0)
 			o->force = true;
 		else if (strcmp(name, "--json") == 0)
@@ -363,6 +365,12 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	if (ftw->level == 0)
 		return 0;				/* DIR itself stays (often a mount point) */
 	return remove(path) == 0 ? 0 : -1;
+}
+
+bool
+ctl_empty_dir(const char *dir)
+{
+	return nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0;
 }
 
 static bool
@@ -452,6 +460,90 @@ now_s(void)
 	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* the provenance into the record, and the line that says so */
+static int
+record_refresh(const ctl_prov_env *env, const opts *o, db_state *st, uint64_t sysid,
+			   uint64_t lsn, db_copy_method method, const char *dir, const char *how,
+			   double t0)
+{
+	db_error	err;
+	db_request	r;
+	char		lsn_text[24];
+	int			rc;
+
+	memset(&r, 0, sizeof(r));
+	r.event = DB_EV_REFRESH;
+	r.sysid = sysid;
+	r.lsn = lsn;
+	r.copy_method = (uint8_t) method;
+	r.reason = o->reason;
+	memset(&err, 0, sizeof(err));
+	if ((rc = db_update(env->state_path, &r, &env->ctx, st, &err)) != DB_OK)
+	{
+		err_("refresh: the copy is in %s but its provenance was not recorded: %s",
+			 dir, err.message);
+		return rc == DB_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+	}
+	db_lsn_format(lsn, lsn_text, sizeof(lsn_text));
+	printf("refreshed: test slot %s = copy of stable slot %s (system identifier %" PRIu64
+		   ", WAL %s) in %s by %s, %.1f s (seq %" PRIu64 ")\n",
+		   db_slot_name(db_test_slot(st)), db_slot_name(st->stable_slot), sysid,
+		   lsn_text, dir, how, now_s() - t0, st->seq);
+	return EXIT_OK;
+}
+
+/*
+ * The copy as a thin snapshot of stable's data volume (hook/dualbootctl_
+ * snapshot.c): a checkpoint first (less WAL for the copy to replay), the
+ * snapshot in place of the test slot's volume, and the copy's WAL end as
+ * the provenance's position.
+ */
+static int
+refresh_by_snapshot(const ctl_prov_env *env, const opts *o, const snap_plan *plan,
+					const struct passwd *pw, const char *conn, uint64_t sysid,
+					const char *dir, db_state *st)
+{
+	char		psql[PATH_MAX],
+				errb[4096],
+				out[1024],
+				e[2048],
+				how[600];
+	double		t0 = now_s();
+	uint64_t	lsn;
+	int			rc;
+
+	if (!ctl_find_program("psql", o->bindir, NULL, psql, sizeof(psql)))
+	{
+		err_("refresh: psql not found (--bindir DIR)");
+		return EXIT_USAGE;
+	}
+	{
+		char	   *argv[] = {psql, "-XAtq", "-d", (char *) conn, "-c", "CHECKPOINT", NULL};
+
+		rc = ctl_run(argv, pw, out, sizeof(out), errb, sizeof(errb));
+	}
+	if (rc != 0)
+	{
+		err_("refresh refused: CHECKPOINT on the running stable cluster failed (exit %d): %s",
+			 rc, errb);
+		return EXIT_REFUSED;
+	}
+	if (!snap_take(plan, e, sizeof(e)))
+	{
+		err_("refresh failed: %s", e);
+		return EXIT_REFUSED;
+	}
+	if (!snap_prepare_copy(dir, o->bindir, sysid, &lsn, e, sizeof(e)))
+	{
+		err_("refresh failed: the snapshot is %s/%s, but: %s; its provenance was not "
+			 "recorded", plan->vg, plan->target, e);
+		return EXIT_REFUSED;
+	}
+	snprintf(how, sizeof(how), "LVM thin snapshot %s/%s of %s/%s", plan->vg, plan->target,
+			 plan->vg, plan->origin);
+	return record_refresh(env, o, st, sysid, lsn, DB_COPY_THIN_SNAPSHOT, dir, how, t0);
+}
+
 static int
 cmd_refresh(const ctl_prov_env *env, const opts *o)
 {
@@ -470,17 +562,25 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 				copy_sysid,
 				lsn;
 	char		v[128];
-	char		lsn_text[24];
 	db_state	st;
 	db_error	err;
-	db_request	req;
 	bool		lf;
 	double		t0;
 	int			rc;
+	snap_plan	plan;
+	char		why[1024] = "";
+	bool		snap = false;
+	const char *method = o->method ? o->method : "auto";
 
 	if (o->pgdata == NULL || o->pgdata[0] == '\0')
 	{
 		err_("refresh: --pgdata DIR is required (the test slot's data directory, mounted)");
+		return EXIT_USAGE;
+	}
+	if (strcmp(method, "auto") != 0 && strcmp(method, "snapshot") != 0 &&
+		strcmp(method, "basebackup") != 0)
+	{
+		err_("refresh: --method is auto, snapshot or basebackup, not \"%s\"", method);
 		return EXIT_USAGE;
 	}
 	if (geteuid() != 0)
@@ -533,8 +633,8 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 		return EXIT_USAGE;
 	}
 	/* ask the running stable cluster where it lives and who it is */
-	if (!find_program("psql", o->bindir, NULL, psql, sizeof(psql)) ||
-		!find_program("pg_basebackup", o->bindir, NULL, basebackup, sizeof(basebackup)))
+	if (!ctl_find_program("psql", o->bindir, NULL, psql, sizeof(psql)) ||
+		!ctl_find_program("pg_basebackup", o->bindir, NULL, basebackup, sizeof(basebackup)))
 	{
 		err_("refresh: psql and pg_basebackup not found (install postgresql-client, or "
 			 "--bindir DIR)");
@@ -547,9 +647,9 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 			"SELECT current_setting('data_directory'), system_identifier "
 		"FROM pg_control_system()", NULL};
 
-		rc = run(argv, pw, out, sizeof(out), errb, sizeof(errb));
+		rc = ctl_run(argv, pw, out, sizeof(out), errb, sizeof(errb));
 	}
-	if (rc != 0 || sscanf(out, "%4095s %127s", src_dir, v) != 2 || !parse_u64(v, &src_sysid))
+	if (rc != 0 || sscanf(out, "%4095s %127s", src_dir, v) != 2 || !ctl_parse_u64(v, &src_sysid))
 	{
 		err_("refresh refused: cannot ask the running stable cluster (psql \"%s\" as %s, "
 			 "exit %d): %s", conn, o->user, rc, errb[0] ? errb : out);
@@ -563,21 +663,37 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 			 o->pgdata, strcmp(real_dir, real_src) == 0 ? "" : "inside or around", real_src);
 		return EXIT_REFUSED;
 	}
-	if (!dir_empty(real_dir, &lf))
+	/* the method: a thin snapshot where the volumes allow it */
+	if (strcmp(method, "basebackup") != 0)
 	{
-		if (!o->force)
+		snap = snap_plan_make(real_src, real_dir, &plan, why, sizeof(why));
+		if (!snap && strcmp(method, "snapshot") == 0)
 		{
-			err_("refresh refused: %s is not empty (a data directory from an earlier "
-				 "copy?); --force removes its contents first", o->pgdata);
+			err_("refresh refused: --method snapshot: %s", why);
 			return EXIT_REFUSED;
 		}
-		if (nftw(real_dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
-		{
-			err_("refresh: cannot empty %s: %s", o->pgdata, strerror(errno));
-			return EXIT_USAGE;
-		}
+	}
+	if (!dir_empty(real_dir, &lf) && !o->force)
+	{
+		if (snap)
+			err_("refresh refused: %s is not empty (a data directory from an earlier "
+				 "copy?); --force replaces the volume %s/%s, which holds only it, by the "
+				 "snapshot", o->pgdata, plan.vg, plan.target);
+		else
+			err_("refresh refused: %s is not empty (a data directory from an earlier "
+				 "copy?); --force removes its contents first", o->pgdata);
+		return EXIT_REFUSED;
 	}
 	(void) lf;
+	if (snap)
+		return refresh_by_snapshot(env, o, &plan, pw, conn, src_sysid, real_dir, &st);
+	if (strcmp(method, "auto") == 0)
+		printf("refresh: by pg_basebackup (no thin snapshot: %s)\n", why);
+	if (!ctl_empty_dir(real_dir))
+	{
+		err_("refresh: cannot empty %s: %s", o->pgdata, strerror(errno));
+		return EXIT_USAGE;
+	}
 	if (chown(real_dir, pw->pw_uid, pw->pw_gid) != 0 || chmod(real_dir, 0700) != 0)
 	{
 		err_("refresh: %s: %s", o->pgdata, strerror(errno));
@@ -588,7 +704,7 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 		char	   *argv[] = {basebackup, "-D", real_dir, "-d", conn, "-X", "stream",
 			"-c", "fast", "-w", NULL};
 
-		rc = run(argv, pw, NULL, 0, errb, sizeof(errb));
+		rc = ctl_run(argv, pw, NULL, 0, errb, sizeof(errb));
 	}
 	if (rc != 0)
 	{
@@ -601,7 +717,7 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 			 "later writes it)", real_dir);
 		return EXIT_REFUSED;
 	}
-	if (!find_program("pg_controldata", o->bindir, real_dir, controldata, sizeof(controldata)))
+	if (!ctl_find_program("pg_controldata", o->bindir, real_dir, controldata, sizeof(controldata)))
 	{
 		err_("refresh: pg_controldata not found (--bindir DIR)");
 		return EXIT_USAGE;
@@ -609,33 +725,68 @@ cmd_refresh(const ctl_prov_env *env, const opts *o)
 	{
 		char	   *argv[] = {controldata, real_dir, NULL};
 
-		rc = run(argv, NULL, out, sizeof(out), errb, sizeof(errb));
+		rc = ctl_run(argv, NULL, out, sizeof(out), errb, sizeof(errb));
 	}
-	if (rc != 0 || !control_value(out, "Database system identifier", v, sizeof(v)) ||
-		!parse_u64(v, &copy_sysid) || copy_sysid != src_sysid)
+	if (rc != 0 || !ctl_control_value(out, "Database system identifier", v, sizeof(v)) ||
+		!ctl_parse_u64(v, &copy_sysid) || copy_sysid != src_sysid)
 	{
 		err_("refresh failed: the copy's system identifier (%s) is not the source's "
 			 "(%" PRIu64 ")", rc == 0 ? v : errb, src_sysid);
 		return EXIT_REFUSED;
 	}
-	memset(&req, 0, sizeof(req));
-	req.event = DB_EV_REFRESH;
-	req.sysid = src_sysid;
-	req.lsn = lsn;
-	req.reason = o->reason;
-	memset(&err, 0, sizeof(err));
-	if ((rc = db_update(env->state_path, &req, &env->ctx, &st, &err)) != DB_OK)
+	return record_refresh(env, o, &st, src_sysid, lsn, DB_COPY_BASEBACKUP, real_dir,
+						  "pg_basebackup", t0);
+}
+
+/* ---- mark-test's stop point (hook of dualbootctl.c's mark-test) ---- */
+
+bool
+ctl_mark_test_stop_point(db_request *req)
+{
+	struct passwd *pw = NULL;
+	char		psql[PATH_MAX],
+				out[512],
+				errb[1024],
+				v[64],
+				l[64];
+	int			rc;
+
+	/*
+	 * Where stable's WAL stands as it arms, as dualboot_mark_test() records
+	 * it (the insert position): from the local cluster that libpq's
+	 * defaults reach (PGHOST, PGPORT, ...), as postgres when run as root.
+	 */
+	if (geteuid() == 0 && (pw = getpwnam("postgres")) == NULL)
 	{
-		err_("refresh: the copy is in %s but its provenance was not recorded: %s",
-			 real_dir, err.message);
-		return rc == DB_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+		err_("mark-test: no stop point recorded: no user postgres");
+		return false;
 	}
-	db_lsn_format(lsn, lsn_text, sizeof(lsn_text));
-	printf("refreshed: test slot %s = copy of stable slot %s (system identifier %" PRIu64
-		   ", WAL %s) in %s, %.1f s (seq %" PRIu64 ")\n",
-		   db_slot_name(db_test_slot(&st)), db_slot_name(st.stable_slot), src_sysid,
-		   lsn_text, real_dir, now_s() - t0, st.seq);
-	return EXIT_OK;
+	if (!ctl_find_program("psql", NULL, NULL, psql, sizeof(psql)))
+	{
+		err_("mark-test: no stop point recorded: psql is not installed");
+		return false;
+	}
+	if (getenv("PGCONNECT_TIMEOUT") == NULL)
+		setenv("PGCONNECT_TIMEOUT", "5", 1);
+	{
+		char	   *argv[] = {psql, "-XAtq", "-F", " ", "-d", "dbname=postgres", "-c",
+			"SELECT system_identifier, pg_current_wal_insert_lsn() FROM pg_control_system()",
+		NULL};
+
+		rc = ctl_run(argv, pw, out, sizeof(out), errb, sizeof(errb));
+	}
+	if (rc != 0 || sscanf(out, "%63s %63s", v, l) != 2 || !ctl_parse_u64(v, &req->sysid) ||
+		!db_lsn_parse(l, &req->lsn))
+	{
+		req->sysid = 0;
+		req->lsn = 0;
+		errb[strcspn(errb, "\n")] = '\0';
+		err_("mark-test: no stop point recorded (no local PostgreSQL reachable with "
+			 "libpq's defaults: %s); stable's shutdown records it "
+			 "(dualboot-stop-point.service)", errb[0] ? errb : out);
+		return false;
+	}
+	return true;
 }
 
 /* ---- stop-point: what stable's WAL changed since the copy ---- */
@@ -809,7 +960,7 @@ cmd_stop_point(const ctl_prov_env *env, const opts *o)
 			   db_slot_name(env->ctx.current_slot));
 		return EXIT_OK;
 	}
-	if (!find_program("pg_controldata", o->bindir, o->pgdata, controldata, sizeof(controldata)))
+	if (!ctl_find_program("pg_controldata", o->bindir, o->pgdata, controldata, sizeof(controldata)))
 	{
 		err_("stop-point: pg_controldata not found (--bindir DIR)");
 		return EXIT_USAGE;
@@ -817,13 +968,13 @@ cmd_stop_point(const ctl_prov_env *env, const opts *o)
 	{
 		char	   *argv[] = {controldata, (char *) o->pgdata, NULL};
 
-		rc = run(argv, NULL, out, sizeof(out), errb, sizeof(errb));
+		rc = ctl_run(argv, NULL, out, sizeof(out), errb, sizeof(errb));
 	}
-	if (rc != 0 || !control_value(out, "Database cluster state", state_s, sizeof(state_s)) ||
-		!control_value(out, "Database system identifier", v, sizeof(v)) ||
-		!parse_u64(v, &sysid) ||
-		!control_value(out, "Latest checkpoint location", v, sizeof(v)) ||
-		!control_value(out, "Latest checkpoint's TimeLineID", tli_s, sizeof(tli_s)))
+	if (rc != 0 || !ctl_control_value(out, "Database cluster state", state_s, sizeof(state_s)) ||
+		!ctl_control_value(out, "Database system identifier", v, sizeof(v)) ||
+		!ctl_parse_u64(v, &sysid) ||
+		!ctl_control_value(out, "Latest checkpoint location", v, sizeof(v)) ||
+		!ctl_control_value(out, "Latest checkpoint's TimeLineID", tli_s, sizeof(tli_s)))
 	{
 		err_("stop-point: pg_controldata %s failed (exit %d): %s", o->pgdata, rc, errb);
 		return EXIT_USAGE;
@@ -858,7 +1009,7 @@ cmd_stop_point(const ctl_prov_env *env, const opts *o)
 		db_lsn_format(prov->lsn, start, sizeof(start));
 		db_lsn_format(sp.lsn, end, sizeof(end));
 		snprintf(walpath, sizeof(walpath), "%s/pg_wal", o->pgdata);
-		if (!find_program("pg_waldump", o->bindir, o->pgdata, waldump, sizeof(waldump)))
+		if (!ctl_find_program("pg_waldump", o->bindir, o->pgdata, waldump, sizeof(waldump)))
 		{
 			err_("stop-point: pg_waldump not found (--bindir DIR)");
 			return EXIT_USAGE;
@@ -878,7 +1029,7 @@ cmd_stop_point(const ctl_prov_env *env, const opts *o)
 
 			(void) end;
 			c.stop = sp.lsn;
-			rc = run_lines(argv, NULL, count_line, &c, line, sizeof(line), errb, sizeof(errb));
+			rc = ctl_run_lines(argv, NULL, count_line, &c, line, sizeof(line), errb, sizeof(errb));
 			if (c.reached)
 			{
 				sp.analysis = DB_WAL_ANALYSED;
@@ -950,6 +1101,21 @@ json_text(const char *s, size_t size)
 	putchar('"');
 }
 
+/* db_provenance.method in words: JSON's name, and the text's "by ..." */
+static const char *
+method_name(uint8_t m, bool json)
+{
+	switch (m)
+	{
+		case DB_COPY_BASEBACKUP:
+			return json ? "pg_basebackup" : "by pg_basebackup";
+		case DB_COPY_THIN_SNAPSHOT:
+			return json ? "lvm-thin-snapshot" : "by LVM thin snapshot";
+		default:
+			return json ? "unknown" : "(method not recorded)";
+	}
+}
+
 static int
 cmd_provenance(const ctl_prov_env *env, const opts *o)
 {
@@ -981,8 +1147,9 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 				printf("null");
 			else
 				printf("{\"system_identifier\": \"%" PRIu64 "\", \"lsn\": \"%s\", "
-					   "\"time\": \"%s\", \"source_slot\": \"%s\"}", p->sysid, a,
-					   when(p->time, t, sizeof(t)), db_slot_name(p->source_slot));
+					   "\"time\": \"%s\", \"source_slot\": \"%s\", \"method\": \"%s\"}",
+					   p->sysid, a, when(p->time, t, sizeof(t)), db_slot_name(p->source_slot),
+					   method_name(p->method, true));
 		}
 		db_lsn_format(st.stop.lsn, a, sizeof(a));
 		db_lsn_format(st.stop.copy_lsn, b, sizeof(b));
@@ -1036,9 +1203,10 @@ cmd_provenance(const ctl_prov_env *env, const opts *o)
 
 		db_lsn_format(p->lsn, a, sizeof(a));
 		if (p->known)
-			printf("slot %s (%s): copy of cluster %" PRIu64 " at WAL %s, taken %s on slot %s\n",
-				   db_slot_name((uint8_t) s), s == st.stable_slot ? "stable" : "test",
-				   p->sysid, a, when(p->time, t, sizeof(t)), db_slot_name(p->source_slot));
+			printf("slot %s (%s): copy of cluster %" PRIu64 " at WAL %s, taken %s on slot %s "
+				   "%s\n", db_slot_name((uint8_t) s), s == st.stable_slot ? "stable" : "test",
+				   p->sysid, a, when(p->time, t, sizeof(t)), db_slot_name(p->source_slot),
+				   method_name(p->method, false));
 		else
 			printf("slot %s (%s): provenance unknown\n", db_slot_name((uint8_t) s),
 				   s == st.stable_slot ? "stable" : "test");
@@ -1086,7 +1254,7 @@ dualbootctl_refresh_main(const ctl_prov_env *env, int argc, char **argv)
 
 	if (strcmp(argv[0], "refresh") == 0)
 	{
-		if ((rc = parse_opts(argc, argv, "--pgdata --reason --force --source --user --bindir",
+		if ((rc = parse_opts(argc, argv, "--pgdata --reason --force --source --user --bindir --method",
 							 &o)) != EXIT_OK)
 			return rc;
 		return cmd_refresh(env, &o);

@@ -30,4 +30,35 @@ void		dualbootctl_err(const char *fmt,...) __attribute__((format(printf, 1, 2)))
  */
 int			dualbootctl_refresh_main(const ctl_prov_env *env, int argc, char **argv);
 
+/*
+ * mark-test on stable (dualbootctl.c): fill req->sysid and req->lsn with the
+ * local cluster's system identifier and WAL insert position, as
+ * dualboot_mark_test() does; false (with a note on stderr, req untouched)
+ * when no PostgreSQL is reachable.
+ */
+bool		ctl_mark_test_stop_point(db_request *req);
+
+/*
+ * Helpers shared with the snapshot method (hook/dualbootctl_snapshot.c).
+ * ctl_run: run argv (argv[0] an absolute path, no shell) as user (NULL: as
+ * we are), stdout into out, stderr into errbuf (both NUL-terminated, cut at
+ * their size); the exit status, or -1 when it could not run or was killed.
+ * ctl_run_lines: the same with stdout given line by line to fn (out is the
+ * line buffer).
+ */
+struct passwd;
+typedef void (*line_fn) (void *arg, const char *line);
+int			ctl_run(char *const argv[], const struct passwd *user, char *out, size_t size,
+					char *errbuf, size_t errsize);
+int			ctl_run_lines(char *const argv[], const struct passwd *user, line_fn fn, void *arg,
+						  char *out, size_t size, char *errbuf, size_t errsize);
+/* a PostgreSQL program: --bindir, Debian's versioned bin dir of pgdata, PATH */
+bool		ctl_find_program(const char *name, const char *bindir, const char *pgdata,
+							 char *out, size_t size);
+/* "Key:   value" of pg_controldata's output, trimmed */
+bool		ctl_control_value(const char *text, const char *key, char *out, size_t size);
+bool		ctl_parse_u64(const char *s, uint64_t *v);
+/* remove what dir holds (not dir itself, nor other file systems below it) */
+bool		ctl_empty_dir(const char *dir);
+
 #endif							/* DUALBOOTCTL_REFRESH_H */

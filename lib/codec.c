@@ -31,6 +31,7 @@ _Static_assert(offsetof(db_fprint_entry, dbname) == 16, "fingerprint dbname offs
 _Static_assert(offsetof(db_state, stable_slot) == 32, "state flags offset");
 _Static_assert(offsetof(db_state, last_boot_id) == 48, "state boot_id offset");
 _Static_assert(sizeof(db_provenance) == 32, "provenance layout");
+_Static_assert(offsetof(db_provenance, method) == 26, "provenance method offset");
 _Static_assert(sizeof(db_stop_point) == 144, "stop point layout");
 _Static_assert(offsetof(db_stop_point, rels) == 48, "stop point rels offset");
 _Static_assert(sizeof(db_trial_outcome) == 80, "trial outcome layout");

@@ -156,8 +156,20 @@ typedef struct db_provenance
 	int64_t		time;           /* unix seconds of the copy */
 	uint8_t		known;          /* 0/1 */
 	uint8_t		source_slot;    /* slot the copy was taken on (db_slot) */
-	uint8_t		pad[6];
+	uint8_t		method;         /* how the copy was made (db_copy_method) */
+	uint8_t		pad[5];
 } db_provenance;
+
+/*
+ * How the test slot's copy was made (db_provenance.method, a pad byte of
+ * format 2 until then: 0 in every record written before it).
+ */
+typedef enum db_copy_method
+{
+	DB_COPY_UNKNOWN = 0,		/* not recorded (an older build): pg_basebackup's meaning */
+	DB_COPY_BASEBACKUP = 1,		/* pg_basebackup: the backup's end LSN */
+	DB_COPY_THIN_SNAPSHOT = 2	/* LVM thin snapshot, crash-consistent: end of its WAL */
+} db_copy_method;
 
 /*
  * Where stable's WAL stood when it stopped serving before the current trial,
@@ -288,6 +300,7 @@ typedef struct db_request
 	bool		discard_stable_writes;  /* PROMOTE: skip the provenance check */
 	uint64_t	sysid;          /* REFRESH, STOP_POINT, MARK_TEST (0: none) */
 	uint64_t	lsn;            /* REFRESH (copy), STOP_POINT, MARK_TEST (stop) */
+	uint8_t		copy_method;    /* REFRESH: db_copy_method */
 	const db_stop_point *stop;  /* STOP_POINT: the analysis (how, rels, ...) */
 	const char *name;           /* REHEARSAL_*: its name */
 	/*

@@ -353,6 +353,7 @@ db_apply(db_state *st, const db_request *req, const db_context *ctx,
 			n.provenance[test].lsn = req->lsn;
 			n.provenance[test].time = ctx->now;
 			n.provenance[test].source_slot = st->stable_slot;
+			n.provenance[test].method = req->copy_method;
 			/* the copy is newer than any stop point recorded so far */
 			memset(&n.stop, 0, sizeof(n.stop));
 			break;

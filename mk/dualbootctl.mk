@@ -12,7 +12,7 @@
 
 CTL_CC ?= cc
 CTL_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR) -Ilib -Ihook
-CTL_SRCS = hook/dualbootctl.c hook/dualbootctl_refresh.c
+CTL_SRCS = hook/dualbootctl.c hook/dualbootctl_refresh.c hook/dualbootctl_snapshot.c
 CTL_LIBS =
 ifeq ($(words $(wildcard hook/dualbootctl_efi.c hook/efi.c mk/efi.mk)),3)
 CTL_SRCS += hook/dualbootctl_efi.c hook/efi.c
@@ -31,7 +31,7 @@ endif
 CTL_SRCS += hook/dualbootctl_rehearsal.c
 CTL_CFLAGS += $(shell pkg-config --cflags json-c)
 CTL_LIBS += $(shell pkg-config --libs json-c)
-CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_rehearsal.h hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
+CTL_DEPS = $(CTL_SRCS) hook/dualbootctl_rehearsal.h hook/dualbootctl_observe.h lib/outcome.h $(wildcard hook/dualbootctl_efi.h hook/efi.h hook/dualbootctl_refresh.h hook/dualbootctl_snapshot.h lib/isolation.h) $(LIB_SRCS) lib/dbstate.h
 # Distribution build flags (hardening): debian/rules passes dpkg-buildflags'.
 CTL_DIST_FLAGS ?=
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -78,3 +78,10 @@ bench-dualbootctl: build/dualbootctl
 .PHONY: bench-refresh
 bench-refresh: build/dualbootctl
 	bench/refresh.sh
+
+# `make bench-refresh-snapshot`: refresh by LVM thin snapshot against cp -a,
+# inside 64-vm-refresh.t's QEMU guest (ROWS as bench/refresh-snapshot.sh
+# says). Figures: bench/results/refresh-snapshot-<size>MB.txt.
+.PHONY: bench-refresh-snapshot
+bench-refresh-snapshot: build/dualbootctl
+	bench/refresh-snapshot.sh

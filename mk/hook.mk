@@ -3,7 +3,7 @@
 #
 #   make build/musl/dualboot-select   the selector (musl-gcc -static -Os)
 #   make install-hook                 selector, initramfs-tools, dracut, systemd
-#   make vm-test                      the QEMU boot suites alone (test/t/60-vm.t, 62-vm-disks.t)
+#   make vm-test                      the QEMU suites alone (test/t/60-vm.t, 62-vm-disks.t, 64-vm-refresh.t)
 #
 # The record library is compiled a second time, with musl, into build/musl/:
 # the same lib/*.c sources, no copies.
@@ -93,8 +93,8 @@ install-tools: install-hook
 # They build what they need (kernel extract, disk images, initramfs) under
 # build/vm/ and reuse them on the next run.
 .PHONY: vm-test
-vm-test: build/musl/dualboot-select build/musl/dbtool
-	prove -j2 --timer test/t/60-vm.t test/t/62-vm-disks.t
+vm-test: build/musl/dualboot-select build/musl/dbtool build/dualbootctl
+	prove -j2 --timer test/t/60-vm.t test/t/62-vm-disks.t test/t/64-vm-refresh.t
 
 # Figures of the boot hook (not a test): bench/results/boot-*.txt.
 .PHONY: bench-boot

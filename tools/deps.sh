@@ -36,6 +36,7 @@ DEMO_PACKAGES="build-essential pkg-config musl-tools
 # update-initramfs for the host's kernel, as on any server that uses them);
 # issue 19's fleet suite: ansible, and sshd/ssh for ansible.builtin.reboot
 # (the test starts its own sshd on 127.0.0.1, never the system's)
+# xfsprogs: 64-vm-refresh.t's XFS snapshot (issue 15)
 TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  qemu-system-x86 linux-image-amd64 busybox-static e2fsprogs dosfstools mtools
  fdisk cpio initramfs-tools ovmf hyperfine zstd xz-utils udev groff-base dmsetup systemd kmod
@@ -43,7 +44,8 @@ TEST_PACKAGES="clang libclang-rt-dev valgrind postgresql-contrib efibootmgr
  pgbouncer sqitch python3-alembic python3-django ruby-activerecord ruby-pg
  default-jre-headless iproute2 prometheus
  lvm2 mdadm cryptsetup cryptsetup-initramfs thin-provisioning-tools
- ansible openssh-server openssh-client"
+ ansible openssh-server openssh-client
+ xfsprogs"
 # tools/build-pg.sh: PostgreSQL from source (bison and flex: the release
 # tarballs of 17 and newer ship no generated parsers)
 PG_MATRIX_PACKAGES="bison flex libicu-dev libssl-dev zlib1g-dev dpkg-dev"

@@ -131,6 +131,13 @@ touch "$W/B/data/stale"
 out=$(ctl refresh --pgdata "$W/B/data" --source "host=$W/sock port=$PORT" 2>&1); rc=$?
 check "refresh into a non-empty directory without --force: refused (exit $rc)" \
 	test $rc = 1 -a -n "$(has "$out" "not empty" && echo y)"
+out=$(ctl refresh --pgdata "$W/B/data" --force --method snapshot --source "host=$W/sock port=$PORT" 2>&1); rc=$?
+check "refresh --method snapshot on no thin volume: refused with the reason (exit $rc)" \
+	test $rc = 1 -a -n "$(has "$out" "--method snapshot: both data directories are on the same file system" && echo y)"
+test -e "$W/B/data/stale" || nok "the refused snapshot refresh left B's directory alone"
+out=$(ctl refresh --pgdata "$W/B/data" --method copy 2>&1); rc=$?
+check "refresh --method copy: bad usage (exit $rc)" \
+	test $rc = 2 -a -n "$(has "$out" "--method is auto, snapshot or basebackup" && echo y)"
 
 # scenario: WHEN is "refresh-arm" (write between refresh and arming), "arm-reboot"
 # (between arming and the reboot), "before" (before the refresh only), "none"
@@ -141,6 +148,11 @@ scenario() {
 		--reason "scenario $when" 2>&1); rc=$?
 	check "$when: refresh (exit $rc)" test $rc = 0
 	[ $rc = 0 ] || echo "# $out"
+	# --method auto on no thin volume: pg_basebackup, saying why
+	check "$when: refresh by pg_basebackup, saying why not a snapshot" \
+		has "$out" "refresh: by pg_basebackup (no thin snapshot: "
+	check "$when: the copy's method is pg_basebackup" \
+		has "$(ctl provenance)" "on slot A by pg_basebackup"
 	check "$when: the provenance of B is recorded" \
 		test "$(sql "SELECT known AND system_identifier = (SELECT system_identifier FROM pg_control_system()) FROM dualboot_provenance() WHERE slot = 'B'")" = t
 	[ "$when" = refresh-arm ] &&
@@ -152,7 +164,16 @@ scenario() {
 		sql "CHECKPOINT" >/dev/null
 		sql "SELECT pg_switch_wal()" >/dev/null
 	fi
-	sql "SELECT dualboot_mark_test(2, 'scenario $when')" >/dev/null
+	if [ "$when" = arm-reboot ]; then
+		# the CLI arm (no SQL) records the stop point the same way, from the
+		# local cluster libpq's defaults reach (PGHOST, PGPORT exported above)
+		out=$(ctl mark-test --tries 2 --reason "scenario $when" 2>&1)
+		check "$when: dualbootctl mark-test on stable says it recorded the stop point" \
+			has "$out" "stop point: stable slot A's WAL at"
+		echo "$out" | sed 's/^/# /'
+	else
+		sql "SELECT dualboot_mark_test(2, 'scenario $when')" >/dev/null
+	fi
 	check "$when: arming on stable recorded its WAL position" \
 		test "$(sql "SELECT how FROM dualboot_stop_point()")" = mark_test
 	[ "$when" = arm-reboot ] && sql "DELETE FROM orders WHERE id = 5" >/dev/null
@@ -219,6 +240,7 @@ check "dualbootctl provenance --json: B's provenance, no stop point after the pr
 	python3 -c 'import json, sys
 j = json.loads(sys.argv[1])
 assert j["provenance"]["A"] is None and j["provenance"]["B"]["source_slot"] == "A", j
+assert j["provenance"]["B"]["method"] == "pg_basebackup", j
 assert j["stop_point"] is None and "provenance of the test slot A is unknown" in j["promotion"], j
 assert isinstance(j["rehearsals"], list)' "$out"
 pg "$PGBIN/pg_ctl" -D "$W/B/data" -m fast -w -t 60 stop >/dev/null 2>&1

@@ -206,7 +206,8 @@ test_provenance(void)
 	db_error	err;
 	db_stop_point sp;
 	db_request	promote = {.event = DB_EV_PROMOTE};
-	db_request	refresh = {.event = DB_EV_REFRESH, .sysid = 7001, .lsn = 0x3000060};
+	db_request	refresh = {.event = DB_EV_REFRESH, .sysid = 7001, .lsn = 0x3000060,
+	.copy_method = DB_COPY_THIN_SNAPSHOT};
 	db_request	mark = {.event = DB_EV_MARK_TEST, .tries = 3, .sysid = 7001, .lsn = 0x3000100};
 	char		lsn[24];
 	uint64_t	v;
@@ -237,8 +238,9 @@ test_provenance(void)
 		   st.provenance[DB_SLOT_B].known && st.provenance[DB_SLOT_B].sysid == 7001 &&
 		   st.provenance[DB_SLOT_B].lsn == 0x3000060 &&
 		   st.provenance[DB_SLOT_B].source_slot == DB_SLOT_A &&
+		   st.provenance[DB_SLOT_B].method == DB_COPY_THIN_SNAPSHOT &&
 		   st.last_event == DB_EV_REFRESH && !st.provenance[DB_SLOT_A].known,
-		   "refresh on stable A records B's provenance");
+		   "refresh on stable A records B's provenance (and how the copy was made)");
 	/* mark_test on stable records the stop point (LSN only) */
 	tap_ok(apply(&st, mark, DB_SLOT_A, NULL, &err) == DB_OK &&
 		   st.stop.how == DB_STOP_MARK_TEST && st.stop.lsn == 0x3000100 &&
