@@ -280,13 +280,24 @@ luks_failed() {
 	expect "last_trial_failed" "$(rv last_trial_failed)" 1
 }
 
-# dracut_boots: the dracut assertions (numbers 9-18), run in the background
-# once the dracut images are built, beside the initramfs-tools boots (each
-# boot is one emulated CPU); in a run folder of their own, W/d, their TAP
-# lines in W/d/tap, printed after the others
-N_IT=8
+# dwait IMG: wait until the dracut image IMG is built (IMG.ok); 1 when the
+# builds ended without it
+dwait() {
+	while [ ! -e "$1.ok" ]; do
+		[ -e "$DRC" ] && [ ! -e "$1.ok" ] && return 1
+		sleep 1
+	done
+}
+
+# dracut_boots: the non-systemd dracut image's assertions (numbers 14-18),
+# run in the background beside the initramfs-tools boots (each boot is one
+# emulated CPU), each image's boots as soon as it is built; in a run folder
+# of their own, W/d, their TAP lines in W/d/tap, printed after the others.
+# The systemd-based images boot after the initramfs-tools ones (ds_boots).
+N_BEFORE_D=13
 dracut_boots() {
 # LVM, non-systemd image
+dwait "$D_LVM" || return 1
 stk_copy lvm.img "$W/lvm.img"
 arm "$W/lvm.img"
 boot d-lvm-trial "$W/lvm.img" "$D_LVM"
@@ -311,9 +322,14 @@ guest_log "its root device is missing"
 assert "dracut, LVM: trial on slotb alone, exhausted tries, a corrupt record, slotb removed: slota (slotb not activated)"
 
 # md RAID1 and LUKS, non-systemd image
+dwait "$D_MD" || return 1
 md_cases d "$D_MD" yes "dualboot: boot slot B (test, trial) root /dev/md" $MDUUID
+dwait "$D_LUKS" || return 1
 luks_cases d "$D_LUKS" yes yes "dualboot: boot slot B (test, trial) root /dev/dm-"
+}
 
+# ds_boots: the systemd-based dracut images' assertions (numbers 9-13)
+ds_boots() {
 # LVM, systemd-based image (the chosen LV mapped as /dev/mapper/dualboot-root)
 stk_copy lvm.img "$W/lvm.img"
 arm "$W/lvm.img"
@@ -340,32 +356,35 @@ luks_cases ds "$D_SDLUKS" no no "/dev/mapper/dualboot-root maps /dev/dm-"
 }
 
 
-# the dracut images, built while the initramfs-tools images boot, then
-# booted beside them (dracut_boots)
-DRACUT_PID=""
+# the dracut images, built while the initramfs-tools images boot (each
+# marked IMG.ok when done, W/dracut.rc at the end); the non-systemd ones
+# booted beside them as soon as each is built (dracut_boots)
+BUILD_PID="" DRACUT_PID="" DRC=$W/dracut.rc
 D_LVM=$W/d-lvm.initrd D_MD=$W/d-md.initrd D_LUKS=$W/d-luks.initrd D_SD=$W/ds-lvm.initrd
 D_SDMD=$W/ds-md.initrd D_SDLUKS=$W/ds-luks.initrd
 if dracut_prepare; then
 	# the module copies the slots' crypttab entries and key files into the image
 	(
 		export DUALBOOT_CRYPTTAB="$W/crypttab"
-		dracut_build "$D_LVM" "$W/lvm.conf" > "$W/dracut-lvm.log" 2>&1 &&
-		dracut_build "$D_MD" "$W/md.conf" > "$W/dracut-md.log" 2>&1 &&
-		dracut_build "$D_LUKS" "$W/luks.conf" > "$W/dracut-luks.log" 2>&1 &&
-		dracut_build "$D_SD" "$W/lvm.conf" systemd > "$W/dracut-sd-lvm.log" 2>&1 &&
-		dracut_build "$D_SDMD" "$W/md.conf" systemd > "$W/dracut-sd-md.log" 2>&1 &&
-		dracut_build "$D_SDLUKS" "$W/luks.conf" systemd > "$W/dracut-sd-luks.log" 2>&1
-		rc=$?
-		echo $rc > "$W/dracut.rc"
-		[ "$rc" = 0 ] || exit 1
+		for b in "$D_LVM lvm" "$D_MD md" "$D_LUKS luks" "$D_SD lvm systemd" \
+			"$D_SDMD md systemd" "$D_SDLUKS luks systemd"; do
+			set -- $b
+			dracut_build "$1" "$W/$2.conf" ${3:-} > "$W/dracut-${3:+sd-}$2.log" 2>&1 ||
+				{ echo 1 > "$DRC"; exit 1; }
+			touch "$1.ok"
+		done
+		echo 0 > "$DRC"
+	) &
+	BUILD_PID=$!
+	(
 		W=$W/d
 		mkdir -p "$W"
-		n=$N_IT failed=0 fail=""
-		dracut_boots > "$W/tap"
+		n=$N_BEFORE_D failed=0 fail=""
+		dracut_boots > "$W/tap" || exit 1
 		echo "$failed" > "$W/failed"
 	) &
 	DRACUT_PID=$!
-	trap '[ -n "$DRACUT_PID" ] && kill "$DRACUT_PID" 2>/dev/null' EXIT
+	trap 'for p in $BUILD_PID $DRACUT_PID; do kill "$p" 2>/dev/null; done' EXIT
 fi
 
 # 1. build-time checks of the stacks
@@ -523,16 +542,21 @@ md_cases it "$IT_MD" yes "dualboot: boot slot B (test, trial) root /dev/md" $MDU
 # ---- LUKS, initramfs-tools ----
 luks_cases it "$IT_LUKS" yes yes "dualboot: boot slot B (test, trial) root /dev/dm-"
 
-# ---- dracut: its boots ran beside the ones above (dracut_boots) ----
+# ---- dracut: the systemd-based images here, the others' boots ran beside
+# the ones above (dracut_boots) ----
 if [ -z "$DRACUT_PID" ]; then
 	for d in 1 2 3 4 5 6 7 8 9 10; do
 		n=$((n + 1)); echo "ok $n # SKIP dracut: ${DRACUT_WHY:-cannot unpack dracut}"
 	done
 else
+	wait "$BUILD_PID"
+	BUILD_PID=""
+	[ "$(cat "$DRC" 2>/dev/null)" = 0 ] ||
+		{ echo "Bail out! dracut failed (see $W/dracut-*.log)"; exit 1; }
+	ds_boots
 	wait "$DRACUT_PID"
 	DRACUT_PID=""
-	[ "$(cat "$W/dracut.rc" 2>/dev/null)" = 0 ] ||
-		{ echo "Bail out! dracut failed (see $W/dracut-*.log)"; exit 1; }
+	[ -e "$W/d/failed" ] || { echo "Bail out! the dracut boots stopped (see $W/d/)"; exit 1; }
 	cat "$W/d/tap"
 	failed=$((failed + $(cat "$W/d/failed")))
 fi
