@@ -46,7 +46,7 @@ rm -rf "$W"; mkdir -p "$W"
 stk_build || { echo "Bail out! the disk builder failed (see $STK/builder*.log)"; exit 1; }
 
 n=0 failed=0 fail=""
-echo "1..18"
+echo "1..20"
 . "$TOP/test/vm/tap.sh"
 
 # dm_has NAME / dm_lacks NAME: a device-mapper device exists (or not) in the
@@ -156,6 +156,52 @@ DUALBOOT_CRYPTTAB=$W/crypttab VM_EXTRA_HOOKS=$W/cthook/cryptroot \
 # the trial of the md sections names the slots by UUID=: A by its file
 # system's, B by the array's (mdadm's form, with colons)
 MDUUID="dualboot.slot_a=UUID=$(blkid -o value -s UUID "$VMDIR/root-a.img") dualboot.slot_b=UUID=$(cat "$STK/md-slotb.uuid")"
+
+# lvm_cases P INITRD CORRUPT TEXT: the LVM scenarios with the image INITRD,
+# boots named P-lvm-*: a trial of slotb (the hook logging TEXT; slota not
+# active), exhausted tries (slotb not active), with CORRUPT=yes a corrupt
+# record, then slotb removed (lvremove): slota, the trial failed. Two
+# assertions.
+lvm_cases() {
+	_p=$1 _ird=$2 _cor=$3 _txt=$4
+	stk_copy lvm.img "$W/lvm.img"
+	arm "$W/lvm.img"
+	boot "$_p-lvm-trial" "$W/lvm.img" "$_ird"
+	guest B test 1
+	guest_log "$_txt"
+	dm_has dbvg-slotb
+	dm_lacks dbvg-slota
+	dm_has dbvg-state
+	record "$W/lvm.img"
+	expect "tries_left" "$(rv tries_left)" 0
+	boot "$_p-lvm-exhausted" "$W/lvm.img" "$_ird"
+	guest A stable 0
+	guest_log "tries exhausted"
+	dm_has dbvg-slota
+	dm_lacks dbvg-slotb
+	record "$W/lvm.img"
+	expect "last_trial_failed" "$(rv last_trial_failed)" 1
+	assert "$(gen "$_p"), LVM: trial boots LV slotb (slota not activated), exhausted tries boot slota (slotb not activated)"
+
+	_what=""
+	if [ "$_cor" = yes ]; then
+		corrupt "$W/lvm.img"
+		boot "$_p-lvm-corrupt" "$W/lvm.img" "$_ird"
+		guest A stable 0
+		dm_lacks dbvg-slotb
+		_what="a corrupt record boots slota; "
+	fi
+	stk_copy lvm-rm.img "$W/lvm-rm.img"
+	TRIES=2 arm "$W/lvm-rm.img"
+	boot "$_p-lvm-removed" "$W/lvm-rm.img" "$_ird"
+	guest A stable 0
+	guest_log "its root device is missing"
+	dm_has dbvg-slota
+	record "$W/lvm-rm.img"
+	expect "trial_armed" "$(rv trial_armed)" 0
+	expect "last_trial_failed" "$(rv last_trial_failed)" 1
+	assert "$(gen "$_p"), LVM: ${_what}the test slot's LV removed: slota, trial failed"
+}
 
 # gen P: the generator of boots named P-* (it, d, ds)
 gen() {
@@ -289,37 +335,16 @@ dwait() {
 	done
 }
 
-# dracut_boots: the non-systemd dracut image's assertions (numbers 14-18),
+# dracut_boots: the non-systemd dracut image's assertions (numbers 15-20),
 # run in the background beside the initramfs-tools boots (each boot is one
 # emulated CPU), each image's boots as soon as it is built; in a run folder
 # of their own, W/d, their TAP lines in W/d/tap, printed after the others.
 # The systemd-based images boot after the initramfs-tools ones (ds_boots).
-N_BEFORE_D=13
+N_BEFORE_D=14
 dracut_boots() {
 # LVM, non-systemd image
 dwait "$D_LVM" || return 1
-stk_copy lvm.img "$W/lvm.img"
-arm "$W/lvm.img"
-boot d-lvm-trial "$W/lvm.img" "$D_LVM"
-guest B test 1
-dm_has dbvg-slotb
-dm_lacks dbvg-slota
-guest_log "/dev/dualboot-root links to"
-boot d-lvm-exhausted "$W/lvm.img" "$D_LVM"
-guest A stable 0
-guest_log "tries exhausted"
-dm_has dbvg-slota
-dm_lacks dbvg-slotb
-corrupt "$W/lvm.img"
-boot d-lvm-corrupt "$W/lvm.img" "$D_LVM"
-guest A stable 0
-dm_lacks dbvg-slotb
-stk_copy lvm-rm.img "$W/lvm-rm.img"
-TRIES=2 arm "$W/lvm-rm.img"
-boot d-lvm-removed "$W/lvm-rm.img" "$D_LVM"
-guest A stable 0
-guest_log "its root device is missing"
-assert "dracut, LVM: trial on slotb alone, exhausted tries, a corrupt record, slotb removed: slota (slotb not activated)"
+lvm_cases d "$D_LVM" yes "/dev/dualboot-root links to"
 
 # md RAID1 and LUKS, non-systemd image
 dwait "$D_MD" || return 1
@@ -328,26 +353,10 @@ dwait "$D_LUKS" || return 1
 luks_cases d "$D_LUKS" yes yes "dualboot: boot slot B (test, trial) root /dev/dm-"
 }
 
-# ds_boots: the systemd-based dracut images' assertions (numbers 9-13)
+# ds_boots: the systemd-based dracut images' assertions (numbers 9-14)
 ds_boots() {
 # LVM, systemd-based image (the chosen LV mapped as /dev/mapper/dualboot-root)
-stk_copy lvm.img "$W/lvm.img"
-arm "$W/lvm.img"
-boot ds-lvm-trial "$W/lvm.img" "$D_SD"
-guest B test 1
-dm_has dbvg-slotb
-dm_lacks dbvg-slota
-guest_log "/dev/mapper/dualboot-root maps"
-boot ds-lvm-exhausted "$W/lvm.img" "$D_SD"
-guest A stable 0
-dm_has dbvg-slota
-dm_lacks dbvg-slotb
-stk_copy lvm-rm.img "$W/lvm-rm.img"
-TRIES=2 arm "$W/lvm-rm.img"
-boot ds-lvm-removed "$W/lvm-rm.img" "$D_SD"
-guest A stable 0
-guest_log "its root device is missing"
-assert "dracut, systemd-based image, LVM: trial on slotb alone, exhausted tries, slotb removed: slota"
+lvm_cases ds "$D_SD" no "/dev/mapper/dualboot-root maps"
 
 # md RAID1 and LUKS, systemd-based images (the chosen device mapped as
 # /dev/mapper/dualboot-root)
@@ -481,37 +490,7 @@ done
 assert "initramfs-tools: dualboot-stack in the image; a LUKS slot without noauto and a key file left out of the image fail mkinitramfs; a state partition on LUKS, a missing key file, a slot without crypttab entry and names that name no volume or array fail the check; the image's mdadm.conf (the md image's and a sample) loses the slots' ARRAY lines and gains AUTO -all"
 
 # ---- LVM, initramfs-tools ----
-stk_copy lvm.img "$W/lvm.img"
-arm "$W/lvm.img"
-boot it-lvm-trial "$W/lvm.img" "$IT_LVM"
-guest B test 1
-dm_has dbvg-slotb
-dm_lacks dbvg-slota
-dm_has dbvg-state
-record "$W/lvm.img"
-expect "tries_left" "$(rv tries_left)" 0
-boot it-lvm-exhausted "$W/lvm.img" "$IT_LVM"
-guest A stable 0
-guest_log "tries exhausted"
-dm_has dbvg-slota
-dm_lacks dbvg-slotb
-record "$W/lvm.img"
-expect "last_trial_failed" "$(rv last_trial_failed)" 1
-assert "initramfs-tools, LVM: trial boots LV slotb (slota not activated), exhausted tries boot slota (slotb not activated)"
-
-corrupt "$W/lvm.img"
-boot it-lvm-corrupt "$W/lvm.img" "$IT_LVM"
-guest A stable 0
-dm_lacks dbvg-slotb
-stk_copy lvm-rm.img "$W/lvm-rm.img"
-TRIES=2 arm "$W/lvm-rm.img"
-boot it-lvm-removed "$W/lvm-rm.img" "$IT_LVM"
-guest A stable 0
-guest_log "its root device is missing"
-record "$W/lvm-rm.img"
-expect "trial_armed" "$(rv trial_armed)" 0
-expect "last_trial_failed" "$(rv last_trial_failed)" 1
-assert "initramfs-tools, LVM: a corrupt record boots slota; the test slot's LV removed: slota, trial failed"
+lvm_cases it "$IT_LVM" yes "dualboot: boot slot B (test, trial) root /dev/"
 
 # thin volumes, through command-line overrides of the same image
 stk_copy lvm.img "$W/thin.img"
@@ -545,7 +524,7 @@ luks_cases it "$IT_LUKS" yes yes "dualboot: boot slot B (test, trial) root /dev/
 # ---- dracut: the systemd-based images here, the others' boots ran beside
 # the ones above (dracut_boots) ----
 if [ -z "$DRACUT_PID" ]; then
-	for d in 1 2 3 4 5 6 7 8 9 10; do
+	for d in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		n=$((n + 1)); echo "ok $n # SKIP dracut: ${DRACUT_WHY:-cannot unpack dracut}"
 	done
 else
