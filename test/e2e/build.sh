@@ -223,11 +223,15 @@ write_roots "$W/disk-fw.img.tmp"
 mv "$W/disk-fw.img.tmp" "$W/disk-fw.img"
 timing "firmware_entries_and_disk_fw_s=$(( $(now) - t0 ))"
 mv "$W/build-times.txt.new" "$W/build-times.txt"
+# the figures: bench/results, or E2E_RESULTS (relative to the tree)
+RESULTS=${E2E_RESULTS:-bench/results}
+case $RESULTS in /*) ;; *) RESULTS=$ROOT/$RESULTS ;; esac
+mkdir -p "$RESULTS"
 {
 	echo "# make e2e: image build (test/e2e/build.sh), $(date -u '+%F %H:%M') UTC, one run"
 	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# seconds of wall time per part; the base root is cached under build/e2e/cache/"
 	cat "$W/build-times.txt"
-} > "$ROOT/bench/results/e2e-build.txt"
+} > "$RESULTS/e2e-build.txt"
 say "built $IMG ($(du -h "$IMG" | cut -f1) allocated); kernel $KVER"
 cat "$W/build-times.txt" >&2

@@ -604,6 +604,9 @@ def power_cut_scenarios(m):
     kv = s.get("pc_after_boot_cut", {})
     ok(kv.get("slot") == "A" and kv.get("trial") == "1" and "1_of_3_tries_left" in kv.get("decision_why", ""),
        "%s: the next boot is the trial of A again, one more try used (1 of 3 left)" % sc, kv)
+    ok(kv.get("promote_stale", "").split(",")[0] == "55000" and kv.get("promote_stale", ",0").split(",")[1] != "0",
+       "%s: promoting A (never refreshed from stable B) is refused: 55000, provenance unknown" % sc,
+       kv.get("promote_stale"))
     ok(kv.get("pg") == "up" and kv.get("failback") == "B", "%s: PostgreSQL up on A, failback to B" % sc, kv)
     kv = s.get("pc_back_b", {})
     ok(kv.get("slot") == "B" and kv.get("role") == "stable", "%s: back on stable B" % sc, kv)
