@@ -798,8 +798,11 @@ ctl_mark_test_stop_point(db_request *req)
  * Standby, CLOG, MultiXact, RelMap, Storage, Heap LOCK/INPLACE, Heap2
  * PRUNE/VACUUM/FREEZE_PAGE/VISIBLE/LOCK_UPDATED/NEW_CID/REWRITE, index
  * records (they follow a heap change, or vacuum), and any change of the
- * statistics catalogs pg_statistic (2619) and pg_statistic_ext_data (3429),
- * which ANALYZE and autovacuum write.
+ * statistics catalogs pg_statistic (2619) and pg_statistic_ext_data (3429)
+ * or of their TOAST tables (2840, 3430: ANALYZE of wide columns stores its
+ * statistics there), which ANALYZE and autovacuum write. These are the
+ * catalogs' fixed relfilenodes; after a VACUUM FULL of them their changes
+ * count again (a refusal, never a missed write).
  */
 static bool
 data_change(const char *rmgr, const char *op, const char *rel)
@@ -821,10 +824,12 @@ data_change(const char *rmgr, const char *op, const char *rel)
 		yes = strncmp(op, "CREATE", 6) == 0 || strcmp(op, "DROP") == 0;
 	if (yes && rel)
 	{
+		static const char *const stats[] = {"/2619", "/3429", "/2840", "/3430"};
 		const char *r = strrchr(rel, '/');
 
-		if (r && (strcmp(r, "/2619") == 0 || strcmp(r, "/3429") == 0))
-			yes = false;
+		for (size_t i = 0; r && i < sizeof(stats) / sizeof(stats[0]); i++)
+			if (strcmp(r, stats[i]) == 0)
+				yes = false;
 	}
 	return yes;
 }

@@ -114,6 +114,9 @@ halt() {	# clean shutdown of slot $1's cluster, then stable's stop point
 check "boot 1: stable A" boot A || finish
 sql "CREATE EXTENSION dualboot" >/dev/null
 sql "CREATE TABLE orders (id serial PRIMARY KEY, amount int); INSERT INTO orders (amount) SELECT g FROM generate_series(1, 1000) g" >/dev/null
+# wide text: ANALYZE stores its statistics out of line, in pg_statistic's
+# TOAST table (heap inserts and deletes there, which change no data)
+sql "CREATE TABLE notes (body text); INSERT INTO notes SELECT string_agg(md5(i::text || '.' || j), '') FROM generate_series(1, 500) i, generate_series(1, 28) j GROUP BY i" >/dev/null
 check "the extension on stable A reads a format 2 record" \
 	test "$(sql "SELECT count(*) FROM dualboot_provenance() WHERE NOT known")" = 2
 
@@ -161,6 +164,7 @@ scenario() {
 		# WAL that changes no data: hint bits, VACUUM (pruning, visibility), ANALYZE, checkpoints
 		sql "SELECT count(*) FROM orders" >/dev/null
 		sql "VACUUM ANALYZE orders" >/dev/null
+		sql "ANALYZE notes" >/dev/null
 		sql "CHECKPOINT" >/dev/null
 		sql "SELECT pg_switch_wal()" >/dev/null
 	fi
